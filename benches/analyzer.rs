@@ -1,0 +1,72 @@
+//! Throughput of the full `analyze()` on realistic ~1 KB tickets.
+//!
+//! `cargo bench --bench analyzer`; tickets/second on one core = 1 / median time.
+
+use zdpipe::analyze::builtin::{BuiltinAnalyzer, BuiltinOptions};
+use zdpipe::analyze::{AnalysisInput, Analyzer};
+
+fn main() {
+    divan::main();
+}
+
+const TICKETS: [(&str, &str); 4] = [
+    (
+        "Server down after BIOS update - URGENT",
+        "Hi team,\n\nAfter applying the BIOS update 2.14.1 to our node r740-07 last night the server no longer boots. \
+         It gets stuck at POST with a memory training error and the iDRAC shows a warning for DIMM B2. We tried \
+         reseating the DIMMs and clearing the CMOS, no luck. This is our production database host and our customers \
+         cannot place orders until it is back, so we are losing money every hour. I already opened a ticket about this \
+         yesterday and nobody replied, which is frankly unacceptable for a premium support contract with a 4 hour SLA.\n\n\
+         dmesg from the last good boot:\n[   12.345678] EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#1_DIMM#0\n\
+         Please escalate this immediately and call me back as soon as possible.\n\nRegards,\nDana",
+    ),
+    (
+        "Charged twice for my subscription",
+        "Hello, I was charged twice for my annual subscription this month, once on the 3rd and again on the 5th. \
+         The invoice only shows one payment. I contacted you about this two weeks ago and I'm still waiting for a \
+         response. Could you please refund the duplicate charge to my credit card? I have attached screenshots of both \
+         transactions from my bank statement. I would also like to know why this happened so it doesn't happen again \
+         next year. To be honest I'm getting tired of chasing this, it's the third time I write. Thanks in advance for \
+         looking into it, and please let me know when the refund has been processed. Kind regards, Sam",
+    ),
+    (
+        "Where is my order?",
+        "Hi, I ordered a new graphics card (order 55123) ten days ago with express shipping and it still hasn't \
+         arrived. The tracking number you sent doesn't work on the courier's website and the status has said 'label \
+         created' for a week. I paid extra for next day delivery because I need the card for a project deadline on \
+         Friday. Can you tell me where the package is and when it will be delivered? If it can't arrive by Thursday I \
+         would like to cancel the order and get my money back instead. I really hope you can sort this out quickly, I \
+         have been a customer for years and never had a problem like this before. Thank you, Alex",
+    ),
+    (
+        "Thanks - all working now",
+        "Hello again, just a quick note to say thank you to Maria from your support team. The replacement power supply \
+         arrived this morning, well packed and earlier than expected, and the workstation boots fine now. The fans are \
+         quiet again and the temperatures look normal under load. I really appreciate how quickly you handled the RMA \
+         and how clearly everything was explained; it made a stressful week much easier. I'll definitely recommend you \
+         to my colleagues. One small suggestion: it would be great if the RMA portal could show the shipping status of \
+         the replacement as well. Otherwise, excellent service, keep up the good work! Best regards, Priya",
+    ),
+];
+
+#[divan::bench]
+fn analyze_ticket(bencher: divan::Bencher) {
+    let analyzer = BuiltinAnalyzer::new(BuiltinOptions::default()).unwrap();
+    let mut i = 0;
+    bencher.bench_local(|| {
+        let (subject, body) = TICKETS[i % TICKETS.len()];
+        i += 1;
+        let input = AnalysisInput {
+            ticket_id: i as u64,
+            subject,
+            body,
+            tags: &[],
+        };
+        divan::black_box(analyzer.analyze(divan::black_box(&input)).unwrap())
+    });
+}
+
+#[divan::bench]
+fn build_analyzer() -> BuiltinAnalyzer {
+    BuiltinAnalyzer::new(BuiltinOptions::default()).unwrap()
+}

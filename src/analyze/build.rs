@@ -1,0 +1,98 @@
+//! Builds the analyzer a pipeline names: the built-in one, or an LLM client with its
+//! own small tokio runtime (pool workers are plain threads that block on it).
+//!
+//! LLM endpoint resolution, first match wins: `[analyze] base_url`, then
+//! `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL`, then the sandbox's own LLM endpoints
+//! when the pipeline's source is the sandbox, then the provider's public API. A key
+//! is required only for the public APIs; local servers (Ollama, vLLM, llama.cpp)
+//! usually take none.
+
+use std::sync::Arc;
+
+use super::builtin::{BuiltinAnalyzer, BuiltinOptions};
+use super::llm::{JsonMode, LlmAnalyzer, LlmConfig, Price, Provider};
+use super::Analyzer;
+use crate::config::{AnalyzeSettings, AnalyzerKind, Env};
+
+const OPENAI_PUBLIC: &str = "https://api.openai.com";
+const ANTHROPIC_PUBLIC: &str = "https://api.anthropic.com";
+
+/// A configuration problem with the analyzer (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("[analyze] {0}")]
+pub struct AnalyzerSetupError(pub String);
+
+/// The analyzer of a run, and what must live as long as it.
+pub struct BuiltAnalyzer {
+    pub analyzer: Arc<dyn Analyzer>,
+    /// The LLM client, for token usage in the run summary.
+    pub llm: Option<Arc<LlmAnalyzer>>,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl BuiltAnalyzer {
+    /// Wraps an analyzer built elsewhere (tests, benchmarks).
+    pub fn from_analyzer(analyzer: Arc<dyn Analyzer>) -> Self {
+        BuiltAnalyzer { analyzer, llm: None, _runtime: None }
+    }
+}
+
+/// The built-in analyzer for these settings.
+pub fn builtin(settings: &AnalyzeSettings) -> Result<BuiltinAnalyzer, AnalyzerSetupError> {
+    BuiltinAnalyzer::new(BuiltinOptions {
+        support_layer: settings.builtin.support_layer,
+        lexicon: settings.builtin.lexicon.clone(),
+        taxonomy: settings.taxonomy.clone(),
+    })
+    .map_err(|e| AnalyzerSetupError(e.to_string()))
+}
+
+/// Builds the configured analyzer. `sandbox_url` is the in-process sandbox's base
+/// URL when the pipeline's source is the sandbox.
+pub fn build(settings: &AnalyzeSettings, env: &Env, sandbox_url: Option<&str>) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
+    let provider = match settings.analyzer {
+        AnalyzerKind::Builtin => return Ok(BuiltAnalyzer::from_analyzer(Arc::new(builtin(settings)?))),
+        AnalyzerKind::OpenAi => Provider::OpenAi,
+        AnalyzerKind::Anthropic => Provider::Anthropic,
+    };
+    let (env_url, env_key, public, key_var) = match provider {
+        Provider::OpenAi => (&env.openai_base_url, &env.openai_api_key, OPENAI_PUBLIC, "OPENAI_API_KEY"),
+        Provider::Anthropic => (&env.anthropic_base_url, &env.anthropic_api_key, ANTHROPIC_PUBLIC, "ANTHROPIC_API_KEY"),
+    };
+    let env_url = env_url
+        .as_deref()
+        .map(|u| crate::config::check_base_url(u).map_err(|m| AnalyzerSetupError(format!("{}_BASE_URL: {m}", key_var.trim_end_matches("_API_KEY")))))
+        .transpose()?;
+    let llm = &settings.llm;
+    let base_url = llm
+        .base_url
+        .clone()
+        .or(env_url)
+        .or_else(|| sandbox_url.map(str::to_string))
+        .unwrap_or_else(|| public.to_string());
+    if base_url == public && env_key.is_none() {
+        return Err(AnalyzerSetupError(format!(
+            "analyzer = \"{}\" against {public} needs {key_var} in the environment",
+            provider.as_str()
+        )));
+    }
+    let mut cfg = LlmConfig::new(provider, base_url, llm.model.clone());
+    cfg.api_key = env_key.as_ref().map(|k| k.expose().to_string());
+    cfg.temperature = llm.temperature;
+    cfg.max_tokens = llm.max_tokens;
+    cfg.timeout = llm.timeout;
+    cfg.json_mode = if llm.json_object { JsonMode::JsonObject } else { JsonMode::JsonSchema };
+    cfg.max_input_chars = settings.max_input_chars;
+    cfg.redact_pii = llm.redact_pii;
+    cfg.max_retries = llm.max_retries;
+    cfg.price = llm.price.map(|(i, o)| Price { input_per_mtok: i, output_per_mtok: o });
+    cfg.taxonomy = settings.taxonomy.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("zdpipe-llm-io")
+        .enable_all()
+        .build()
+        .map_err(|e| AnalyzerSetupError(format!("cannot start the LLM client runtime: {e}")))?;
+    let analyzer = Arc::new(LlmAnalyzer::new(cfg, runtime.handle().clone()).map_err(|e| AnalyzerSetupError(e.to_string()))?);
+    Ok(BuiltAnalyzer { analyzer: analyzer.clone(), llm: Some(analyzer), _runtime: Some(runtime) })
+}

@@ -1,0 +1,369 @@
+//! The built-in offline ticket analyzer: deterministic rules, no network.
+//!
+//! For each ticket it reads `subject + "\n" + body` (just the body when the subject
+//! is empty) and produces every field of an [`Analysis`]:
+//!
+//! * **sentiment** — VADER ([`vader`]), a faithful Rust implementation of
+//!   vaderSentiment 3.3.2, optionally corrected by the support-domain layer
+//!   ([`support`]) for ticket language; the label comes from
+//!   [`Sentiment::from_score`] on the compound score;
+//! * **category** and **component** — weighted phrase rules over the pipeline's
+//!   taxonomy ([`classify`]);
+//! * **urgency, frustration, technical expertise, business impact, emotions** —
+//!   point rules ([`scales`]); the priority score is [`priority_score`];
+//! * **key phrases** — up to five phrases that drove the decision: the strongest
+//!   category and component matches, then complaint, urgency and impact phrases;
+//! * **confidence** — mostly the category's margin and evidence, partly the
+//!   component's.
+//!
+//! Everything is built once in [`BuiltinAnalyzer::new`] (lexicons parsed into hash
+//! maps, phrase rules indexed by first word) and then only read, so one analyzer is
+//! shared by all worker threads.
+//!
+//! # Attribution
+//!
+//! The sentiment lexicons `data/vader_lexicon.txt` and `data/emoji_utf8_lexicon.txt`
+//! come from vaderSentiment 3.3.2 by C.J. Hutto, MIT licence (`data/VADER-LICENSE.txt`).
+//! Hutto, C.J. & Gilbert, E.E. (2014). *VADER: A Parsimonious Rule-based Model for
+//! Sentiment Analysis of Social Media Text.* ICWSM-14. The scoring code here is an
+//! independent implementation of the rules described by that package.
+
+mod classify;
+mod lexicon;
+mod scales;
+mod support;
+mod text;
+mod vader;
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use crate::analyze::taxonomy::{Taxonomy, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
+use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
+use crate::model::{priority_score, Analysis, Sentiment};
+
+use classify::LabelSet;
+use scales::ScaleRules;
+use support::{Findings, Support};
+use text::{Doc, PhraseSet};
+pub use vader::PolarityScores;
+
+/// Bumped whenever a rule or list changes what the analyzer answers, so stored
+/// analyses made by older rules are not reused.
+pub const RULES_VERSION: &str = "2024.1";
+
+/// The category or component score from which a ticket counts as being about a
+/// support topic (so the support layer treats domain words as vocabulary), reached
+/// with at least two matched phrases ("charged" + "fee", "error" + "app").
+const DOMAIN_EVIDENCE: f64 = 2.0;
+
+/// How to build a [`BuiltinAnalyzer`].
+#[derive(Debug, Clone)]
+pub struct BuiltinOptions {
+    /// Apply the support-domain corrections on top of VADER (default true).
+    pub support_layer: bool,
+    /// An extra user lexicon (TSV `term<TAB>valence`), see the `lexicon` module.
+    pub lexicon: Option<PathBuf>,
+    pub taxonomy: Taxonomy,
+}
+
+impl Default for BuiltinOptions {
+    fn default() -> Self {
+        BuiltinOptions {
+            support_layer: true,
+            lexicon: None,
+            taxonomy: Taxonomy::default(),
+        }
+    }
+}
+
+/// Why the analyzer could not be built: a problem with the user lexicon file.
+#[derive(Debug, thiserror::Error)]
+pub enum BuiltinError {
+    #[error("cannot read lexicon file {}: {reason}", path.display())]
+    LexiconRead { path: PathBuf, reason: String },
+    #[error("lexicon file {}, line {line}: {problem}", path.display())]
+    LexiconLine {
+        path: PathBuf,
+        line: usize,
+        problem: String,
+    },
+}
+
+/// The built-in analyzer. Build it once and share it (it is `Send + Sync`).
+pub struct BuiltinAnalyzer {
+    vader: vader::Vader,
+    support: Option<Support>,
+    user_phrases: PhraseSet<f64>,
+    categories: LabelSet,
+    components: LabelSet,
+    scales: ScaleRules,
+    fingerprint: String,
+}
+
+impl BuiltinAnalyzer {
+    pub fn new(opts: BuiltinOptions) -> Result<Self, BuiltinError> {
+        let mut lex = lexicon::Lexicons::vader();
+        let mut user_phrases = PhraseSet::default();
+        let mut lex_hash = 0;
+        if let Some(path) = &opts.lexicon {
+            let user = lexicon::read_user_lexicon(path)?;
+            for (word, valence) in user.words {
+                lex.words.insert(word.into(), valence);
+            }
+            for (phrase, valence) in &user.phrases {
+                user_phrases.add(phrase, *valence);
+            }
+            lex_hash = user.hash;
+        }
+        let fingerprint = format!(
+            "builtin:{RULES_VERSION}:support={}:taxonomy={}:lexicon={lex_hash:016x}",
+            opts.support_layer,
+            opts.taxonomy.fingerprint()
+        );
+        Ok(BuiltinAnalyzer {
+            vader: vader::Vader::new(lex),
+            support: opts.support_layer.then(Support::new),
+            user_phrases,
+            categories: LabelSet::categories(&opts.taxonomy.categories),
+            components: LabelSet::components(&opts.taxonomy.components),
+            scales: ScaleRules::new(),
+            fingerprint,
+        })
+    }
+
+    /// The sentiment scores the analyzer gives `text`: plain VADER 3.3.2 when the
+    /// support layer is off, VADER plus the support corrections when it is on.
+    pub fn polarity_scores(&self, text: &str) -> PolarityScores {
+        let doc = Doc::new(text);
+        let domain = self.support.is_some() && self.is_domain(&doc, &[]);
+        self.sentiment(text, &doc, domain).0
+    }
+
+    /// Whether the ticket is about a support topic: a non-fallback category or a
+    /// component with real evidence.
+    fn is_domain(&self, doc: &Doc, tags: &[String]) -> bool {
+        let cat = self.categories.choose(doc, tags);
+        (cat.label != FALLBACK_CATEGORY && cat.is_evidence(DOMAIN_EVIDENCE))
+            || self
+                .components
+                .choose(doc, tags)
+                .is_evidence(DOMAIN_EVIDENCE)
+    }
+
+    fn sentiment(&self, text: &str, doc: &Doc, domain: bool) -> (PolarityScores, Findings) {
+        let mut pass = self.vader.pass(text);
+        let mut found = match &self.support {
+            Some(support) => support.apply(doc, &mut pass, domain),
+            None => Findings::default(),
+        };
+        if !self.user_phrases.is_empty() {
+            self.user_phrases
+                .for_each_match(doc, |m| found.extra.push(*m.value));
+        }
+        let mut valences = pass.valences;
+        valences.extend_from_slice(&found.extra);
+        (vader::score(&valences, pass.punct), found)
+    }
+}
+
+impl Analyzer for BuiltinAnalyzer {
+    fn name(&self) -> String {
+        "builtin".to_string()
+    }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    fn analyze(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError> {
+        let text: Cow<'_, str> = if input.subject.is_empty() {
+            Cow::Borrowed(input.body)
+        } else {
+            Cow::Owned(format!("{}\n{}", input.subject, input.body))
+        };
+        let doc = Doc::new(&text);
+        let category = self.categories.choose(&doc, input.tags);
+        let component = self.components.choose(&doc, input.tags);
+        let domain = (category.label != FALLBACK_CATEGORY && category.is_evidence(DOMAIN_EVIDENCE))
+            || component.is_evidence(DOMAIN_EVIDENCE);
+        let (scores, found) = self.sentiment(&text, &doc, self.support.is_some() && domain);
+        let scales = self.scales.score(&text, &doc, scores.compound, &found);
+
+        let mut key_phrases: Vec<String> = Vec::new();
+        let candidates = category
+            .phrases
+            .iter()
+            .take(2)
+            .chain(component.phrases.iter().take(1))
+            .chain(found.phrases.iter().take(2))
+            .chain(scales.phrases.iter().take(2));
+        for p in candidates {
+            if key_phrases.len() < 5 && !key_phrases.contains(p) {
+                key_phrases.push(p.clone());
+            }
+        }
+        let component_confidence = if component.label == FALLBACK_COMPONENT {
+            0.5
+        } else {
+            component.confidence
+        };
+        let confidence = (0.75 * category.confidence + 0.25 * component_confidence).clamp(0.0, 1.0);
+        Ok(Analysis {
+            sentiment: Sentiment::from_score(scores.compound),
+            sentiment_score: scores.compound,
+            urgency: scales.urgency,
+            frustration: scales.frustration,
+            technical_expertise: scales.technical_expertise,
+            business_impact: scales.business_impact,
+            category: category.label.to_string(),
+            component: component.label.to_string(),
+            priority_score: priority_score(
+                scales.urgency,
+                scales.frustration,
+                scales.business_impact,
+                scales.technical_expertise,
+            ),
+            confidence: (confidence * 100.0).round() / 100.0,
+            key_phrases,
+            emotions: scales.emotions,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyzer(support_layer: bool) -> BuiltinAnalyzer {
+        BuiltinAnalyzer::new(BuiltinOptions {
+            support_layer,
+            ..BuiltinOptions::default()
+        })
+        .unwrap()
+    }
+
+    fn label(a: &BuiltinAnalyzer, text: &str) -> Sentiment {
+        Sentiment::from_score(a.polarity_scores(text).compound)
+    }
+
+    fn analyze(text: &str) -> Analysis {
+        let input = AnalysisInput {
+            ticket_id: 1,
+            subject: "",
+            body: text,
+            tags: &[],
+        };
+        analyzer(true).analyze(&input).unwrap()
+    }
+
+    #[test]
+    fn support_rules_turn_complaints_negative() {
+        let (plain, support) = (analyzer(false), analyzer(true));
+        for text in [
+            "Still waiting for a reply to my ticket from last week.",
+            "Thanks for nothing.",
+            "I'd appreciate it if someone actually read my emails.",
+            "With all due respect, this is the fourth time I ask.",
+            "Per my last email, the serial number is in the attachment.",
+            "I've contacted you 3 times about the refund.",
+            "The app doesn't work on my phone.",
+        ] {
+            assert_ne!(
+                label(&plain, text),
+                Sentiment::Negative,
+                "plain VADER already negative: {text}"
+            );
+            assert_eq!(label(&support, text), Sentiment::Negative, "{text}");
+        }
+    }
+
+    #[test]
+    fn support_rules_neutralize_politeness_but_keep_praise() {
+        let support = analyzer(true);
+        for text in [
+            "Hi, I would like to update my billing address. Thanks!",
+            "Please help, my card payment was declined.",
+            "Thanks in advance, could you send me the invoice for March?",
+        ] {
+            assert_eq!(label(&support, text), Sentiment::Neutral, "{text}");
+        }
+        for text in [
+            "Thanks, it works now, great service!",
+            "The refund arrived, thank you so much!",
+        ] {
+            assert_eq!(label(&support, text), Sentiment::Positive, "{text}");
+        }
+    }
+
+    #[test]
+    fn analysis_fields() {
+        let a = analyze(
+            "URGENT: our production server is down after the BIOS update and our customers \
+             cannot place orders. This is the third time I write, nobody replied!!!",
+        );
+        assert_eq!(a.sentiment, Sentiment::Negative);
+        assert_eq!(a.component, "bios");
+        assert_eq!(a.urgency, 5);
+        assert!(a.frustration >= 4);
+        assert!(a.business_impact);
+        assert!(a.priority_score >= 8);
+        assert!(!a.key_phrases.is_empty() && a.key_phrases.len() <= 5);
+        assert!(a.emotions.contains(&"frustration".to_string()));
+        let calm = analyze("How do I change the email address on my account?");
+        assert_eq!(
+            (calm.sentiment, calm.urgency, calm.business_impact),
+            (Sentiment::Neutral, 1, false)
+        );
+        assert_eq!(calm.category, "account_access");
+        assert!((0.0..=1.0).contains(&calm.confidence));
+    }
+
+    #[test]
+    fn subject_is_analysed_with_the_body() {
+        let input = AnalysisInput {
+            ticket_id: 1,
+            subject: "Refund request",
+            body: "Order 42.",
+            tags: &[],
+        };
+        assert_eq!(
+            analyzer(true).analyze(&input).unwrap().category,
+            "refund_return"
+        );
+    }
+
+    #[test]
+    fn user_lexicon_extends_both_layers_and_the_fingerprint() {
+        let dir = std::env::temp_dir().join(format!("zdpipe-lex-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("lex.tsv");
+        std::fs::write(&path, "# test\nzorgle\t-3\nspun up fine\t3\n").unwrap();
+        let opts = BuiltinOptions {
+            lexicon: Some(path.clone()),
+            ..BuiltinOptions::default()
+        };
+        let a = BuiltinAnalyzer::new(opts).unwrap();
+        assert_eq!(label(&a, "the box is zorgle"), Sentiment::Negative);
+        assert_eq!(label(&a, "the node spun up fine"), Sentiment::Positive);
+        assert_ne!(a.fingerprint(), analyzer(true).fingerprint());
+        assert_ne!(analyzer(false).fingerprint(), analyzer(true).fingerprint());
+        assert!(a.fingerprint().contains(RULES_VERSION));
+        assert_eq!(a.name(), "builtin");
+
+        std::fs::write(&path, "ok\t1\nbad line\n").unwrap();
+        let opts = BuiltinOptions {
+            lexicon: Some(path.clone()),
+            ..BuiltinOptions::default()
+        };
+        let err = BuiltinAnalyzer::new(opts).err().unwrap().to_string();
+        assert!(err.contains("lex.tsv") && err.contains("line 2"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn analyzer_is_shareable() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<BuiltinAnalyzer>();
+    }
+}

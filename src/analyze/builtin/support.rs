@@ -1,0 +1,358 @@
+//! The support-domain layer: corrections on top of VADER for the language of
+//! customer-support tickets.
+//!
+//! A general-purpose lexicon misreads tickets in two directions. Complaints are
+//! often written in words it finds neutral ("still waiting", "no reply", "third
+//! time", "charged twice") or even positive ("I'd appreciate it if someone actually
+//! read my emails", "thanks for nothing"). And the politeness of a plain request
+//! ("Hi, I would like to... please help, thanks in advance!") or the domain words of a
+//! problem report ("credit card", "payment failed", "error 0x7b") push a neutral
+//! ticket positive or negative. The layer works in three steps:
+//!
+//! 1. **Phrase rules** (one pass, see [`super::text`]) add a valence per match, as if
+//!    the phrase were one more lexicon word:
+//!    * complaints: "still waiting" -2, "no response" -1.8, "NEG work" ("doesn't work",
+//!      "not working") -1.5, "charged twice" -2, "thanks for nothing" -3,
+//!      "waste of time" -1, "keeps crashing" -2, "where is my refund" -1.8...;
+//!    * polite-but-angry: "with all due respect" -1.5, "as I said before" -1.5, "per my
+//!      last email" -1.8, "appreciate it if someone actually" -2...;
+//!    * repeated contact: "third time" -1.5, "contacted you * times" -1.8, "for the
+//!      second week" -1.5, "yet again" -1.5...;
+//!    * contextual cues that only complain in a ticket about a support topic: "again" -1,
+//!      "for days/weeks" -1, "nobody" -1 (skipped when the message praises a fix:
+//!      "working again" is good news);
+//!    * praise of a resolution: "works now" +1.5, "back to normal" +1.5, "above and
+//!      beyond" +2, "quick response" +1.5...;
+//!    * the reference's sentiment-laden idioms, which it lists but never applies
+//!      ("under the weather" -2, "in the red" -2, "on the ball" +2...).
+//! 2. **Domain words** that are vocabulary, not feeling, lose their VADER valence in a
+//!    ticket about a support topic (one with category or component evidence):
+//!    "credit" card, "interest" rate, "top" up, "charged", "cancel", "error",
+//!    "failed", "problem", "pending", "urgent", "support"... "My credit card payment
+//!    failed, error 51" is a neutral report; "broken", "lost", "stolen", "wrong" and
+//!    real emotion words keep their valence.
+//! 3. **Politeness** ("please", "thanks", "hi", "hope", "help", "kind regards",
+//!    "appreciate", "would like") is zeroed in a request ("can you", "please", "I
+//!    need") or a ticket about a support topic, unless it praises something, and
+//!    always in a complaint. A bare question is not enough: without a request or a
+//!    topic the text may be chit-chat, where "I wish" and "yes!" do carry feeling. So "Hi, I would like to
+//!    change my address. Thanks!" is neutral, "thanks for nothing" is negative, and
+//!    "Thanks, it works now, great service" stays positive.
+//!
+//! Phrases that neutralize a word ("would like", "would be great if", "kind regards")
+//! zero that word wherever it occurs in the ticket: tokens are matched by word, not by
+//! position, which is exact for the short messages tickets are.
+
+use super::lexicon::FastMap;
+use super::text::{Doc, PhraseSet};
+use super::vader::Pass;
+
+/// What a phrase rule says about the ticket.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    Complaint,
+    PoliteAngry,
+    RepeatContact,
+    /// A complaint only when the ticket is about a problem.
+    Contextual,
+    Praise,
+    Request,
+    /// Neutral wording: only zeroes words.
+    Neutral,
+    Idiom,
+}
+
+/// One phrase rule.
+struct Rule {
+    valence: f64,
+    kind: Kind,
+    /// Words whose VADER valence the phrase cancels.
+    zero: &'static [&'static str],
+}
+
+use Kind::*;
+
+/// The built-in phrase rules: `(phrase, valence, kind, words to zero)`.
+#[rustfmt::skip]
+const RULES: &[(&str, f64, Kind, &[&str])] = &[
+    // Complaints.
+    ("still waiting", -2.0, Complaint, &[]), ("still NEG", -1.2, Complaint, &[]),
+    ("still * NEG", -1.0, Complaint, &[]), ("still no", -1.2, Complaint, &[]),
+    ("been waiting", -1.2, Complaint, &[]), ("waiting for * weeks", -1.0, Complaint, &[]),
+    ("no response", -1.8, Complaint, &[]), ("no reply", -1.8, Complaint, &[]),
+    ("no answer", -1.5, Complaint, &[]), ("no one * respond", -1.5, Complaint, &[]),
+    ("nobody * respond", -1.5, Complaint, &[]), ("nobody * repli", -1.5, Complaint, &[]),
+    ("nobody answer", -1.5, Complaint, &[]), ("never heard back", -1.8, Complaint, &[]),
+    ("never got", -1.0, Complaint, &[]), ("never received", -1.2, Complaint, &[]),
+    ("NEG heard back", -1.5, Complaint, &[]), ("no call back", -1.5, Complaint, &[]),
+    ("NEG work", -1.5, Complaint, &["help"]), ("NEG * work", -1.2, Complaint, &[]),
+    ("stopped working", -1.8, Complaint, &[]), ("no longer work", -1.5, Complaint, &[]),
+    ("NEG solve", -1.5, Complaint, &[]), ("NEG fix", -1.2, Complaint, &[]),
+    ("NEG resolve", -1.2, Complaint, &[]), ("keeps crashing", -2.0, Complaint, &[]),
+    ("keeps failing", -2.0, Complaint, &[]), ("keeps freezing", -2.0, Complaint, &[]),
+    ("keeps disconnecting", -2.0, Complaint, &[]), ("keeps happening", -1.5, Complaint, &[]),
+    ("keeps coming back", -1.5, Complaint, &[]), ("cancelled my order", -1.5, Complaint, &[]),
+    ("canceled my order", -1.5, Complaint, &[]), ("charged twice", -2.0, Complaint, &[]),
+    ("charged me twice", -2.0, Complaint, &[]), ("double charged", -2.0, Complaint, &[]),
+    ("overcharged", -2.0, Complaint, &[]), ("thanks for nothing", -3.0, Complaint, &["thanks"]),
+    ("unacceptable", -1.0, Complaint, &[]), ("not acceptable", -1.8, Complaint, &[]),
+    ("where is my refund", -1.8, Complaint, &[]), ("where is my money", -1.8, Complaint, &[]),
+    ("where is my order", -1.2, Complaint, &[]), ("waste of time", -1.0, Complaint, &[]),
+    ("waste of money", -1.0, Complaint, &[]), ("worst", -0.5, Complaint, &[]),
+    ("ridiculous", -0.5, Complaint, &[]), ("is a joke", -2.7, Complaint, &[]),
+    ("what a joke", -2.7, Complaint, &[]), ("fed up", -2.0, Complaint, &[]),
+    ("sick of", -2.0, Complaint, &[]), ("tired of", -1.5, Complaint, &[]),
+    ("had enough", -1.8, Complaint, &[]), ("losing patience", -1.8, Complaint, &[]),
+    ("rip off", -2.0, Complaint, &[]), ("ripoff", -2.0, Complaint, &[]),
+    ("never again", -2.0, Complaint, &[]), ("nightmare", -0.5, Complaint, &[]),
+    ("disaster", -0.5, Complaint, &[]), ("on hold for", -1.5, Complaint, &[]),
+    ("hung up", -1.5, Complaint, &[]), ("speak to a manager", -1.5, Complaint, &[]),
+    ("talk to a manager", -1.5, Complaint, &[]), ("speak to * supervisor", -1.5, Complaint, &[]),
+    ("closed my ticket", -1.2, Complaint, &[]), ("without any explanation", -1.2, Complaint, &[]),
+    ("without warning", -1.2, Complaint, &[]), ("NEG take responsibility", -1.5, Complaint, &[]),
+    ("nobody * care", -2.0, Complaint, &[]), ("no one * care", -2.0, Complaint, &[]),
+    ("so called", -1.2, Complaint, &[]), ("expected better", -1.8, Complaint, &["better"]),
+    ("poor quality", -1.0, Complaint, &[]), ("so hard", -1.0, Complaint, &[]),
+    ("so difficult", -1.0, Complaint, &[]), ("losing money", -1.5, Complaint, &[]),
+    ("lost * money", -1.0, Complaint, &[]), ("still down", -1.5, Complaint, &[]),
+    ("still broken", -1.5, Complaint, &[]), ("dead on arrival", -1.5, Complaint, &[]),
+    ("arrived broken", -1.5, Complaint, &[]), ("arrived damaged", -1.5, Complaint, &[]),
+    ("broke everything", -1.5, Complaint, &[]), ("nothing works", -1.5, Complaint, &[]),
+    ("bricked", -2.0, Complaint, &[]), ("never agreed", -1.2, Complaint, &[]),
+    ("ignored", -1.0, Complaint, &[]), ("replacement * failed", -1.5, Complaint, &[]),
+    ("failed again", -1.5, Complaint, &[]), ("any of my", -0.5, Complaint, &[]),
+    ("why is it so", -1.0, Complaint, &[]), ("simple answer", -0.8, Complaint, &[]),
+    ("takes * days", -0.8, Complaint, &[]), ("is anyone", -1.0, Complaint, &[]),
+    ("is anybody", -1.0, Complaint, &[]), ("anyone actually", -1.5, Complaint, &[]),
+    // Polite but angry.
+    (
+        "appreciate it if someone actually",
+        -2.0,
+        PoliteAngry,
+        &["appreciate"],
+    ),
+    ("if someone * actually", -1.5, PoliteAngry, &[]), ("actually read", -1.5, PoliteAngry, &[]),
+    ("with all due respect", -1.5, PoliteAngry, &["respect"]),
+    ("as i said before", -1.5, PoliteAngry, &[]), ("as i said", -1.2, PoliteAngry, &[]),
+    ("as i mentioned", -1.2, PoliteAngry, &[]), ("as i already", -1.2, PoliteAngry, &[]),
+    ("as previously stated", -1.2, PoliteAngry, &[]),
+    ("as already mentioned", -1.2, PoliteAngry, &[]),
+    ("i already explained", -1.2, PoliteAngry, &[]),
+    ("i have already explained", -1.2, PoliteAngry, &[]), ("already sent", -0.8, PoliteAngry, &[]),
+    ("already told", -1.2, PoliteAngry, &[]), ("per my last", -1.8, PoliteAngry, &[]),
+    ("per my previous", -1.8, PoliteAngry, &[]), ("as per my last", -0.5, PoliteAngry, &[]),
+    ("for the last time", -1.5, PoliteAngry, &[]), ("frankly", -0.8, PoliteAngry, &[]),
+    ("honestly", -0.5, PoliteAngry, &[]), ("just process it", -1.0, PoliteAngry, &[]),
+    ("i don't appreciate", -0.8, PoliteAngry, &[]), ("explain * again", -1.0, PoliteAngry, &[]),
+    ("same question", -0.8, PoliteAngry, &[]),
+    // Repeated contact.
+    ("second time", -1.0, RepeatContact, &[]), ("third time", -1.5, RepeatContact, &[]),
+    ("fourth time", -1.8, RepeatContact, &[]), ("fifth time", -2.0, RepeatContact, &[]),
+    ("three times", -1.2, RepeatContact, &[]), ("3 times", -1.2, RepeatContact, &[]),
+    ("four times", -1.5, RepeatContact, &[]), ("multiple times", -1.2, RepeatContact, &[]),
+    ("several times", -1.0, RepeatContact, &[]), ("many times", -1.2, RepeatContact, &[]),
+    ("numerous times", -1.5, RepeatContact, &[]), ("countless times", -1.8, RepeatContact, &[]),
+    ("again and again", -1.5, RepeatContact, &[]), ("over and over", -1.5, RepeatContact, &[]),
+    ("contacted you", -0.5, RepeatContact, &[]), ("contacted * times", -1.8, RepeatContact, &[]),
+    ("contacted you * times", -0.5, RepeatContact, &[]),
+    ("called * times", -1.8, RepeatContact, &[]), ("emailed * times", -1.8, RepeatContact, &[]),
+    ("asked * times", -1.5, RepeatContact, &[]), ("this is my * email", -1.5, RepeatContact, &[]),
+    ("this is my * ticket", -1.5, RepeatContact, &[]), ("second week", -1.5, RepeatContact, &[]),
+    ("third week", -1.8, RepeatContact, &[]), ("another week", -1.2, RepeatContact, &[]),
+    ("yet again", -1.5, RepeatContact, &[]), ("once again", -1.2, RepeatContact, &[]),
+    ("a new agent", -0.5, RepeatContact, &[]), ("same logs", -0.5, RepeatContact, &[]),
+    // Cues that complain only about a problem.
+    ("again", -1.0, Contextual, &[]), ("for days", -1.0, Contextual, &[]),
+    ("for weeks", -1.0, Contextual, &[]), ("for hours", -1.0, Contextual, &[]),
+    ("nobody", -1.0, Contextual, &[]), ("no one", -1.0, Contextual, &[]),
+    ("two weeks", -0.8, Contextual, &[]), ("a month", -0.6, Contextual, &[]),
+    // Praise of a resolution or of the service.
+    ("works now", 1.5, Praise, &[]), ("working now", 1.5, Praise, &[]),
+    ("working again", 1.5, Praise, &[]), ("works perfectly", 1.0, Praise, &[]),
+    ("works fine", 1.5, Praise, &[]), ("fine now", 1.5, Praise, &[]),
+    ("fixed it", 1.5, Praise, &[]), ("that fixed", 1.5, Praise, &[]),
+    ("fixed the", 1.0, Praise, &[]), ("sorted it", 1.5, Praise, &[]),
+    ("sorting it", 1.5, Praise, &[]), ("problem solved", 1.0, Praise, &[]),
+    ("issue * resolved", 1.5, Praise, &[]), ("is resolved", 1.5, Praise, &[]),
+    ("resolving", 1.0, Praise, &[]), ("back to normal", 1.5, Praise, &[]),
+    ("is gone", 1.2, Praise, &[]), ("above and beyond", 2.0, Praise, &[]),
+    ("extra mile", 2.0, Praise, &[]), ("quick response", 1.5, Praise, &[]),
+    ("fast response", 1.5, Praise, &[]), ("quick reply", 1.0, Praise, &[]),
+    ("quick help", 1.0, Praise, &[]), ("quick fix", 1.0, Praise, &[]),
+    ("quick turnaround", 1.5, Praise, &[]), ("so quickly", 1.2, Praise, &[]),
+    ("very quickly", 1.2, Praise, &[]), ("fast delivery", 1.5, Praise, &[]),
+    ("arrived early", 1.5, Praise, &[]), ("on time", 0.8, Praise, &[]),
+    ("well packed", 1.5, Praise, &[]), ("went smoothly", 1.5, Praise, &[]),
+    ("saved my", 1.5, Praise, &[]), ("in no time", 1.5, Praise, &[]),
+    ("out of the box", 0.8, Praise, &[]), ("thank you so much", 0.8, Praise, &[]),
+    ("thanks a lot", 0.8, Praise, &[]), ("thanks again", 0.8, Praise, &[]),
+    ("thank you all", 0.8, Praise, &[]), ("i managed to", 1.0, Praise, &[]),
+    ("correct now", 1.2, Praise, &[]), ("recommend you", 1.0, Praise, &[]),
+    ("kudos", 2.0, Praise, &[]),
+    // Requests: polite forms that are not sentiment.
+    ("would like", 0.0, Request, &["like"]), ("i'd like", 0.0, Request, &["like"]),
+    ("we'd like", 0.0, Request, &["like"]), ("would be great", 0.0, Request, &["great"]),
+    ("would be nice", 0.0, Request, &["nice"]), ("would appreciate", 0.0, Request, &["appreciate"]),
+    ("be grateful", 0.0, Request, &["grateful"]),
+    ("in advance", 0.0, Request, &["thanks", "thank"]), ("please", 0.0, Request, &[]),
+    ("can you", 0.0, Request, &[]), ("could you", 0.0, Request, &[]), ("can i", 0.0, Request, &[]),
+    ("how do i", 0.0, Request, &[]), ("how can i", 0.0, Request, &[]),
+    ("i need", 0.0, Request, &[]), ("i want to", 0.0, Request, &[]),
+    ("is it possible", 0.0, Request, &[]), ("need help", 0.0, Request, &["help"]),
+    ("please help", 0.0, Request, &["help"]), ("let me know", 0.0, Request, &[]),
+    ("please advise", 0.0, Request, &[]),
+    // Neutral wording that VADER scores.
+    ("kind regards", 0.0, Neutral, &["kind"]), ("best regards", 0.0, Neutral, &["best"]),
+    ("warm regards", 0.0, Neutral, &["warm"]), ("best wishes", 0.0, Neutral, &["best"]),
+    ("looks like", 0.0, Neutral, &["like"]), ("seems like", 0.0, Neutral, &["like"]),
+    ("something like", 0.0, Neutral, &["like"]), ("feel like", 0.0, Neutral, &["like"]),
+    ("hope you are well", 0.0, Neutral, &["hope", "well"]),
+    ("hope you're well", 0.0, Neutral, &["hope", "well"]), ("hope this", 0.0, Neutral, &["hope"]),
+    ("good morning", 0.0, Neutral, &["good"]), ("good afternoon", 0.0, Neutral, &["good"]),
+    ("good evening", 0.0, Neutral, &["good"]), ("best way", 0.0, Neutral, &["best"]),
+    // The reference's sentiment-laden idioms (listed there, never applied).
+    ("cut the mustard", 2.0, Idiom, &[]), ("hand to mouth", -2.0, Idiom, &[]),
+    ("back handed", -2.0, Idiom, &[]), ("blow smoke", -2.0, Idiom, &[]),
+    ("blowing smoke", -2.0, Idiom, &[]), ("upper hand", 1.0, Idiom, &[]),
+    ("break a leg", 2.0, Idiom, &[]), ("cooking with gas", 2.0, Idiom, &[]),
+    ("in the black", 2.0, Idiom, &[]), ("in the red", -2.0, Idiom, &[]),
+    ("on the ball", 2.0, Idiom, &[]), ("under the weather", -2.0, Idiom, &[]),
+];
+
+/// Politeness that carries no sentiment in a request or problem report.
+#[rustfmt::skip]
+const POLITE: &[&str] = &[
+    "please", "pls", "plz", "thanks", "thank", "thx", "ty", "appreciate", "appreciated", "hope",
+    "hoping", "help", "helping", "kindly", "dear", "welcome", "sure", "ok", "okay", "yes", "yeah",
+    "hi", "hello", "hey", "cheers", "glad", "grateful", "respect", "well",
+];
+
+/// Domain vocabulary VADER scores but that names a topic, not a feeling.
+#[rustfmt::skip]
+const DOMAIN: &[&str] = &[
+    "credit", "interest", "top", "charged", "charge", "charges", "cancel", "cancelled", "canceled",
+    "cancellation", "pay", "error", "errors", "fail", "fails", "failed", "failing", "failure",
+    "problem", "problems", "crash", "pending", "stuck", "warning", "critical", "fatal", "kill",
+    "killed", "urgent", "support", "block", "blocked", "limited", "restricted", "risk", "dispute",
+    "missing", "reward", "rewards", "bonus", "benefit", "benefits", "secure", "security",
+    "protection", "accept", "accepted", "approved", "fine", "save", "important", "matter", "trust",
+    "share", "shares", "freeze", "lock", "locked", "reject", "rejected", "denied", "standard",
+    "premium", "clear", "reset", "challenge", "safe", "supported", "supports", "faulty", "loss",
+    "mistake", "full", "confirm", "want", "wants", "spec",
+];
+
+/// What the layer found in one ticket, for the scales.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Findings {
+    pub complaint: bool,
+    pub polite_angry: bool,
+    pub repeat_contact: bool,
+    pub praise: bool,
+    pub request: bool,
+    /// The matched complaint/repeat/polite-angry phrases, in text order.
+    pub phrases: Vec<String>,
+    /// Valences to add to the token valences.
+    pub extra: Vec<f64>,
+}
+
+/// The support layer's phrase rules, built once.
+pub(crate) struct Support {
+    rules: PhraseSet<Rule>,
+    /// `POLITE` and `DOMAIN` words: one lookup per token.
+    classes: FastMap<&'static str, WordClass>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WordClass {
+    Polite,
+    Domain,
+}
+
+impl Support {
+    pub fn new() -> Self {
+        let mut rules = PhraseSet::default();
+        for &(phrase, valence, kind, zero) in RULES {
+            rules.add(
+                phrase,
+                Rule {
+                    valence,
+                    kind,
+                    zero,
+                },
+            );
+        }
+        let mut classes = FastMap::default();
+        classes.extend(POLITE.iter().map(|&w| (w, WordClass::Polite)));
+        classes.extend(DOMAIN.iter().map(|&w| (w, WordClass::Domain)));
+        Support { rules, classes }
+    }
+
+    /// Applies the layer to `pass` (zeroing valences) and returns the findings,
+    /// whose `extra` valences the caller adds. `domain` says whether the ticket has
+    /// category or component evidence.
+    pub fn apply(&self, doc: &Doc, pass: &mut Pass, domain: bool) -> Findings {
+        let mut f = Findings::default();
+        // Words to zero: those of complaint phrases always, those of polite or
+        // neutral wording only in a ticket about a support topic.
+        let mut zero: Vec<&'static str> = Vec::new();
+        let mut contextual = Vec::new();
+        self.rules.for_each_match(doc, |m| {
+            let r = m.value;
+            let words = || {
+                (m.start..m.start + m.len)
+                    .map(|i| doc.word(i))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            match r.kind {
+                Complaint | PoliteAngry | RepeatContact => {
+                    f.complaint |= r.kind == Complaint;
+                    f.polite_angry |= r.kind == PoliteAngry;
+                    f.repeat_contact |= r.kind == RepeatContact;
+                    f.phrases.push(words());
+                    f.extra.push(r.valence);
+                    zero.extend_from_slice(r.zero);
+                }
+                Contextual => contextual.push(r.valence),
+                Praise => {
+                    f.praise = true;
+                    f.extra.push(r.valence);
+                }
+                Request => {
+                    f.request = true;
+                    zero.extend_from_slice(r.zero);
+                }
+                Neutral if domain => zero.extend_from_slice(r.zero),
+                Neutral => {}
+                Idiom => f.extra.push(r.valence),
+            }
+        });
+        let angry = f.complaint || f.polite_angry || f.repeat_contact;
+        if domain && !f.praise {
+            f.extra.extend(contextual);
+        }
+        let mut strong_positive = false;
+        let mut polite = Vec::new();
+        for i in 0..pass.len() {
+            if pass.valences[i] == 0.0 {
+                continue;
+            }
+            let w = pass.word(i);
+            let class = self.classes.get(w).copied();
+            if zero.contains(&w) || (domain && class == Some(WordClass::Domain)) {
+                pass.valences[i] = 0.0;
+            } else if class == Some(WordClass::Polite) {
+                polite.push(i);
+            } else if pass.valences[i] >= 1.8 {
+                strong_positive = true;
+            }
+        }
+        f.praise |= strong_positive;
+        if angry || ((domain || f.request) && !f.praise) {
+            for i in polite {
+                pass.valences[i] = 0.0;
+            }
+        }
+        f
+    }
+}

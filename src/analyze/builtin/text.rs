@@ -1,0 +1,290 @@
+//! The word-level view of a ticket shared by the support layer, the classifier and
+//! the scales, and the phrase matcher they all use.
+//!
+//! VADER needs whitespace tokens with their punctuation and case; phrase rules need
+//! plain words. [`Doc`] lowercases the text once, splits it into words (letters,
+//! digits, `_`, and apostrophes inside a word: "hasn't", "2fa", "0x7b"; hyphens
+//! split, so "log-in" is "log in") and gives each word a light stem (a slice of the
+//! word with one of `'s`, `ing`, `ed`, `es`, `s`, `e` removed when at least three
+//! letters remain), so "charged", "charges" and "charge" all read "charg".
+//!
+//! [`PhraseSet`] matches many phrases in one pass over the words: phrases are
+//! indexed by the stem of their first word, so each word costs one hash lookup.
+//! A phrase word matches a text word with the same stem, and two placeholders exist:
+//! `*` matches any one word ("charged * twice" matches "charged me twice") and `NEG`
+//! matches a negating word (not, never, no, cannot, any "n't" word), so "NEG work"
+//! covers "doesn't work", "not working" and "never worked".
+
+use super::lexicon::FastMap;
+
+/// One word of a [`Doc`]: byte offsets into the lowercased text.
+#[derive(Clone, Copy)]
+struct Word {
+    start: u32,
+    end: u32,
+    stem_end: u32,
+}
+
+/// A lowercased text split into words.
+pub(crate) struct Doc {
+    lower: String,
+    words: Vec<Word>,
+}
+
+impl Doc {
+    pub fn new(text: &str) -> Self {
+        let mut lower = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '\u{2018}' | '\u{2019}' | '`' => lower.push('\''),
+                c if c.is_ascii() => lower.push(c.to_ascii_lowercase()),
+                c => lower.extend(c.to_lowercase()),
+            }
+        }
+        let mut words = Vec::with_capacity(lower.len() / 5 + 1);
+        let bytes = lower.as_bytes();
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let mut start: Option<usize> = None;
+        for (i, c) in lower.char_indices() {
+            // An apostrophe is part of a word only between two word characters.
+            let inner_quote =
+                c == '\'' && start.is_some() && lower[i + 1..].chars().next().is_some_and(is_word);
+            if is_word(c) || inner_quote {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
+                words.push(word(bytes, s, i));
+            }
+        }
+        if let Some(s) = start {
+            words.push(word(bytes, s, lower.len()));
+        }
+        Doc { lower, words }
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn word(&self, i: usize) -> &str {
+        let w = self.words[i];
+        &self.lower[w.start as usize..w.end as usize]
+    }
+
+    pub fn stem(&self, i: usize) -> &str {
+        let w = self.words[i];
+        &self.lower[w.start as usize..w.stem_end as usize]
+    }
+
+    /// Whether word `i` negates what follows it.
+    pub fn negates(&self, i: usize) -> bool {
+        is_negation(self.word(i))
+    }
+}
+
+fn word(bytes: &[u8], start: usize, end: usize) -> Word {
+    let w = std::str::from_utf8(&bytes[start..end]).unwrap_or("");
+    Word {
+        start: start as u32,
+        end: end as u32,
+        stem_end: (start + stem(w).len()) as u32,
+    }
+}
+
+/// The light stem of a lowercase word (a prefix of it).
+pub(crate) fn stem(w: &str) -> &str {
+    let w = w.strip_suffix("'s").unwrap_or(w);
+    for suffix in ["ing", "ed", "es", "s", "e"] {
+        if let Some(s) = w.strip_suffix(suffix) {
+            if s.len() >= 3 && !s.ends_with('\'') {
+                return s;
+            }
+        }
+    }
+    w
+}
+
+/// Negating words, as the `NEG` placeholder understands them.
+pub(crate) fn is_negation(w: &str) -> bool {
+    matches!(
+        w,
+        "not"
+            | "no"
+            | "never"
+            | "cannot"
+            | "cant"
+            | "dont"
+            | "doesnt"
+            | "didnt"
+            | "isnt"
+            | "wont"
+            | "nothing"
+            | "nobody"
+            | "none"
+            | "neither"
+            | "nor"
+            | "without"
+    ) || w.ends_with("n't")
+}
+
+/// One word of a phrase pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pat {
+    Stem(Box<str>),
+    Any,
+    Neg,
+}
+
+impl Pat {
+    fn matches(&self, doc: &Doc, i: usize) -> bool {
+        match self {
+            Pat::Stem(s) => doc.stem(i) == &**s,
+            Pat::Any => true,
+            Pat::Neg => doc.negates(i),
+        }
+    }
+}
+
+/// A phrase and its payload.
+struct Entry<T> {
+    rest: Box<[Pat]>,
+    text: Box<str>,
+    value: T,
+}
+
+/// A match of a phrase in a [`Doc`].
+pub(crate) struct Match<'s, T> {
+    /// Index of the first word.
+    pub start: usize,
+    /// Number of words.
+    pub len: usize,
+    /// The phrase as written in the rules.
+    pub phrase: &'s str,
+    pub value: &'s T,
+}
+
+/// Many phrases, matched in one pass.
+pub(crate) struct PhraseSet<T> {
+    by_stem: FastMap<Box<str>, Vec<Entry<T>>>,
+    by_neg: Vec<Entry<T>>,
+}
+
+impl<T> Default for PhraseSet<T> {
+    fn default() -> Self {
+        PhraseSet {
+            by_stem: FastMap::default(),
+            by_neg: Vec::new(),
+        }
+    }
+}
+
+impl<T> PhraseSet<T> {
+    /// Adds a phrase (words split as in [`Doc`]; `*` and `NEG` are placeholders).
+    /// A phrase with no words, or starting with `*`, is ignored: it could match
+    /// anywhere.
+    pub fn add(&mut self, phrase: &str, value: T) {
+        let mut pats: Vec<Pat> = Vec::new();
+        for part in phrase.split_whitespace() {
+            match part {
+                "*" => pats.push(Pat::Any),
+                "NEG" => pats.push(Pat::Neg),
+                _ => {
+                    let doc = Doc::new(part);
+                    pats.extend((0..doc.len()).map(|i| Pat::Stem(doc.stem(i).into())));
+                }
+            }
+        }
+        let Some(first) = pats.first().cloned() else {
+            return;
+        };
+        let entry = Entry {
+            rest: pats[1..].into(),
+            text: phrase.into(),
+            value,
+        };
+        match first {
+            Pat::Stem(s) => self.by_stem.entry(s).or_default().push(entry),
+            Pat::Neg => self.by_neg.push(entry),
+            Pat::Any => {}
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_stem.is_empty() && self.by_neg.is_empty()
+    }
+
+    /// Calls `f` for every match, in text order.
+    pub fn for_each_match<'s>(&'s self, doc: &Doc, mut f: impl FnMut(Match<'s, T>)) {
+        for i in 0..doc.len() {
+            let neg = if doc.negates(i) {
+                &self.by_neg[..]
+            } else {
+                &[]
+            };
+            let by_stem = self.by_stem.get(doc.stem(i)).map_or(&[][..], |v| &v[..]);
+            for e in by_stem.iter().chain(neg) {
+                let len = e.rest.len() + 1;
+                if i + len <= doc.len()
+                    && e.rest
+                        .iter()
+                        .enumerate()
+                        .all(|(k, p)| p.matches(doc, i + 1 + k))
+                {
+                    f(Match {
+                        start: i,
+                        len,
+                        phrase: &e.text,
+                        value: &e.value,
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        let d = Doc::new(text);
+        (0..d.len()).map(|i| d.word(i).to_string()).collect()
+    }
+
+    #[test]
+    fn words_keep_inner_apostrophes_and_split_hyphens() {
+        assert_eq!(
+            words("It hasn’t ARRIVED, log-in 'fails' 2FA!"),
+            ["it", "hasn't", "arrived", "log", "in", "fails", "2fa"]
+        );
+    }
+
+    #[test]
+    fn stems_unify_inflections() {
+        for w in ["charge", "charged", "charges", "charging"] {
+            assert_eq!(stem(w), "charg", "{w}");
+        }
+        assert_eq!(stem("was"), "was");
+        assert_eq!(stem("gpus"), "gpu");
+    }
+
+    #[test]
+    fn phrases_match_with_placeholders() {
+        let mut set = PhraseSet::default();
+        set.add("charged * twice", 1);
+        set.add("NEG work", 2);
+        set.add("refund", 3);
+        let doc = Doc::new("They charged me twice, it doesn't work and no refunds.");
+        let mut found = Vec::new();
+        set.for_each_match(&doc, |m| {
+            found.push((m.phrase.to_string(), *m.value, m.start))
+        });
+        assert_eq!(
+            found,
+            [
+                ("charged * twice".to_string(), 1, 1),
+                ("NEG work".to_string(), 2, 5),
+                ("refund".to_string(), 3, 9),
+            ]
+        );
+    }
+}

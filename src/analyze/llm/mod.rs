@@ -1,0 +1,336 @@
+//! The LLM analyzers: one [`LlmAnalyzer`] that talks to an OpenAI-compatible server
+//! ([`Provider::OpenAi`]: OpenAI, Ollama, vLLM, llama.cpp) or to Anthropic
+//! ([`Provider::Anthropic`]).
+//!
+//! Per ticket: the text is masked ([`pii`]), truncated and wrapped as delimited data
+//! ([`prompt`]); one request goes out ([`http`] retries transient failures); the
+//! reply is validated against the shared schema. An invalid reply gets exactly one
+//! repair round trip (the validation error is sent back), after which the ticket
+//! becomes an error row. Refusals, truncated answers and content filtering are error
+//! rows straight away. A rejected key or an exhausted quota stops the run.
+//!
+//! Pool workers are plain threads; [`Analyzer::analyze`] drives the async client on
+//! the runtime whose [`Handle`] it was given, and must not itself be called from a
+//! thread of that runtime.
+
+mod anthropic;
+mod http;
+mod openai;
+mod pii;
+pub mod prompt;
+
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::runtime::Handle;
+
+use self::http::Transport;
+use crate::analyze::taxonomy::Taxonomy;
+use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
+use crate::model::Analysis;
+
+pub use self::prompt::PROMPT_VERSION;
+
+/// Which wire protocol the endpoint speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Provider {
+    /// `POST /v1/chat/completions`.
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// `POST /v1/messages`.
+    #[serde(rename = "anthropic")]
+    Anthropic,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "openai",
+            Provider::Anthropic => "anthropic",
+        }
+    }
+}
+
+/// How an OpenAI-compatible server is asked for JSON. Anthropic always uses a tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonMode {
+    /// Structured outputs: the server enforces the schema.
+    #[default]
+    JsonSchema,
+    /// Plain JSON mode, for servers without schema support; validation still applies.
+    JsonObject,
+}
+
+/// US dollars per million tokens, for the cost estimate in [`Usage`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Price {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+/// Everything an [`LlmAnalyzer`] needs. `Debug` never shows the API key.
+#[derive(Clone)]
+pub struct LlmConfig {
+    pub provider: Provider,
+    /// Scheme, host and port (and any path prefix), without the trailing `/v1`.
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub model: String,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    /// Per request attempt, connect to last byte.
+    pub timeout: Duration,
+    pub json_mode: JsonMode,
+    /// Characters of ticket text (subject and body) sent; the rest is cut off.
+    pub max_input_chars: usize,
+    /// Mask emails, phone numbers and card numbers before sending.
+    pub redact_pii: bool,
+    pub max_retries: u32,
+    pub price: Option<Price>,
+    pub taxonomy: Taxonomy,
+}
+
+impl LlmConfig {
+    /// A config with the defaults: temperature 0, 1024 output tokens, 60 s timeout,
+    /// JSON schema mode, 8000 input characters, PII masking on, 5 retries, no key.
+    pub fn new(provider: Provider, base_url: impl Into<String>, model: impl Into<String>) -> Self {
+        LlmConfig {
+            provider,
+            base_url: base_url.into(),
+            api_key: None,
+            model: model.into(),
+            temperature: 0.0,
+            max_tokens: 1024,
+            timeout: Duration::from_secs(60),
+            json_mode: JsonMode::JsonSchema,
+            max_input_chars: 8000,
+            redact_pii: true,
+            max_retries: 5,
+            price: None,
+            taxonomy: Taxonomy::default(),
+        }
+    }
+}
+
+impl fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("model", &self.model)
+            .field("temperature", &self.temperature)
+            .field("max_tokens", &self.max_tokens)
+            .field("timeout", &self.timeout)
+            .field("json_mode", &self.json_mode)
+            .field("max_input_chars", &self.max_input_chars)
+            .field("redact_pii", &self.redact_pii)
+            .field("max_retries", &self.max_retries)
+            .field("price", &self.price)
+            .field("taxonomy", &self.taxonomy.fingerprint())
+            .finish()
+    }
+}
+
+/// A config the analyzer cannot work with.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("invalid LLM configuration: {0}")]
+    Config(String),
+}
+
+/// What the analyzer has spent so far (all attempts, retries and repairs included).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    /// HTTP requests sent.
+    pub requests: u64,
+    /// Requests that were repeats of a failed attempt.
+    pub retries: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// `None` when no price is configured.
+    pub cost_usd: Option<f64>,
+}
+
+/// One 2xx response, read: the tokens it cost and either an answer to validate or
+/// the reason the ticket fails outright.
+struct Reply {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub outcome: Result<Answer, String>,
+}
+
+/// The model's answer and what a repair request must echo back.
+struct Answer {
+    /// The reply's JSON, or why it is not JSON at all.
+    pub json: Result<Value, String>,
+    /// The assistant turn, as the provider wants it in a follow-up request.
+    pub assistant: Value,
+    /// Anthropic's `tool_use` block id, which the repair must answer.
+    pub tool_use_id: Option<String>,
+}
+
+/// Scores tickets with an LLM. Shared by all pool workers.
+pub struct LlmAnalyzer {
+    cfg: LlmConfig,
+    rt: Handle,
+    transport: Transport,
+    system: String,
+    schema: Value,
+}
+
+impl LlmAnalyzer {
+    pub fn new(mut cfg: LlmConfig, rt: Handle) -> Result<Self, LlmError> {
+        let bad = |m: &str| Err(LlmError::Config(m.to_string()));
+        // Accept "http://host/v1" too: users copy that form from provider docs.
+        let base = cfg.base_url.trim().trim_end_matches('/');
+        cfg.base_url = base.strip_suffix("/v1").unwrap_or(base).to_string();
+        match reqwest::Url::parse(&cfg.base_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => return bad("base_url must be an http(s) URL"),
+        }
+        if cfg.model.trim().is_empty() {
+            return bad("model is empty");
+        }
+        if cfg.max_tokens == 0 || cfg.max_input_chars == 0 {
+            return bad("max_tokens and max_input_chars must be positive");
+        }
+        if !(0.0..=2.0).contains(&cfg.temperature) {
+            return bad("temperature must be between 0 and 2");
+        }
+        if cfg.taxonomy.categories.is_empty() || cfg.taxonomy.components.is_empty() {
+            return bad("the taxonomy needs at least one category and one component");
+        }
+        let key = cfg.api_key.as_deref().filter(|k| !k.trim().is_empty());
+        let (path, headers) = match cfg.provider {
+            Provider::OpenAi => ("/v1/chat/completions", openai::headers(key)?),
+            Provider::Anthropic => ("/v1/messages", anthropic::headers(key)?),
+        };
+        let client = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .build()
+            .map_err(|e| LlmError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let transport = Transport::new(
+            client,
+            cfg.provider,
+            format!("{}{path}", cfg.base_url),
+            headers,
+            key.map(str::to_string),
+            cfg.max_retries,
+        );
+        Ok(LlmAnalyzer {
+            system: prompt::system_prompt(&cfg.taxonomy),
+            schema: prompt::schema(&cfg.taxonomy),
+            cfg,
+            rt,
+            transport,
+        })
+    }
+
+    pub fn usage(&self) -> Usage {
+        let c = &self.transport.counters;
+        let input_tokens = c.input_tokens.load(Ordering::Relaxed);
+        let output_tokens = c.output_tokens.load(Ordering::Relaxed);
+        Usage {
+            requests: c.requests.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            input_tokens,
+            output_tokens,
+            cost_usd: self.cfg.price.map(|p| {
+                (input_tokens as f64 * p.input_per_mtok + output_tokens as f64 * p.output_per_mtok)
+                    / 1_000_000.0
+            }),
+        }
+    }
+
+    async fn run(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError> {
+        let user = prompt::user_message(input, self.cfg.max_input_chars, self.cfg.redact_pii);
+        let mut turns = vec![json!({"role": "user", "content": user})];
+        let first = self.exchange(&turns).await?;
+        let error = match &first.json {
+            Ok(reply) => match prompt::validate(reply, &self.cfg.taxonomy) {
+                Ok(analysis) => return Ok(analysis),
+                Err(e) => e,
+            },
+            Err(e) => e.clone(),
+        };
+        tracing::debug!(ticket = input.ticket_id, %error, "invalid LLM answer, asking for a repair");
+        let repair = match self.cfg.provider {
+            Provider::OpenAi => openai::repair_turns(&first, &error),
+            Provider::Anthropic => anthropic::repair_turns(&first, &error),
+        };
+        turns.extend(repair);
+        let second = self.exchange(&turns).await?;
+        second
+            .json
+            .and_then(|v| prompt::validate(&v, &self.cfg.taxonomy))
+            .map_err(|e| {
+                AnalyzeError::Ticket(format!(
+                    "{}: invalid answer after one repair attempt: {e}",
+                    self.cfg.provider.as_str()
+                ))
+            })
+    }
+
+    /// One request/response: sends the turns, counts tokens, reads the answer.
+    async fn exchange(&self, turns: &[Value]) -> Result<Answer, AnalyzeError> {
+        let body = match self.cfg.provider {
+            Provider::OpenAi => openai::request_body(&self.cfg, &self.system, &self.schema, turns),
+            Provider::Anthropic => {
+                anthropic::request_body(&self.cfg, &self.system, &self.schema, turns)
+            }
+        };
+        let response = self.transport.post(&body).await?;
+        let reply = match self.cfg.provider {
+            Provider::OpenAi => openai::read_reply(&response, self.cfg.max_tokens),
+            Provider::Anthropic => anthropic::read_reply(&response, self.cfg.max_tokens),
+        };
+        let c = &self.transport.counters;
+        c.input_tokens
+            .fetch_add(reply.input_tokens, Ordering::Relaxed);
+        c.output_tokens
+            .fetch_add(reply.output_tokens, Ordering::Relaxed);
+        reply.outcome.map_err(AnalyzeError::Ticket)
+    }
+}
+
+impl Analyzer for LlmAnalyzer {
+    fn io_bound(&self) -> bool {
+        true
+    }
+
+    fn name(&self) -> String {
+        format!("{}:{}", self.cfg.provider.as_str(), self.cfg.model)
+    }
+
+    fn fingerprint(&self) -> String {
+        let c = &self.cfg;
+        format!(
+            "llm:{}:{}:p{}:t{}:{:?}:c{}:r{}:x{}",
+            c.provider.as_str(),
+            c.model,
+            PROMPT_VERSION,
+            c.temperature,
+            c.json_mode,
+            c.max_input_chars,
+            c.redact_pii,
+            c.taxonomy.fingerprint()
+        )
+    }
+
+    fn analyze(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError> {
+        if let Some(fatal) = self.transport.fatal() {
+            return Err(fatal);
+        }
+        self.rt.block_on(self.run(input))
+    }
+}
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+//! The OpenAI-compatible dialect: `POST /v1/chat/completions`, as served by OpenAI,
+//! Ollama, vLLM and the llama.cpp server.
+//!
+//! The answer is requested as structured output (`response_format` of type
+//! `json_schema`, strict) or, for servers without schema support, plain JSON mode
+//! (`json_object`); either way it arrives as a JSON string in
+//! `choices[0].message.content` and is validated locally.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::http::ErrorInfo;
+use super::prompt::{self, SCHEMA_NAME};
+use super::{Answer, JsonMode, LlmConfig, LlmError, Reply};
+
+/// `Authorization: Bearer` only when a key is set: local servers need none.
+pub(super) fn headers(api_key: Option<&str>) -> Result<HeaderMap, LlmError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = api_key {
+        let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
+            .map_err(|_| LlmError::Config("the API key contains invalid characters".into()))?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    Ok(headers)
+}
+
+pub(super) fn request_body(
+    cfg: &LlmConfig,
+    system: &str,
+    schema: &Value,
+    turns: &[Value],
+) -> Value {
+    let response_format = match cfg.json_mode {
+        JsonMode::JsonSchema => json!({
+            "type": "json_schema",
+            "json_schema": {"name": SCHEMA_NAME, "strict": true, "schema": schema},
+        }),
+        JsonMode::JsonObject => json!({"type": "json_object"}),
+    };
+    let mut messages = vec![json!({"role": "system", "content": system})];
+    messages.extend_from_slice(turns);
+    json!({
+        "model": cfg.model,
+        "temperature": cfg.temperature,
+        "max_tokens": cfg.max_tokens,
+        "messages": messages,
+        "response_format": response_format,
+    })
+}
+
+/// Reads a 2xx response. Refusals, truncation and content filtering are final for
+/// the ticket: asking again would get the same answer.
+pub(super) fn read_reply(body: &Value, max_tokens: u32) -> Reply {
+    let usage = &body["usage"];
+    let choice = &body["choices"][0];
+    let message = &choice["message"];
+    let finish = choice["finish_reason"].as_str().unwrap_or_default();
+    let outcome = if let Some(refusal) = message["refusal"].as_str().filter(|r| !r.is_empty()) {
+        Err(format!("openai: the model refused: {refusal}"))
+    } else if finish == "length" {
+        Err(format!(
+            "openai: the answer was cut off at max_tokens ({max_tokens}); raise max_tokens"
+        ))
+    } else if finish == "content_filter" {
+        Err("openai: the answer was blocked by the provider's content filter".into())
+    } else if choice.is_null() {
+        Err("openai: the response has no choices".into())
+    } else {
+        let content = content_text(&message["content"]);
+        Ok(Answer {
+            json: match &content {
+                Some(text) => prompt::parse_json_text(text),
+                None => Err("the reply has no content".into()),
+            },
+            assistant: json!({"role": "assistant", "content": content.unwrap_or_default()}),
+            tool_use_id: None,
+        })
+    };
+    Reply {
+        input_tokens: usage["prompt_tokens"].as_u64().unwrap_or(0),
+        output_tokens: usage["completion_tokens"].as_u64().unwrap_or(0),
+        outcome,
+    }
+}
+
+/// The content as text: normally a string, but some compatible servers send an
+/// array of `{type: "text", text}` parts.
+fn content_text(content: &Value) -> Option<String> {
+    match content {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(parts) => Some(parts.iter().filter_map(|p| p["text"].as_str()).collect()),
+        _ => None,
+    }
+}
+
+/// The turns that carry a repair request: the rejected answer, then the complaint.
+pub(super) fn repair_turns(answer: &Answer, error: &str) -> Vec<Value> {
+    vec![
+        answer.assistant.clone(),
+        json!({"role": "user", "content": prompt::repair_instruction(error)}),
+    ]
+}
+
+/// OpenAI answers an exhausted account with 429 `insufficient_quota`: retrying
+/// cannot help, unlike an ordinary rate limit.
+pub(super) fn is_quota_error(status: StatusCode, info: &ErrorInfo) -> bool {
+    (status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::PAYMENT_REQUIRED)
+        && (info.code == "insufficient_quota" || info.kind == "insufficient_quota")
+}
+
+/// How long to pause when `x-ratelimit-remaining-requests` says the window is used up.
+pub(super) fn window_reset(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
+    if text("x-ratelimit-remaining-requests")?
+        .parse::<u64>()
+        .ok()?
+        != 0
+    {
+        return None;
+    }
+    go_duration(text("x-ratelimit-reset-requests")?)
+}
+
+/// Parses Go-style durations as OpenAI sends them: `1s`, `20ms`, `6m0s`, `1.5s`.
+fn go_duration(text: &str) -> Option<Duration> {
+    let mut total = 0.0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let value: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += value * seconds;
+        rest = &rest[unit_len..];
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_go_durations() {
+        assert_eq!(go_duration("1s"), Some(Duration::from_secs(1)));
+        assert_eq!(go_duration("20ms"), Some(Duration::from_millis(20)));
+        assert_eq!(go_duration("6m0s"), Some(Duration::from_secs(360)));
+        assert_eq!(go_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(go_duration("soon"), None);
+    }
+
+    #[test]
+    fn pauses_only_when_no_requests_remain() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-ratelimit-remaining-requests",
+            HeaderValue::from_static("3"),
+        );
+        h.insert("x-ratelimit-reset-requests", HeaderValue::from_static("2s"));
+        assert_eq!(window_reset(&h), None);
+        h.insert(
+            "x-ratelimit-remaining-requests",
+            HeaderValue::from_static("0"),
+        );
+        assert_eq!(window_reset(&h), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn json_object_mode_sends_no_schema() {
+        let mut cfg = LlmConfig::new(super::super::Provider::OpenAi, "http://x", "m");
+        cfg.json_mode = JsonMode::JsonObject;
+        let body = request_body(&cfg, "sys", &json!({}), &[]);
+        assert_eq!(body["response_format"], json!({"type": "json_object"}));
+        assert_eq!(body["messages"][0]["role"], "system");
+    }
+}

@@ -1,0 +1,62 @@
+//! The analyze stage: the [`Analyzer`] trait and its implementations.
+//!
+//! An analyzer turns the text of one ticket into an [`Analysis`]. The built-in
+//! analyzer ([`builtin`]) is offline, deterministic and CPU-bound; the LLM analyzers
+//! ([`openai`], [`anthropic`]) are I/O-bound. The pool that runs them lives in
+//! `pipeline/`; analyzers only see one ticket at a time.
+
+pub mod builtin;
+mod build;
+pub mod llm;
+pub mod taxonomy;
+
+pub use build::{build, builtin, AnalyzerSetupError, BuiltAnalyzer};
+
+use crate::model::{Analysis, Ticket};
+
+/// What an analyzer reads for one ticket.
+#[derive(Debug, Clone, Copy)]
+pub struct AnalysisInput<'a> {
+    pub ticket_id: u64,
+    pub subject: &'a str,
+    /// The first message, or the whole conversation (oldest first, bounded by
+    /// `max_input_chars`) when comments were fetched.
+    pub body: &'a str,
+    pub tags: &'a [String],
+}
+
+impl<'a> AnalysisInput<'a> {
+    pub fn from_ticket(ticket: &'a Ticket, body: &'a str) -> Self {
+        AnalysisInput {
+            ticket_id: ticket.id,
+            subject: ticket.subject_text(),
+            body,
+            tags: &ticket.tags,
+        }
+    }
+}
+
+/// Why one ticket could not be analyzed. `Fatal` errors stop the whole run (bad
+/// credentials, exhausted quota); the others become that ticket's `error` cell.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error("{0}")]
+    Ticket(String),
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// Scores tickets. Implementations are shared by all pool workers.
+pub trait Analyzer: Send + Sync {
+    /// The `analyzer` cell of the CSV, e.g. `builtin` or `openai:gpt-4o-mini`.
+    fn name(&self) -> String;
+    /// Changes whenever the same ticket could get a different answer (kind, model,
+    /// prompt or rules version, taxonomy): stored analyses are reused only when it matches.
+    fn fingerprint(&self) -> String;
+    fn analyze(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError>;
+    /// Whether a call mostly waits on the network (LLMs). The pool then hands out
+    /// tickets one by one, so `workers` is the number of requests in flight.
+    fn io_bound(&self) -> bool {
+        false
+    }
+}

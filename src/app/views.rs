@@ -1,0 +1,47 @@
+//! `zdpipe views`: list the account's views (from the cache when fresh).
+
+use std::path::Path;
+
+use super::{load, Exit, Result};
+use crate::cache::{Cache, ReadPolicy};
+use crate::config::Source;
+use crate::pipeline::connect;
+
+pub fn views(path: &Path, json: bool) -> Result<Exit> {
+    let (pipeline, env) = load(path)?;
+    if let Source::File { .. } = pipeline.fetch.source {
+        return Err(super::UsageError(format!(
+            "{}: source = \"file\" has no views; views come from a Zendesk account or the sandbox",
+            path.display()
+        ))
+        .into());
+    }
+    // The cache is optional here: a run holding it must not block a quick listing.
+    let cache = match Cache::open(&pipeline.cache) {
+        Ok(c) => Some(std::sync::Arc::new(c)),
+        Err(e) => {
+            tracing::debug!("listing views without the cache: {e}");
+            None
+        }
+    };
+    let (api, _sandbox, _) = connect(&pipeline, &env, cache.clone(), ReadPolicy::Fresh, false)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let views = rt.block_on(api.views())?;
+    if let Some(c) = &cache {
+        c.persist_run_counts()?;
+        c.flush()?;
+    }
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    if json {
+        serde_json::to_writer_pretty(&mut out, &views)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{:>12}  {:<6}  title", "id", "active")?;
+        for v in &views {
+            writeln!(out, "{:>12}  {:<6}  {}", v.id, if v.active { "yes" } else { "no" }, v.title)?;
+        }
+        writeln!(out, "{} views in {}", views.len(), api.client.host())?;
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,60 @@
+//! The `analyses` tree: finished analyses, reused while the ticket and analyzer are the same.
+//!
+//! Keyed by ticket id (big-endian, so the tree iterates in id order). A stored
+//! analysis is reused only when both the ticket's `updated_at` and the analyzer's
+//! fingerprint match: an edited ticket, another model, prompt or taxonomy all mean a
+//! fresh analysis. There is no TTL.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Cache, CacheError};
+use crate::model::Analysis;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAnalysis {
+    pub updated_at: Option<String>,
+    pub fingerprint: String,
+    pub analyzer: String,
+    /// When the analysis was made (RFC 3339), so a rerun writes the same row.
+    pub analyzed_at: String,
+    pub analysis: Analysis,
+}
+
+impl Cache {
+    /// The stored analysis of ticket `id`, if it was made for this `updated_at` and
+    /// `fingerprint`. Counts a hit or a miss.
+    pub fn analysis(
+        &self,
+        id: u64,
+        updated_at: Option<&str>,
+        fingerprint: &str,
+    ) -> Result<Option<StoredAnalysis>, CacheError> {
+        let found = match self.analyses.get(id.to_be_bytes())? {
+            Some(v) => serde_json::from_slice::<StoredAnalysis>(&v)
+                .ok()
+                .filter(|s| s.fingerprint == fingerprint && s.updated_at.as_deref() == updated_at),
+            None => None,
+        };
+        self.count_analysis(found.is_some());
+        Ok(found)
+    }
+
+    pub fn put_analysis(&self, id: u64, stored: &StoredAnalysis) -> Result<(), CacheError> {
+        let bytes = serde_json::to_vec(stored).map_err(|e| CacheError::Decode {
+            what: format!("analysis of ticket {id}"),
+            detail: e.to_string(),
+        })?;
+        self.analyses.insert(id.to_be_bytes(), bytes)?;
+        Ok(())
+    }
+
+    pub fn remove_analysis(&self, id: u64) -> Result<bool, CacheError> {
+        Ok(self.analyses.remove(id.to_be_bytes())?.is_some())
+    }
+
+    pub fn clear_analyses(&self) -> Result<u64, CacheError> {
+        let n = self.analyses.len() as u64;
+        self.analyses.clear()?;
+        Ok(n)
+    }
+}

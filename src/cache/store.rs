@@ -1,0 +1,173 @@
+//! One TTL store: a sled tree whose values are `[version][expires_at][payload]`.
+//!
+//! The envelope is one version byte (so a future format can be told apart and
+//! treated as a miss), then the expiry as big-endian unix milliseconds, then the
+//! payload (JSON). An expired entry is a miss, except in offline mode, where anything
+//! stored is better than nothing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::CacheError;
+
+pub(super) const ENVELOPE_VERSION: u8 = 1;
+const HEADER: usize = 9;
+
+/// How reads treat stored entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadPolicy {
+    /// Fresh entries are hits; expired ones are misses.
+    #[default]
+    Fresh,
+    /// Any stored entry is a hit, however old (`--offline`).
+    AnyAge,
+    /// Every read is a miss; writes still refill the store (`--refresh`).
+    Bypass,
+}
+
+pub(super) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Wraps `payload` with an expiry `ttl` from now.
+pub(super) fn seal(payload: &[u8], ttl: Duration) -> Vec<u8> {
+    let expires = now_ms().saturating_add(ttl.as_millis() as u64);
+    let mut v = Vec::with_capacity(HEADER + payload.len());
+    v.push(ENVELOPE_VERSION);
+    v.extend_from_slice(&expires.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+/// Splits an envelope into (expires_at ms, payload); `None` for a foreign format.
+pub(super) fn open(value: &[u8]) -> Option<(u64, &[u8])> {
+    if value.len() < HEADER || value[0] != ENVELOPE_VERSION {
+        return None;
+    }
+    let expires = u64::from_be_bytes(value[1..HEADER].try_into().ok()?);
+    Some((expires, &value[HEADER..]))
+}
+
+/// A named tree with a TTL and this run's hit/miss counters.
+pub struct TtlStore {
+    pub(super) name: &'static str,
+    pub(super) tree: sled::Tree,
+    pub(super) ttl: Duration,
+    pub(super) hits: AtomicU64,
+    pub(super) misses: AtomicU64,
+}
+
+impl TtlStore {
+    pub(super) fn new(name: &'static str, tree: sled::Tree, ttl: Duration) -> Self {
+        TtlStore {
+            name,
+            tree,
+            ttl,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// A zero TTL disables the store: nothing is read or kept.
+    pub fn enabled(&self) -> bool {
+        !self.ttl.is_zero()
+    }
+
+    /// The payload under `key`, counting a hit or a miss.
+    pub fn get(&self, key: &[u8], policy: ReadPolicy) -> Result<Option<Vec<u8>>, CacheError> {
+        let found = if policy == ReadPolicy::Bypass || (!self.enabled() && policy != ReadPolicy::AnyAge) {
+            None
+        } else {
+            self.tree.get(key)?.and_then(|v| {
+                let (expires, payload) = open(&v)?;
+                (policy == ReadPolicy::AnyAge || expires > now_ms()).then(|| payload.to_vec())
+            })
+        };
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(found)
+    }
+
+    /// Stores `payload` under `key` for this store's TTL (nothing when disabled).
+    pub fn put(&self, key: &[u8], payload: &[u8]) -> Result<(), CacheError> {
+        if self.enabled() {
+            self.tree.insert(key, seal(payload, self.ttl))?;
+        }
+        Ok(())
+    }
+
+    pub fn remove(&self, key: &[u8]) -> Result<bool, CacheError> {
+        Ok(self.tree.remove(key)?.is_some())
+    }
+
+    /// Removes every entry; returns how many there were.
+    pub fn clear(&self) -> Result<u64, CacheError> {
+        let n = self.tree.len() as u64;
+        self.tree.clear()?;
+        Ok(n)
+    }
+
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+}
+
+/// Entry, expired and byte counts of a tree, read by scanning it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TreeCounts {
+    pub entries: u64,
+    pub expired: u64,
+    pub bytes: u64,
+}
+
+pub(super) fn count_tree(tree: &sled::Tree, with_expiry: bool) -> Result<TreeCounts, CacheError> {
+    let now = now_ms();
+    let mut c = TreeCounts::default();
+    for item in tree.iter() {
+        let (k, v) = item?;
+        c.entries += 1;
+        c.bytes += (k.len() + v.len()) as u64;
+        if with_expiry && open(&v).is_none_or(|(exp, _)| exp <= now) {
+            c.expired += 1;
+        }
+    }
+    Ok(c)
+}
+
+/// Removes expired (or foreign-format) entries; returns how many.
+pub(super) fn purge_tree(tree: &sled::Tree) -> Result<u64, CacheError> {
+    let now = now_ms();
+    let mut n = 0;
+    for item in tree.iter() {
+        let (k, v) = item?;
+        if open(&v).is_none_or(|(exp, _)| exp <= now) {
+            tree.remove(k)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trip_and_expiry() {
+        let v = seal(b"{}", Duration::from_secs(60));
+        let (exp, payload) = open(&v).unwrap();
+        assert_eq!(payload, b"{}");
+        assert!(exp > now_ms());
+        assert!(open(&[2, 0, 0]).is_none());
+    }
+}

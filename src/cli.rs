@@ -1,0 +1,266 @@
+//! Command-line definitions (clap derive): every subcommand, flag and env var.
+//!
+//! Raw arguments become validated options in `app/`; this file only declares them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    failed (runtime error: network, auth rejected, write error)
+  2    usage or configuration error (bad flag, bad pipeline file, missing credentials)
+  3    finished, but some tickets failed (their rows have `error` set)
+  75   the cache is locked by another zdpipe run
+  130  interrupted (Ctrl-C / SIGTERM); what was done is written
+
+Environment:
+  ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN, ZENDESK_OAUTH_TOKEN,
+  OPENAI_API_KEY, OPENAI_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, RUST_LOG";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "zdpipe",
+    version,
+    about = "Fetch Zendesk tickets, cache every API response, analyze each ticket, write CSV and reports",
+    after_help = EXIT_CODES,
+    after_long_help = EXIT_CODES
+)]
+pub struct Cli {
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a pipeline: fetch, analyze, write.
+    #[command(after_help = "Example:\n  zdpipe run pipelines/demo.toml\n  zdpipe run pipelines/nightly.toml --no-progress --summary-json out/summary.json")]
+    Run(RunArgs),
+    /// List the account's views (id, title, active).
+    #[command(after_help = "Example:\n  ZENDESK_EMAIL=me@acme.com ZENDESK_API_TOKEN=... zdpipe views pipelines/nightly.toml")]
+    Views {
+        /// Pipeline file naming the account.
+        pipeline: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a pipeline file, then check credentials and reachability.
+    #[command(after_help = "Example:\n  zdpipe check pipelines/demo.toml")]
+    Check {
+        pipeline: PathBuf,
+    },
+    /// Serve the simulated Zendesk (and LLM) API on 127.0.0.1.
+    #[command(after_help = "Example:\n  zdpipe sandbox --port 8080 --tickets 5000 --seed 7\n  then point a pipeline at base_url = \"http://127.0.0.1:8080\"")]
+    Sandbox(SandboxArgs),
+    /// Inspect and manage the cache of a pipeline.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+    /// Build a report from the results store.
+    #[command(after_help = "Example:\n  zdpipe report pipelines/demo.toml --format html --output out/report.html")]
+    Report(ReportArgs),
+    /// Work with the results store.
+    #[command(subcommand)]
+    Results(ResultsCommand),
+    /// Score an output CSV against gold labels.
+    #[command(after_help = "Example:\n  zdpipe eval out/tweets.csv --labels ../shared/eval/vader_tweets/tweets.labels.csv")]
+    Eval {
+        /// The CSV a run wrote.
+        output: PathBuf,
+        /// Gold labels: ticket_id plus sentiment (and rating) and/or category.
+        #[arg(long)]
+        labels: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure the cache and the analyzer pool against the sandbox.
+    #[command(after_help = "Example:\n  zdpipe bench --test batch --tickets 200 --max-workers 16 --latency-ms 100")]
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Pipeline file (TOML), e.g. pipelines/demo.toml.
+    pub pipeline: PathBuf,
+    /// Do not draw progress bars (they are also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Analyzer workers (overrides [analyze] workers).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Tickets per batch (overrides [analyze] batch_size).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Serve only from the cache, ignoring TTLs; never touch the network.
+    #[arg(long, conflicts_with = "refresh")]
+    pub offline: bool,
+    /// Skip cache reads and refill the cache.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Analyze every ticket again even when a stored analysis matches.
+    #[arg(long)]
+    pub reanalyze: bool,
+    /// Incremental mode: start here instead of the checkpoint ("7d" or an RFC 3339 date).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stop with exit 1 once more tickets than this failed (a count, or a percent like 2%).
+    #[arg(long)]
+    pub max_failures: Option<String>,
+    /// Also write the run summary as JSON here.
+    #[arg(long)]
+    pub summary_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Number of tickets in the data set.
+    #[arg(long, default_value_t = 1000)]
+    pub tickets: u64,
+    /// Seed of the data set: the same seed gives the same tickets.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Added latency per API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of requests answered with a fault (5xx, dropped connection, truncated body).
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Answer 429 beyond this many requests per minute.
+    #[arg(long)]
+    pub rate_limit_per_minute: Option<u32>,
+    /// Added latency per LLM request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub llm_latency_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Entries, expired entries, bytes, hits, misses and hit rate per store.
+    #[command(after_help = "Example:\n  zdpipe cache stats pipelines/demo.toml --json")]
+    Stats {
+        pipeline: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop selected entries so the next run fetches (or analyzes) them again.
+    #[command(after_help = "Example:\n  zdpipe cache invalidate pipelines/demo.toml --ticket 42")]
+    Invalidate(InvalidateArgs),
+    /// Empty the cache (views, tickets, users, listings, analyses, checkpoints).
+    Clear { pipeline: PathBuf },
+    /// Drop expired entries and say how many.
+    Purge { pipeline: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct InvalidateArgs {
+    pub pipeline: PathBuf,
+    /// One ticket (its cached record, comments and analysis).
+    #[arg(long)]
+    pub ticket: Vec<u64>,
+    /// Every cached ticket.
+    #[arg(long)]
+    pub tickets: bool,
+    /// Every cached view and view listing.
+    #[arg(long)]
+    pub views: bool,
+    /// One view and its listing.
+    #[arg(long)]
+    pub view: Vec<u64>,
+    /// Every cached user and organization.
+    #[arg(long)]
+    pub users: bool,
+    /// One user.
+    #[arg(long)]
+    pub user: Vec<u64>,
+    /// Every stored analysis.
+    #[arg(long)]
+    pub analyses: bool,
+    /// The incremental checkpoint of this pipeline.
+    #[arg(long)]
+    pub checkpoint: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormatArg {
+    Text,
+    Markdown,
+    Html,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    pub pipeline: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormatArg,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Only tickets seen in this view (repeatable).
+    #[arg(long = "view")]
+    pub views: Vec<u64>,
+    /// Only tickets updated within this long (e.g. 7d).
+    #[arg(long)]
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResultsCommand {
+    /// Write the stored results as CSV (the run's columns) or JSON lines.
+    #[command(after_help = "Example:\n  zdpipe results export pipelines/demo.toml --format jsonl --output out/results.jsonl")]
+    Export {
+        pipeline: PathBuf,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[arg(long = "view")]
+        views: Vec<u64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchTest {
+    Cache,
+    Batch,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[arg(long, value_enum, default_value = "all")]
+    pub test: BenchTest,
+    /// Tickets in the sandbox data set.
+    #[arg(long, default_value_t = 200)]
+    pub tickets: u64,
+    #[arg(long, default_value_t = 50)]
+    pub batch_size: usize,
+    /// Workers of the pool in the batch test.
+    #[arg(long, default_value_t = 16)]
+    pub max_workers: usize,
+    /// Latency of each LLM request in the batch test, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub latency_ms: u64,
+    /// Latency of each Zendesk request in the cache test, in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    pub api_latency_ms: u64,
+    /// Print the results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,458 @@
+//! Turns a [`RawPipeline`] into a validated [`Pipeline`], or one precise error.
+//!
+//! Errors point at the line of the offending key. TOML syntax and type errors carry a
+//! span from the parser; for semantic errors (`workers = 0`) the key's line is found
+//! by scanning the text for the key under its section header, which is exact for the
+//! flat files pipelines are.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::raw::{RawAnalyze, RawCache, RawFetch, RawPipeline, RawReport, RawWrite};
+use super::*;
+use crate::analyze::taxonomy::{Label, Taxonomy};
+
+/// Parses `90s`, `15m`, `2h`, `7d`, `1h30m` (humantime syntax).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|_| format!("{s:?} is not a duration (use e.g. \"90s\", \"15m\", \"2h\", \"7d\")"))
+}
+
+struct Ctx<'a> {
+    file: &'a Path,
+    text: &'a str,
+    dir: PathBuf,
+}
+
+impl Ctx<'_> {
+    /// The 1-based line of `key` inside `[section]` (`""` = top level), if found.
+    fn line_of(&self, section: &str, key: &str) -> Option<usize> {
+        let mut current = String::new();
+        for (i, line) in self.text.lines().enumerate() {
+            let t = line.trim();
+            if let Some(h) = t.strip_prefix('[') {
+                current = h.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+                if key.is_empty() && current == section {
+                    return Some(i + 1);
+                }
+                continue;
+            }
+            if current == section && !key.is_empty() {
+                if let Some((k, _)) = t.split_once('=') {
+                    if k.trim() == key {
+                        return Some(i + 1);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn err(&self, section: &str, key: &str, message: impl Into<String>) -> ConfigError {
+        let location = match self.line_of(section, key) {
+            Some(line) => format!("{}:{line}", self.file.display()),
+            None => self.file.display().to_string(),
+        };
+        let name = match (section, key) {
+            ("", k) => k.to_string(),
+            (s, "") => format!("[{s}]"),
+            (s, k) => format!("[{s}] {k}"),
+        };
+        ConfigError {
+            location,
+            message: format!("{name}: {}", message.into()),
+        }
+    }
+
+    /// Resolves `p` against the pipeline's folder, folding `..` lexically so messages
+    /// show `out/demo.csv`, not `pipelines/../out/demo.csv`.
+    fn path(&self, p: &str) -> PathBuf {
+        use std::path::Component;
+        let joined = if Path::new(p).is_absolute() { PathBuf::from(p) } else { self.dir.join(p) };
+        let mut out = PathBuf::new();
+        for c in joined.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        if out.as_os_str().is_empty() {
+            out.push(".");
+        }
+        out
+    }
+
+    fn duration(&self, section: &str, key: &str, v: Option<&String>, default: Duration) -> Result<Duration, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(s) => parse_duration(s).map_err(|m| self.err(section, key, m)),
+        }
+    }
+
+    fn one_of<'v>(&self, section: &str, key: &str, v: &'v str, valid: &[&str]) -> Result<&'v str, ConfigError> {
+        if valid.contains(&v) {
+            Ok(v)
+        } else {
+            let list = valid.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ");
+            Err(self.err(section, key, format!("{v:?} is not valid (use one of {list})")))
+        }
+    }
+}
+
+/// The section header in force at 1-based `line`, for syntax errors.
+fn section_at(text: &str, line: usize) -> Option<String> {
+    text.lines()
+        .take(line)
+        .filter_map(|l| l.trim().strip_prefix('['))
+        .last()
+        .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+}
+
+pub(super) fn parse(file: &Path, text: &str, env: &Env) -> Result<Pipeline, ConfigError> {
+    let raw: RawPipeline = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let mut message = e.message().trim().replace('\n', " ");
+        if let Some(section) = line.and_then(|l| section_at(text, l)) {
+            message = format!("in [{section}]: {message}");
+        }
+        ConfigError {
+            location: match line {
+                Some(l) => format!("{}:{l}", file.display()),
+                None => file.display().to_string(),
+            },
+            message,
+        }
+    })?;
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let ctx = Ctx { file, text, dir };
+    let name = raw
+        .name
+        .clone()
+        .unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "pipeline".into()));
+    if name.trim().is_empty() {
+        return Err(ctx.err("", "name", "must not be empty"));
+    }
+    let raw_fetch = raw
+        .fetch
+        .ok_or_else(|| ctx.err("fetch", "", "missing section: add [fetch] with source = \"zendesk\", \"sandbox\" or \"file\""))?;
+    let fetch = fetch(&ctx, raw_fetch, env)?;
+    let cache = cache(&ctx, raw.cache, &name)?;
+    let analyze = analyze(&ctx, raw.analyze)?;
+    let writes = writes(&ctx, raw.write)?;
+    let report = report(&ctx, raw.report);
+    Ok(Pipeline {
+        name,
+        file: file.to_path_buf(),
+        fetch,
+        cache,
+        analyze,
+        writes,
+        report,
+    })
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host == "::1" || host.split('.').next() == Some("127") && host.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+/// Checks a base URL: https anywhere, plain http only for loopback hosts.
+pub fn check_base_url(url: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/');
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("{url:?} is not a URL (use e.g. \"https://support.acme.com\")"))?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') => h,
+        _ => authority,
+    };
+    if host.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    match scheme {
+        "https" => Ok(url.to_string()),
+        "http" if is_loopback_host(host) => Ok(url.to_string()),
+        "http" => Err(format!(
+            "plain http is only allowed for loopback hosts (127.0.0.1, localhost, [::1]); use https://{authority}"
+        )),
+        other => Err(format!("scheme {other:?} is not supported (use https, or http for loopback hosts)")),
+    }
+}
+
+fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigError> {
+    let s = "fetch";
+    let source_name = raw.source.as_deref().unwrap_or("zendesk");
+    let source_name = ctx.one_of(s, "source", source_name, &["zendesk", "sandbox", "file"])?;
+    let source = match source_name {
+        "zendesk" => {
+            let base_url = match (&raw.base_url, &raw.subdomain, &env.zendesk_subdomain) {
+                (Some(_), Some(_), _) => {
+                    return Err(ctx.err(s, "base_url", "set either subdomain or base_url, not both"))
+                }
+                (Some(u), None, _) => check_base_url(u).map_err(|m| ctx.err(s, "base_url", m))?,
+                (None, Some(sub), _) | (None, None, Some(sub)) => {
+                    let sub = sub.trim();
+                    if sub.is_empty() || !sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                        return Err(ctx.err(s, "subdomain", format!("{sub:?} is not a subdomain (the \"acme\" of acme.zendesk.com)")));
+                    }
+                    format!("https://{sub}.zendesk.com")
+                }
+                (None, None, None) => {
+                    return Err(ctx.err(s, "", "source = \"zendesk\" needs subdomain = \"acme\" (or ZENDESK_SUBDOMAIN) or base_url = \"https://...\""))
+                }
+            };
+            let auth = match ctx.one_of(s, "auth", raw.auth.as_deref().unwrap_or("api_token"), &["api_token", "oauth"])? {
+                "oauth" => AuthKind::OAuth,
+                _ => AuthKind::ApiToken,
+            };
+            Source::Zendesk(ZendeskTarget { base_url, auth })
+        }
+        "sandbox" => {
+            let mut settings = SandboxSettings::default();
+            if let Some(sb) = raw.sandbox {
+                settings.tickets = sb.tickets.unwrap_or(settings.tickets);
+                settings.seed = sb.seed.unwrap_or(settings.seed);
+                settings.latency_ms = sb.latency_ms.unwrap_or(0);
+                settings.llm_latency_ms = sb.llm_latency_ms.unwrap_or(0);
+                settings.rate_limit_per_minute = sb.rate_limit_per_minute;
+                settings.fault_rate = sb.fault_rate.unwrap_or(0.0);
+                if !(0.0..=1.0).contains(&settings.fault_rate) {
+                    return Err(ctx.err("fetch.sandbox", "fault_rate", "must be between 0 and 1"));
+                }
+            }
+            Source::Sandbox(settings)
+        }
+        _ => {
+            let path = raw
+                .path
+                .as_deref()
+                .ok_or_else(|| ctx.err(s, "", "source = \"file\" needs path = \"export.ndjson\""))?;
+            let on_bad_record = match ctx.one_of(s, "on_bad_record", raw.on_bad_record.as_deref().unwrap_or("fail"), &["skip", "fail"])? {
+                "skip" => OnBadRecord::Skip,
+                _ => OnBadRecord::Fail,
+            };
+            Source::File { path: ctx.path(path), on_bad_record }
+        }
+    };
+    if !matches!(source, Source::File { .. }) {
+        for (key, set) in [("path", raw.path.is_some()), ("on_bad_record", raw.on_bad_record.is_some())] {
+            if set {
+                return Err(ctx.err(s, key, "only applies to source = \"file\""));
+            }
+        }
+    }
+    let mode = if matches!(source, Source::File { .. }) {
+        Mode::File
+    } else {
+        match ctx.one_of(s, "mode", raw.mode.as_deref().unwrap_or("view"), &["view", "incremental"])? {
+            "incremental" => {
+                let since = match raw.since.as_deref() {
+                    None => Since::Ago(Duration::from_secs(7 * 86_400)),
+                    Some(v) => parse_since(v).map_err(|m| ctx.err(s, "since", m))?,
+                };
+                Mode::Incremental { since }
+            }
+            _ => {
+                let views = raw.views.clone().unwrap_or_default();
+                if views.is_empty() {
+                    return Err(ctx.err(s, "views", "mode = \"view\" needs at least one view id, e.g. views = [123] (list them with `zdpipe views`)"));
+                }
+                if views.contains(&0) {
+                    return Err(ctx.err(s, "views", "view ids start at 1"));
+                }
+                Mode::Views(views)
+            }
+        }
+    };
+    let rate = raw.rate_limit_per_minute.unwrap_or(200);
+    if rate == 0 {
+        return Err(ctx.err(s, "rate_limit_per_minute", "must be at least 1 (your plan's limit: 200 Team, 400 Growth/Professional, 700 Enterprise, 2500 High Volume)"));
+    }
+    let timeout = ctx.duration(s, "timeout", raw.timeout.as_ref(), Duration::from_secs(30))?;
+    if timeout.is_zero() {
+        return Err(ctx.err(s, "timeout", "must be more than 0s"));
+    }
+    Ok(FetchSettings {
+        source,
+        mode,
+        rate_limit_per_minute: rate,
+        high_volume: raw.high_volume.unwrap_or(false),
+        max_retries: raw.max_retries.unwrap_or(5),
+        retry_after_default: ctx.duration(s, "retry_after_default", raw.retry_after_default.as_ref(), Duration::from_secs(60))?,
+        timeout,
+        connect_timeout: ctx.duration(s, "connect_timeout", raw.connect_timeout.as_ref(), Duration::from_secs(10))?,
+        include_comments: raw.include_comments.unwrap_or(false),
+        exclude_deleted: raw.exclude_deleted.unwrap_or(false),
+    })
+}
+
+/// `since`: a duration before now (`7d`) or an RFC 3339 instant.
+pub fn parse_since(v: &str) -> Result<Since, String> {
+    if let Ok(d) = humantime::parse_duration(v.trim()) {
+        return Ok(Since::Ago(d));
+    }
+    humantime::parse_rfc3339_weak(v.trim())
+        .map(|t| Since::At(t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)))
+        .map_err(|_| format!("{v:?} is neither a duration (\"7d\") nor an RFC 3339 date (\"2026-01-31T00:00:00Z\")"))
+}
+
+fn cache(ctx: &Ctx, raw: Option<RawCache>, name: &str) -> Result<CacheSettings, ConfigError> {
+    let s = "cache";
+    let raw = raw.unwrap_or(RawCache { path: None, ttl: None, capacity_mb: None });
+    let path = match raw.path.as_deref() {
+        Some(p) if p.trim().is_empty() => return Err(ctx.err(s, "path", "must not be empty")),
+        Some(p) => ctx.path(p),
+        None => ctx.path(&format!(".zdpipe/{name}")),
+    };
+    let mut ttl = Ttls::default();
+    let mut listings_set = false;
+    if let Some(t) = raw.ttl {
+        ttl.views = ctx.duration(s, "ttl", t.views.as_ref(), ttl.views)?;
+        ttl.tickets = ctx.duration(s, "ttl", t.tickets.as_ref(), ttl.tickets)?;
+        ttl.users = ctx.duration(s, "ttl", t.users.as_ref(), ttl.users)?;
+        if let Some(l) = t.view_listings.as_ref() {
+            ttl.view_listings = ctx.duration(s, "ttl", Some(l), ttl.view_listings)?;
+            listings_set = true;
+        }
+    }
+    if !listings_set {
+        ttl.view_listings = ttl.views;
+    }
+    let capacity_mb = raw.capacity_mb.unwrap_or(64);
+    if capacity_mb == 0 {
+        return Err(ctx.err(s, "capacity_mb", "must be at least 1"));
+    }
+    Ok(CacheSettings { path, ttl, capacity_bytes: capacity_mb * 1024 * 1024 })
+}
+
+fn labels(ctx: &Ctx, key: &str, given: Option<Vec<Label>>, default: Vec<Label>) -> Result<Vec<Label>, ConfigError> {
+    let Some(given) = given else { return Ok(default) };
+    if given.is_empty() {
+        return Err(ctx.err("analyze", key, "needs at least one entry"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(given.len());
+    for mut l in given {
+        l.name = l.name.trim().to_string();
+        if l.name.is_empty() || !seen.insert(l.name.clone()) {
+            return Err(ctx.err("analyze", key, format!("label names must be unique and non-empty (got {:?})", l.name)));
+        }
+        l.keywords = l.keywords.iter().map(|k| k.trim().to_lowercase()).filter(|k| !k.is_empty()).collect();
+        out.push(l);
+    }
+    Ok(out)
+}
+
+fn analyze(ctx: &Ctx, raw: Option<RawAnalyze>) -> Result<AnalyzeSettings, ConfigError> {
+    let s = "analyze";
+    let raw = raw.unwrap_or_else(|| toml::from_str("").expect("empty [analyze] is valid"));
+    let analyzer = match ctx.one_of(s, "analyzer", raw.analyzer.as_deref().unwrap_or("builtin"), &["builtin", "openai", "anthropic"])? {
+        "openai" => AnalyzerKind::OpenAi,
+        "anthropic" => AnalyzerKind::Anthropic,
+        _ => AnalyzerKind::Builtin,
+    };
+    let default_workers = match analyzer {
+        AnalyzerKind::Builtin => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        _ => 16,
+    };
+    let workers = raw.workers.unwrap_or(default_workers);
+    if workers == 0 || workers > 1024 {
+        return Err(ctx.err(s, "workers", format!("must be between 1 and 1024 (got {workers})")));
+    }
+    let batch_size = raw.batch_size.unwrap_or(50);
+    if batch_size == 0 || batch_size > 10_000 {
+        return Err(ctx.err(s, "batch_size", format!("must be between 1 and 10000 (got {batch_size})")));
+    }
+    let queue = raw.queue.unwrap_or(4);
+    if queue == 0 {
+        return Err(ctx.err(s, "queue", "must be at least 1 (batches in flight between stages)"));
+    }
+    let max_input_chars = raw.max_input_chars.unwrap_or(8000);
+    if max_input_chars < 100 {
+        return Err(ctx.err(s, "max_input_chars", "must be at least 100"));
+    }
+    let default_tax = Taxonomy::default();
+    let taxonomy = Taxonomy {
+        categories: labels(ctx, "category", raw.category, default_tax.categories)?,
+        components: labels(ctx, "component", raw.component, default_tax.components)?,
+    };
+    let builtin = match raw.builtin {
+        Some(b) => BuiltinSettings {
+            lexicon: b.lexicon.as_deref().map(|p| ctx.path(p)),
+            support_layer: b.support_layer.unwrap_or(true),
+        },
+        None => BuiltinSettings { lexicon: None, support_layer: true },
+    };
+    let is_llm = analyzer != AnalyzerKind::Builtin;
+    if !is_llm {
+        for (key, set) in [("model", raw.model.is_some()), ("base_url", raw.base_url.is_some()), ("json_mode", raw.json_mode.is_some()), ("price", raw.price.is_some())] {
+            if set {
+                return Err(ctx.err(s, key, "only applies to analyzer = \"openai\" or \"anthropic\""));
+            }
+        }
+    }
+    let model = match (raw.model, analyzer) {
+        (Some(m), _) if !m.trim().is_empty() => m,
+        (_, AnalyzerKind::OpenAi) => "gpt-4o-mini".to_string(),
+        (_, AnalyzerKind::Anthropic) => "claude-3-5-haiku-latest".to_string(),
+        _ => String::new(),
+    };
+    let base_url = raw.base_url.as_deref().map(check_base_url).transpose().map_err(|m| ctx.err(s, "base_url", m))?;
+    let temperature = raw.temperature.unwrap_or(0.0);
+    if !(0.0..=2.0).contains(&temperature) {
+        return Err(ctx.err(s, "temperature", "must be between 0 and 2"));
+    }
+    let json_object = ctx.one_of(s, "json_mode", raw.json_mode.as_deref().unwrap_or("json_schema"), &["json_schema", "json_object"])? == "json_object";
+    let llm = LlmSettings {
+        model,
+        base_url,
+        temperature,
+        max_tokens: raw.max_tokens.unwrap_or(1024),
+        timeout: ctx.duration(s, "timeout", raw.timeout.as_ref(), Duration::from_secs(60))?,
+        json_object,
+        redact_pii: raw.redact_pii.unwrap_or(true),
+        max_retries: raw.max_retries.unwrap_or(5),
+        price: raw.price.map(|p| (p.input_per_mtok, p.output_per_mtok)),
+    };
+    Ok(AnalyzeSettings { analyzer, workers, batch_size, queue, max_input_chars, taxonomy, builtin, llm })
+}
+
+fn writes(ctx: &Ctx, raw: Option<Vec<RawWrite>>) -> Result<Vec<WriteSettings>, ConfigError> {
+    let raw = raw.unwrap_or_default();
+    if raw.is_empty() {
+        return Err(ctx.err("write", "", "missing section: add at least one [[write]] with kind = \"csv\" or \"sled\" and a path"));
+    }
+    let mut out = Vec::new();
+    for w in raw {
+        let kind = w.kind.as_deref().ok_or_else(|| ctx.err("write", "kind", "missing: use kind = \"csv\" or \"sled\""))?;
+        let kind = ctx.one_of("write", "kind", kind, &["csv", "sled"])?;
+        let path = match w.path.as_deref() {
+            Some(p) if !p.trim().is_empty() => ctx.path(p),
+            _ => return Err(ctx.err("write", "path", format!("missing: kind = \"{kind}\" needs path = \"...\""))),
+        };
+        let sink = if kind == "csv" { WriteSettings::Csv { path } } else { WriteSettings::Sled { path } };
+        if out.iter().any(|o: &WriteSettings| std::mem::discriminant(o) == std::mem::discriminant(&sink)) {
+            return Err(ctx.err("write", "kind", format!("only one [[write]] of kind = \"{kind}\" is supported")));
+        }
+        out.push(sink);
+    }
+    Ok(out)
+}
+
+fn report(ctx: &Ctx, raw: Option<RawReport>) -> ReportSettings {
+    let Some(r) = raw else { return ReportSettings::default() };
+    let outputs = [
+        (ReportFormat::Text, r.text),
+        (ReportFormat::Markdown, r.markdown),
+        (ReportFormat::Html, r.html),
+        (ReportFormat::Json, r.json),
+    ]
+    .into_iter()
+    .filter_map(|(f, p)| p.map(|p| (f, ctx.path(&p))))
+    .collect();
+    ReportSettings { outputs, title: r.title }
+}

@@ -1,0 +1,331 @@
+//! The Zendesk endpoints zdpipe uses, with the cache in front of each.
+//!
+//! Every read goes to the cache first (per the run's [`ReadPolicy`]) and stores what
+//! it fetched. With `offline` set nothing is sent: a miss is a [`FetchError::Offline`]
+//! naming what is missing. Cursor pagination follows `meta.has_more` and
+//! `links.next` with `page[size]=100`, never offset pages (capped at 10,000 records).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::client::{Budget, ZendeskClient};
+use super::FetchError;
+use crate::cache::{prefixed_key as key, Cache, ReadPolicy, TtlStore};
+use crate::model::{Comment, Ticket, User, View};
+
+/// Zendesk's maximum for `page[size]` and `show_many` ids.
+pub const PAGE_SIZE: usize = 100;
+
+#[derive(Debug, Default, Deserialize)]
+struct Meta {
+    #[serde(default)]
+    has_more: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Links {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// One page of a cursor-paginated list.
+#[derive(Debug, Deserialize)]
+struct CursorPage {
+    #[serde(default)]
+    meta: Meta,
+    #[serde(default)]
+    links: Links,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, Value>,
+}
+
+impl CursorPage {
+    fn items(&mut self, key: &str) -> Vec<Value> {
+        match self.rest.remove(key) {
+            Some(Value::Array(v)) => v,
+            _ => Vec::new(),
+        }
+    }
+
+    fn next(&self) -> Option<String> {
+        if self.meta.has_more {
+            self.links.next.clone()
+        } else {
+            None
+        }
+    }
+}
+
+/// One page of the incremental ticket export.
+#[derive(Debug, Deserialize)]
+pub struct IncrementalPage {
+    #[serde(default)]
+    pub tickets: Vec<Value>,
+    #[serde(default)]
+    pub after_cursor: Option<String>,
+    #[serde(default)]
+    pub end_of_stream: bool,
+}
+
+/// A page of a view's tickets: raw objects (parsed one by one, so one bad record
+/// fails only itself) and the link to the next page.
+pub struct ViewPage {
+    pub tickets: Vec<Value>,
+    pub next: Option<String>,
+}
+
+/// The client with the cache in front.
+pub struct Api {
+    pub client: ZendeskClient,
+    pub cache: Option<Arc<Cache>>,
+    pub policy: ReadPolicy,
+    pub offline: bool,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    serde_json::from_slice(bytes).ok()
+}
+
+impl Api {
+    fn cached<T: serde::de::DeserializeOwned>(&self, store: impl Fn(&Cache) -> &TtlStore, key: &[u8]) -> Result<Option<T>, FetchError> {
+        match &self.cache {
+            Some(c) => Ok(store(c).get(key, self.policy)?.and_then(|b| decode(&b))),
+            None => Ok(None),
+        }
+    }
+
+    fn store<T: serde::Serialize>(&self, store: impl Fn(&Cache) -> &TtlStore, key: &[u8], value: &T) -> Result<(), FetchError> {
+        if let Some(c) = &self.cache {
+            let bytes = serde_json::to_vec(value).expect("plain data serializes");
+            store(c).put(key, &bytes)?;
+        }
+        Ok(())
+    }
+
+    fn online(&self, what: impl FnOnce() -> String) -> Result<(), FetchError> {
+        if self.offline {
+            Err(FetchError::Offline(what()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Who the credentials belong to: the cheap call behind `zdpipe check`.
+    pub async fn me(&self) -> Result<Value, FetchError> {
+        self.client.get_json("/api/v2/users/me.json", Budget::Api, "the current user").await
+    }
+
+    /// Every view of the account (active and inactive), in Zendesk's order.
+    pub async fn views(&self) -> Result<Vec<View>, FetchError> {
+        if let Some(v) = self.cached(|c| &c.views, b"all")? {
+            return Ok(v);
+        }
+        self.online(|| "the list of views".into())?;
+        let mut out = Vec::new();
+        let mut next = Some(format!("/api/v2/views.json?page[size]={PAGE_SIZE}"));
+        while let Some(url) = next {
+            let mut page: CursorPage = self.client.get_json(&url, Budget::Api, "the list of views").await?;
+            for v in page.items("views") {
+                match serde_json::from_value::<View>(v) {
+                    Ok(view) => out.push(view),
+                    Err(e) => tracing::warn!("skipping a view that could not be read: {e}"),
+                }
+            }
+            next = page.next();
+        }
+        self.store(|c| &c.views, b"all", &out)?;
+        Ok(out)
+    }
+
+    /// One view's settings; a 404 says "view N not found in HOST".
+    pub async fn view(&self, id: u64) -> Result<View, FetchError> {
+        if let Some(v) = self.cached(|c| &c.views, &key(b'v', id))? {
+            return Ok(v);
+        }
+        self.online(|| format!("view {id}"))?;
+        #[derive(Deserialize)]
+        struct One {
+            view: View,
+        }
+        let one: One = self.client.get_json(&format!("/api/v2/views/{id}.json"), Budget::Api, &format!("view {id}")).await?;
+        self.store(|c| &c.views, &key(b'v', id), &one.view)?;
+        Ok(one.view)
+    }
+
+    /// The number of tickets in a view, when Zendesk knows it (it may answer null).
+    /// Cached with the views TTL: Zendesk allows 5 count requests per view per minute.
+    pub async fn view_count(&self, id: u64) -> Result<Option<u64>, FetchError> {
+        if let Some(n) = self.cached::<Option<u64>>(|c| &c.views, &key(b'n', id))? {
+            return Ok(n);
+        }
+        if self.offline {
+            return Ok(None);
+        }
+        let v: Value = self.client.get_json(&format!("/api/v2/views/{id}/count.json"), Budget::Api, &format!("view {id}")).await?;
+        let n = v.pointer("/view_count/value").and_then(Value::as_u64);
+        self.store(|c| &c.views, &key(b'n', id), &n)?;
+        Ok(n)
+    }
+
+    /// The ticket ids of a view stored by an earlier complete listing.
+    pub fn cached_listing(&self, id: u64) -> Result<Option<Vec<u64>>, FetchError> {
+        self.cached(|c| &c.view_listings, &id.to_be_bytes())
+    }
+
+    pub fn store_listing(&self, id: u64, ids: &[u64]) -> Result<(), FetchError> {
+        self.store(|c| &c.view_listings, &id.to_be_bytes(), &ids)
+    }
+
+    /// One page of `GET /api/v2/views/{id}/tickets`; `next` is the previous page's link.
+    pub async fn view_page(&self, id: u64, next: Option<&str>) -> Result<ViewPage, FetchError> {
+        self.online(|| format!("the ticket listing of view {id}"))?;
+        let first = format!("/api/v2/views/{id}/tickets.json?page[size]={PAGE_SIZE}");
+        let url = next.unwrap_or(&first);
+        let mut page: CursorPage = self.client.get_json(url, Budget::Api, &format!("view {id}")).await?;
+        Ok(ViewPage { tickets: page.items("tickets"), next: page.next() })
+    }
+
+    /// Stores a fetched ticket.
+    pub fn store_ticket(&self, t: &Ticket) -> Result<(), FetchError> {
+        self.store(|c| &c.tickets, &t.id.to_be_bytes(), t)
+    }
+
+    /// Tickets by id, in the order asked: cached ones from the cache, the rest with
+    /// `tickets/show_many` (100 ids per call). Ids Zendesk no longer has are left out.
+    pub async fn tickets(&self, ids: &[u64]) -> Result<Vec<Ticket>, FetchError> {
+        let mut found: HashMap<u64, Ticket> = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for &id in ids {
+            match self.cached::<Ticket>(|c| &c.tickets, &id.to_be_bytes())? {
+                Some(t) => {
+                    found.insert(id, t);
+                }
+                None => missing.push(id),
+            }
+        }
+        if !missing.is_empty() {
+            self.online(|| describe_ids("tickets", &missing))?;
+            for chunk in missing.chunks(PAGE_SIZE) {
+                let list = join_ids(chunk);
+                let mut page: CursorPage = self
+                    .client
+                    .get_json(&format!("/api/v2/tickets/show_many.json?ids={list}"), Budget::Api, "tickets")
+                    .await?;
+                for v in page.items("tickets") {
+                    if let Ok(t) = serde_json::from_value::<Ticket>(v) {
+                        self.store_ticket(&t)?;
+                        found.insert(t.id, t);
+                    }
+                }
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// Users (and, with `orgs`, organization names under the same ids) by id, from
+    /// the cache or `users/show_many`. Offline, missing users are simply absent.
+    pub async fn users(&self, ids: &[u64]) -> Result<HashMap<u64, User>, FetchError> {
+        self.named(ids, b'u', "users").await
+    }
+
+    /// Organization names by id (`organizations/show_many`), cached with the users.
+    pub async fn organizations(&self, ids: &[u64]) -> Result<HashMap<u64, User>, FetchError> {
+        self.named(ids, b'o', "organizations").await
+    }
+
+    async fn named(&self, ids: &[u64], prefix: u8, kind: &str) -> Result<HashMap<u64, User>, FetchError> {
+        let mut out = HashMap::new();
+        let mut missing = Vec::new();
+        for &id in ids {
+            match self.cached::<User>(|c| &c.users, &key(prefix, id))? {
+                Some(u) => {
+                    out.insert(id, u);
+                }
+                None => missing.push(id),
+            }
+        }
+        if self.offline || missing.is_empty() {
+            return Ok(out);
+        }
+        for chunk in missing.chunks(PAGE_SIZE) {
+            let url = format!("/api/v2/{kind}/show_many.json?ids={}", join_ids(chunk));
+            let mut page: CursorPage = self.client.get_json(&url, Budget::Api, kind).await?;
+            for v in page.items(kind) {
+                if let Ok(u) = serde_json::from_value::<User>(v) {
+                    self.store(|c| &c.users, &key(prefix, u.id), &u)?;
+                    out.insert(u.id, u);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A ticket's conversation, oldest first, cached with the tickets TTL and valid
+    /// only for the ticket's `updated_at`.
+    pub async fn comments(&self, ticket: &Ticket) -> Result<Vec<Comment>, FetchError> {
+        #[derive(serde::Serialize, Deserialize)]
+        struct Stored {
+            updated_at: Option<String>,
+            comments: Vec<Comment>,
+        }
+        let k = key(b'c', ticket.id);
+        if let Some(s) = self.cached::<Stored>(|c| &c.tickets, &k)? {
+            if s.updated_at == ticket.updated_at {
+                return Ok(s.comments);
+            }
+        }
+        self.online(|| format!("the comments of ticket {}", ticket.id))?;
+        let mut comments = Vec::new();
+        let mut next = Some(format!("/api/v2/tickets/{}/comments.json?page[size]={PAGE_SIZE}", ticket.id));
+        let what = format!("comments of ticket {}", ticket.id);
+        while let Some(url) = next {
+            let mut page: CursorPage = self.client.get_json(&url, Budget::Api, &what).await?;
+            comments.extend(page.items("comments").into_iter().filter_map(|v| serde_json::from_value::<Comment>(v).ok()));
+            next = page.next();
+        }
+        self.store(|c| &c.tickets, &k, &Stored { updated_at: ticket.updated_at.clone(), comments: comments.clone() })?;
+        Ok(comments)
+    }
+
+    /// One page of the incremental export, from `start_time` or from a cursor.
+    pub async fn incremental(&self, start_time: Option<i64>, cursor: Option<&str>) -> Result<IncrementalPage, FetchError> {
+        self.online(|| "the incremental export (it is never cached)".into())?;
+        let url = match (cursor, start_time) {
+            (Some(c), _) => format!("/api/v2/incremental/tickets/cursor.json?per_page=1000&cursor={}", encode(c)),
+            (None, Some(t)) => format!("/api/v2/incremental/tickets/cursor.json?per_page=1000&start_time={t}"),
+            (None, None) => return Err(FetchError::Protocol("incremental export needs a start time or a cursor".into())),
+        };
+        self.client.get_json(&url, Budget::Incremental, "the incremental ticket export").await
+    }
+}
+
+fn join_ids(ids: &[u64]) -> String {
+    ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// "tickets 5, 7, 9 (+12 more)".
+pub(super) fn describe_ids(what: &str, ids: &[u64]) -> String {
+    let shown: Vec<String> = ids.iter().take(5).map(u64::to_string).collect();
+    let more = ids.len().saturating_sub(5);
+    if more > 0 {
+        format!("{what} {} (+{more} more)", shown.join(", "))
+    } else {
+        format!("{what} {}", shown.join(", "))
+    }
+}
+
+/// Percent-encodes a cursor for a query string.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

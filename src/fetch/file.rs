@@ -1,0 +1,116 @@
+//! Reads a Zendesk JSON export from disk: NDJSON (one ticket per line), a JSON array
+//! of tickets, or an object `{"tickets": [...]}`.
+//!
+//! NDJSON is streamed line by line so a large export needs little memory; the other
+//! two shapes are parsed whole. A record that is not a ticket is reported with its
+//! line number and either skipped (`on_bad_record = "skip"`) or fatal (`"fail"`).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::FetchError;
+use crate::config::OnBadRecord;
+use crate::model::Ticket;
+
+/// Where records come from: a line reader for NDJSON, or a parsed list.
+enum Records {
+    Lines { reader: BufReader<File>, line_no: usize },
+    List(std::vec::IntoIter<Value>),
+}
+
+/// An open export file.
+pub struct ExportReader {
+    path: PathBuf,
+    records: Records,
+    on_bad: OnBadRecord,
+    /// Records skipped as unreadable.
+    pub skipped: u64,
+}
+
+fn file_err(path: &Path, msg: impl std::fmt::Display) -> FetchError {
+    FetchError::File(format!("{}: {msg}", path.display()))
+}
+
+/// Opens `path`, working out which of the three shapes it has.
+pub fn read_export(path: &Path, on_bad: OnBadRecord) -> Result<ExportReader, FetchError> {
+    let mut file = File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")))?;
+    let mut head = [0u8; 4096];
+    let n = file.read(&mut head).map_err(|e| file_err(path, e))?;
+    let first = head[..n].iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let first_line_complete = {
+        let text = String::from_utf8_lossy(&head[..n]);
+        let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        serde_json::from_str::<Value>(line).is_ok_and(|v| v.get("tickets").is_none())
+    };
+    let reopen = || File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")));
+    let records = match first {
+        None => Records::List(Vec::new().into_iter()),
+        Some(b'{') if first_line_complete => Records::Lines { reader: BufReader::new(reopen()?), line_no: 0 },
+        Some(b'[' | b'{') => {
+            let v: Value = serde_json::from_reader(BufReader::new(reopen()?))
+                .map_err(|e| file_err(path, format!("line {}: not valid JSON: {e}", e.line())))?;
+            let list = match v {
+                Value::Array(a) => a,
+                Value::Object(mut o) => match o.remove("tickets") {
+                    Some(Value::Array(a)) => a,
+                    _ => return Err(file_err(path, "a JSON object here must be {\"tickets\": [...]}")),
+                },
+                _ => unreachable!("starts with [ or {{"),
+            };
+            Records::List(list.into_iter())
+        }
+        Some(_) => return Err(file_err(path, "not a Zendesk export: expected NDJSON tickets, a JSON array or {\"tickets\": [...]}")),
+    };
+    Ok(ExportReader { path: path.to_path_buf(), records, on_bad, skipped: 0 })
+}
+
+impl ExportReader {
+    /// Up to `n` more tickets; an empty vector means the end of the file.
+    pub fn next_tickets(&mut self, n: usize) -> Result<Vec<Ticket>, FetchError> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let (line_no, parsed) = match &mut self.records {
+                Records::Lines { reader, line_no } => {
+                    let mut line = String::new();
+                    *line_no += 1;
+                    let read = reader.read_line(&mut line).map_err(|e| file_err(&self.path, e))?;
+                    if read == 0 {
+                        break;
+                    }
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    (Some(*line_no), serde_json::from_str::<Ticket>(&line).map_err(|e| e.to_string()))
+                }
+                Records::List(iter) => match iter.next() {
+                    Some(v) => (None, serde_json::from_value::<Ticket>(v).map_err(|e| e.to_string())),
+                    None => break,
+                },
+            };
+            match parsed {
+                Ok(t) => out.push(t),
+                Err(e) => {
+                    let place = match line_no {
+                        Some(l) => format!("{}:{l}", self.path.display()),
+                        None => format!("{} (record {})", self.path.display(), self.skipped + out.len() as u64 + 1),
+                    };
+                    match self.on_bad {
+                        OnBadRecord::Fail => {
+                            return Err(FetchError::File(format!(
+                                "{place}: not a ticket: {e} (set on_bad_record = \"skip\" in [fetch] to skip such records)"
+                            )))
+                        }
+                        OnBadRecord::Skip => {
+                            tracing::warn!("{place}: skipping a record that is not a ticket: {e}");
+                            self.skipped += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,116 @@
+//! A sliding-window rate limiter: at most `n` requests in any 60-second window.
+//!
+//! Zendesk counts requests per minute, so this mirrors its accounting exactly and
+//! lets short runs go at full speed (a 3-page nightly export on the 10/minute
+//! incremental budget goes out at once instead of one request every 6 s, as a
+//! token bucket refilled evenly would do). It keeps the send times of the last `n`
+//! requests; a request waits until the oldest of them leaves the window.
+//!
+//! The limit can be lowered at run time when Zendesk's `X-Rate-Limit` header says the
+//! account has less than configured, and [`WindowLimiter::pause_until`] holds all
+//! requests when `X-Rate-Limit-Remaining` reaches zero (other integrations share the
+//! account's budget).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+struct State {
+    limit: usize,
+    sent: VecDeque<Instant>,
+    paused_until: Option<Instant>,
+}
+
+pub struct WindowLimiter {
+    state: Mutex<State>,
+}
+
+impl WindowLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        WindowLimiter {
+            state: Mutex::new(State {
+                limit: per_minute.max(1) as usize,
+                sent: VecDeque::new(),
+                paused_until: None,
+            }),
+        }
+    }
+
+    pub fn limit(&self) -> usize {
+        self.state.lock().expect("limiter lock").limit
+    }
+
+    /// Lowers the limit (never raises it above the configured one).
+    pub fn lower_to(&self, per_minute: usize) {
+        let mut s = self.state.lock().expect("limiter lock");
+        if per_minute >= 1 && per_minute < s.limit {
+            tracing::debug!(from = s.limit, to = per_minute, "lowering request rate to the account's limit");
+            s.limit = per_minute;
+        }
+    }
+
+    /// Holds every request until `at`.
+    pub fn pause_until(&self, at: Instant) {
+        let mut s = self.state.lock().expect("limiter lock");
+        if s.paused_until.is_none_or(|p| p < at) {
+            s.paused_until = Some(at);
+        }
+    }
+
+    /// Waits for a slot, then records the request as sent.
+    pub async fn acquire(&self) {
+        loop {
+            let wait_until = {
+                let mut s = self.state.lock().expect("limiter lock");
+                let now = Instant::now();
+                while s.sent.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+                    s.sent.pop_front();
+                }
+                match s.paused_until {
+                    Some(p) if p > now => Some(p),
+                    _ if s.sent.len() >= s.limit => {
+                        let oldest = s.sent[s.sent.len() - s.limit];
+                        Some(oldest + WINDOW)
+                    }
+                    _ => {
+                        s.sent.push_back(now);
+                        while s.sent.len() > s.limit {
+                            s.sent.pop_front();
+                        }
+                        None
+                    }
+                }
+            };
+            match wait_until {
+                None => return,
+                Some(t) => tokio::time::sleep_until(t).await,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn never_more_than_limit_in_a_window() {
+        let l = WindowLimiter::new(5);
+        let start = Instant::now();
+        let mut times = Vec::new();
+        for _ in 0..12 {
+            l.acquire().await;
+            times.push(Instant::now().duration_since(start));
+        }
+        for (i, t) in times.iter().enumerate() {
+            let in_window = times[i..].iter().filter(|u| **u < *t + WINDOW).count();
+            assert!(in_window <= 5, "{in_window} requests within 60 s of {t:?}");
+        }
+        assert!(times[4] < Duration::from_millis(1), "the first 5 go at once");
+        assert!(times[5] >= WINDOW);
+    }
+}

@@ -1,0 +1,348 @@
+//! [`TicketSource`]: views, the incremental export or an export file, as pages of
+//! [`WorkItem`]s for the pipeline.
+//!
+//! **Views.** For each view in order: when the cache holds a complete listing (the
+//! ordered ticket ids of an earlier run, within the listing TTL) the tickets come from
+//! the tickets cache, the rest from `tickets/show_many`; otherwise the view is paged
+//! with `views/{id}/tickets` and the listing is stored once it is complete. A ticket
+//! in several views is emitted once, with the first view's id.
+//!
+//! **Incremental.** Pages of the cursor export from the stored checkpoint (or from
+//! `since` on the first run) until `end_of_stream`. Each page carries the cursor that
+//! follows it as its [`ResumePoint`]; the writer stores it only after the page's rows
+//! are written, so a crash re-reads at most one page.
+//!
+//! Each page's requesters and organizations are looked up (cache, then `show_many`)
+//! so the results store can name them; with `include_comments` each ticket's
+//! conversation is fetched as well.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use super::api::{describe_ids, Api, PAGE_SIZE};
+use super::file::ExportReader;
+use super::FetchError;
+use crate::model::{Comment, Ticket};
+
+/// One ticket on its way to the analyzer.
+#[derive(Debug, Clone, Default)]
+pub struct WorkItem {
+    pub ticket: Ticket,
+    pub view_id: Option<u64>,
+    pub requester_name: Option<String>,
+    pub organization_name: Option<String>,
+    /// The conversation, when comments were fetched (bounded by `max_input_chars`).
+    pub conversation: Option<String>,
+    /// Set when the ticket could not be read; the row is written with this error.
+    pub error: Option<String>,
+}
+
+impl WorkItem {
+    /// The text the analyzer reads besides the subject.
+    pub fn body(&self) -> &str {
+        self.conversation.as_deref().unwrap_or_else(|| self.ticket.description_text())
+    }
+}
+
+/// Where to continue after a page: stored once that page is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumePoint {
+    /// The incremental export's `after_cursor`.
+    Cursor(String),
+}
+
+/// A page of work.
+#[derive(Debug, Default)]
+pub struct FetchedPage {
+    pub items: Vec<WorkItem>,
+    pub resume: Option<ResumePoint>,
+}
+
+/// Options shared by all sources.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    pub include_comments: bool,
+    pub exclude_deleted: bool,
+    pub max_input_chars: usize,
+}
+
+enum ViewState {
+    Start,
+    Listing { ids: Vec<u64>, pos: usize },
+    Paging { next: Option<String>, ids: Vec<u64> },
+}
+
+/// The source the fetch stage pulls pages from.
+pub struct TicketSource {
+    kind: Kind,
+}
+
+enum Kind {
+    Views {
+        api: Arc<Api>,
+        views: Vec<u64>,
+        index: usize,
+        state: ViewState,
+        seen: HashSet<u64>,
+        opts: SourceOptions,
+    },
+    Incremental {
+        api: Arc<Api>,
+        start_time: i64,
+        cursor: Option<String>,
+        done: bool,
+        opts: SourceOptions,
+    },
+    File {
+        reader: ExportReader,
+        opts: SourceOptions,
+    },
+}
+
+/// Parses raw ticket objects one by one: a record with an id but a bad field becomes
+/// an item with `error` set; one without an id is skipped with a warning.
+fn parse_tickets(raw: Vec<Value>) -> Vec<WorkItem> {
+    raw.into_iter()
+        .filter_map(|v| match serde_json::from_value::<Ticket>(v.clone()) {
+            Ok(ticket) => Some(WorkItem { ticket, ..WorkItem::default() }),
+            Err(e) => match v.get("id").and_then(Value::as_u64) {
+                Some(id) => Some(WorkItem {
+                    ticket: Ticket { id, ..Ticket::default() },
+                    error: Some(format!("ticket could not be parsed: {e}")),
+                    ..WorkItem::default()
+                }),
+                None => {
+                    tracing::warn!("skipping a ticket record without an id: {e}");
+                    None
+                }
+            },
+        })
+        .collect()
+}
+
+impl TicketSource {
+    pub fn views(api: Arc<Api>, views: Vec<u64>, opts: SourceOptions) -> Self {
+        TicketSource { kind: Kind::Views { api, views, index: 0, state: ViewState::Start, seen: HashSet::new(), opts } }
+    }
+
+    pub fn incremental(api: Arc<Api>, start_time: i64, cursor: Option<String>, opts: SourceOptions) -> Self {
+        TicketSource { kind: Kind::Incremental { api, start_time, cursor, done: false, opts } }
+    }
+
+    pub fn file(reader: ExportReader, opts: SourceOptions) -> Self {
+        TicketSource { kind: Kind::File { reader, opts } }
+    }
+
+    /// The number of tickets to expect, when it can be known cheaply (for progress).
+    pub async fn total_hint(&self) -> Option<u64> {
+        match &self.kind {
+            Kind::Views { api, views, .. } => {
+                let mut total = 0;
+                for &v in views {
+                    if let Some(ids) = api.cached_listing(v).ok().flatten() {
+                        total += ids.len() as u64;
+                    } else {
+                        total += api.view_count(v).await.ok().flatten()?;
+                    }
+                }
+                Some(total)
+            }
+            _ => None,
+        }
+    }
+
+    /// Records the file source skipped as unreadable.
+    pub fn skipped(&self) -> u64 {
+        match &self.kind {
+            Kind::File { reader, .. } => reader.skipped,
+            _ => 0,
+        }
+    }
+
+    /// The next page, or `None` at the end.
+    pub async fn next_page(&mut self) -> Result<Option<FetchedPage>, FetchError> {
+        let (page, api, opts) = match &mut self.kind {
+            Kind::Views { api, views, index, state, seen, opts } => {
+                let page = loop {
+                    let Some(&view) = views.get(*index) else { return Ok(None) };
+                    let multi = views.len() > 1;
+                    if let Some(mut items) = next_view_page(api, view, state).await? {
+                        for it in &mut items {
+                            it.view_id = Some(view);
+                        }
+                        if multi {
+                            items.retain(|it| seen.insert(it.ticket.id));
+                        }
+                        break FetchedPage { items, resume: None };
+                    }
+                    *index += 1;
+                    *state = ViewState::Start;
+                };
+                (page, api.clone(), opts.clone())
+            }
+            Kind::Incremental { api, start_time, cursor, done, opts } => {
+                if *done {
+                    return Ok(None);
+                }
+                let page = api.incremental(Some(*start_time), cursor.as_deref()).await?;
+                *done = page.end_of_stream || page.after_cursor.is_none() || page.tickets.is_empty() && page.after_cursor == *cursor;
+                if page.after_cursor.is_some() {
+                    *cursor = page.after_cursor.clone();
+                }
+                let mut items = parse_tickets(page.tickets);
+                // A ticket updated twice during the export shows up twice: keep its latest version.
+                let mut last = std::collections::HashMap::new();
+                for (i, it) in items.iter().enumerate() {
+                    last.insert(it.ticket.id, i);
+                }
+                let mut i = 0;
+                items.retain(|it| {
+                    i += 1;
+                    last[&it.ticket.id] == i - 1
+                });
+                let resume = cursor.clone().map(ResumePoint::Cursor);
+                (FetchedPage { items, resume }, api.clone(), opts.clone())
+            }
+            Kind::File { reader, opts } => {
+                let tickets = reader.next_tickets(PAGE_SIZE * 10)?;
+                if tickets.is_empty() {
+                    return Ok(None);
+                }
+                let mut page = FetchedPage {
+                    items: tickets.into_iter().map(|ticket| WorkItem { ticket, ..WorkItem::default() }).collect(),
+                    resume: None,
+                };
+                if opts.exclude_deleted {
+                    page.items.retain(|it| it.ticket.status.as_deref() != Some("deleted"));
+                }
+                return Ok(Some(page));
+            }
+        };
+        let mut page = page;
+        if opts.exclude_deleted {
+            page.items.retain(|it| it.ticket.status.as_deref() != Some("deleted"));
+        }
+        enrich(&api, &mut page.items, &opts).await?;
+        Ok(Some(page))
+    }
+}
+
+/// The next page of one view, or `None` when the view is exhausted.
+async fn next_view_page(api: &Api, view: u64, state: &mut ViewState) -> Result<Option<Vec<WorkItem>>, FetchError> {
+    if let ViewState::Start = state {
+        *state = match api.cached_listing(view)? {
+            Some(ids) => ViewState::Listing { ids, pos: 0 },
+            None => {
+                if api.offline {
+                    return Err(FetchError::Offline(format!("the ticket listing of view {view}")));
+                }
+                ViewState::Paging { next: None, ids: Vec::new() }
+            }
+        };
+        if let ViewState::Paging { .. } = state {
+            let page = api.view_page(view, None).await?;
+            return Ok(Some(store_view_page(api, view, state, page)?));
+        }
+    }
+    match state {
+        ViewState::Listing { ids, pos } => {
+            if *pos >= ids.len() {
+                return Ok(None);
+            }
+            let chunk = &ids[*pos..(*pos + PAGE_SIZE).min(ids.len())];
+            *pos += chunk.len();
+            let tickets = api.tickets(chunk).await?;
+            if tickets.len() < chunk.len() {
+                let have: HashSet<u64> = tickets.iter().map(|t| t.id).collect();
+                let gone: Vec<u64> = chunk.iter().copied().filter(|id| !have.contains(id)).collect();
+                tracing::warn!("{} of view {view} no longer exist; skipped", describe_ids("tickets", &gone));
+            }
+            Ok(Some(tickets.into_iter().map(|ticket| WorkItem { ticket, ..WorkItem::default() }).collect()))
+        }
+        ViewState::Paging { next: None, .. } => Ok(None),
+        ViewState::Paging { next: Some(url), .. } => {
+            let url = url.clone();
+            let page = api.view_page(view, Some(&url)).await?;
+            Ok(Some(store_view_page(api, view, state, page)?))
+        }
+        ViewState::Start => unreachable!("handled above"),
+    }
+}
+
+fn store_view_page(api: &Api, view: u64, state: &mut ViewState, page: super::api::ViewPage) -> Result<Vec<WorkItem>, FetchError> {
+    let items = parse_tickets(page.tickets);
+    let ViewState::Paging { next, ids } = state else { unreachable!("paging state") };
+    for it in &items {
+        if it.error.is_none() {
+            api.store_ticket(&it.ticket)?;
+        }
+        ids.push(it.ticket.id);
+    }
+    *next = page.next;
+    if next.is_none() {
+        api.store_listing(view, ids)?;
+    }
+    Ok(items)
+}
+
+/// Adds requester and organization names and, when asked, the conversation.
+async fn enrich(api: &Arc<Api>, items: &mut [WorkItem], opts: &SourceOptions) -> Result<(), FetchError> {
+    let requesters: Vec<u64> = unique(items.iter().filter_map(|it| it.ticket.requester_id));
+    let orgs: Vec<u64> = unique(items.iter().filter_map(|it| it.ticket.organization_id));
+    let users = api.users(&requesters).await?;
+    let organizations = api.organizations(&orgs).await?;
+    for it in items.iter_mut() {
+        it.requester_name = it.ticket.requester_id.and_then(|id| users.get(&id)).map(|u| u.name.clone());
+        it.organization_name = it.ticket.organization_id.and_then(|id| organizations.get(&id)).map(|o| o.name.clone());
+    }
+    if opts.include_comments {
+        let mut tasks = JoinSet::new();
+        for (i, it) in items.iter().enumerate() {
+            if it.error.is_some() {
+                continue;
+            }
+            let api = api.clone();
+            let ticket = it.ticket.clone();
+            tasks.spawn(async move { (i, api.comments(&ticket).await) });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (i, comments) = joined.map_err(|e| FetchError::Protocol(format!("comment fetch task failed: {e}")))?;
+            items[i].conversation = Some(conversation(&comments?, opts.max_input_chars));
+        }
+    }
+    Ok(())
+}
+
+fn unique(ids: impl Iterator<Item = u64>) -> Vec<u64> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
+}
+
+/// The public comments joined oldest first. Over `max_chars`, the first message is
+/// kept and then as many of the most recent comments as fit, since the opening and
+/// the latest state of a conversation say most about it.
+pub fn conversation(comments: &[Comment], max_chars: usize) -> String {
+    const SEP: &str = "\n\n---\n\n";
+    let bodies: Vec<&str> = comments.iter().filter(|c| c.public).map(|c| c.body.trim()).collect();
+    let total: usize = bodies.iter().map(|b| b.chars().count() + SEP.len()).sum();
+    if total <= max_chars {
+        return bodies.join(SEP);
+    }
+    let Some((first, rest)) = bodies.split_first() else { return String::new() };
+    let first: String = first.chars().take(max_chars).collect();
+    let mut budget = max_chars.saturating_sub(first.chars().count());
+    let mut tail = Vec::new();
+    for b in rest.iter().rev() {
+        let need = b.chars().count() + SEP.len();
+        if need > budget {
+            break;
+        }
+        budget -= need;
+        tail.push(*b);
+    }
+    tail.reverse();
+    std::iter::once(first.as_str()).chain(tail).collect::<Vec<_>>().join(SEP)
+}

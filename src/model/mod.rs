@@ -1,0 +1,16 @@
+//! The data zdpipe moves between stages: Zendesk records ([`Ticket`], [`User`],
+//! [`View`]), the per-ticket [`Analysis`], and the CSV contract ([`OutputRow`]).
+//!
+//! Zendesk payloads carry many more fields than these and plenty of nulls, so the
+//! record types parse leniently: unknown fields are ignored and a `null` where a list
+//! or string is expected becomes its empty value. Only `id` is required.
+
+mod analysis;
+mod record;
+mod row;
+mod zendesk;
+
+pub use analysis::{priority_score, Analysis, Sentiment};
+pub use record::ResultRecord;
+pub use row::{neutralize_cell, OutputRow, CSV_COLUMNS};
+pub use zendesk::{Comment, Ticket, User, View};

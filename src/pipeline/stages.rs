@@ -1,0 +1,306 @@
+//! The three stages' thread bodies: fetch, analyze (one per pool worker) and write.
+//!
+//! ```text
+//! fetch thread (tokio runtime) --bounded(queue) Batch--> N analyze workers
+//!     --bounded(queue) Done--> write thread (reorders by seq, writes, checkpoints)
+//! ```
+//! Channel sends happen on plain threads, never inside the tokio runtime. Bounded
+//! channels give backpressure: a slow analyzer stalls fetching instead of growing
+//! memory. The writer puts batches back in fetch order by their sequence number, so
+//! the output does not depend on the number of workers.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::progress::Progress;
+use super::{Checkpoint, MaxFailures};
+use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
+use crate::cache::{Cache, StoredAnalysis};
+use crate::fetch::{FetchError, ResumePoint, TicketSource, WorkItem};
+use crate::model::ResultRecord;
+use crate::write::{Sink, WriteError};
+
+/// A slice of a fetched page on its way to the pool.
+pub struct Batch {
+    pub seq: u64,
+    pub items: Vec<WorkItem>,
+    /// Set on a page's last batch: where to resume once it is written.
+    pub resume: Option<ResumePoint>,
+}
+
+/// A batch's results on their way to the writer.
+pub struct Done {
+    pub seq: u64,
+    pub records: Vec<ResultRecord>,
+    pub resume: Option<ResumePoint>,
+}
+
+/// Counters shared by the stages.
+#[derive(Default)]
+pub struct Counters {
+    pub fetched: std::sync::atomic::AtomicU64,
+    pub analyzed: std::sync::atomic::AtomicU64,
+    pub reused: std::sync::atomic::AtomicU64,
+    pub fetch_busy_ns: std::sync::atomic::AtomicU64,
+    pub analyze_busy_ns: std::sync::atomic::AtomicU64,
+}
+
+/// Why the run stopped early; the first reason wins.
+#[derive(Default)]
+pub struct StopState {
+    pub flag: AtomicBool,
+    pub fatal: Mutex<Option<String>>,
+    pub fatal_is_config: AtomicBool,
+}
+
+impl StopState {
+    pub fn fail(&self, msg: String, config: bool) {
+        let mut f = self.fatal.lock().expect("stop lock");
+        if f.is_none() {
+            *f = Some(msg);
+            self.fatal_is_config.store(config, Ordering::SeqCst);
+        }
+        self.flag.store(true, Ordering::SeqCst);
+    }
+}
+
+fn add_ns(c: &std::sync::atomic::AtomicU64, since: Instant) {
+    c.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
+}
+
+/// The fetch thread: pulls pages and sends them as batches.
+pub fn fetch(
+    rt: tokio::runtime::Runtime,
+    mut source: TicketSource,
+    batch_size: usize,
+    tx: Sender<Batch>,
+    counters: &Counters,
+    stop: &StopState,
+    interrupted: &AtomicBool,
+    progress: &Progress,
+) -> u64 {
+    let t0 = Instant::now();
+    if let Some(total) = rt.block_on(source.total_hint()) {
+        progress.set_total(total);
+    }
+    add_ns(&counters.fetch_busy_ns, t0);
+    let mut seq = 0;
+    while !stop.flag.load(Ordering::SeqCst) && !interrupted.load(Ordering::SeqCst) {
+        let t = Instant::now();
+        let page = rt.block_on(source.next_page());
+        add_ns(&counters.fetch_busy_ns, t);
+        let page = match page {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => {
+                let config = e.is_config();
+                stop.fail(fetch_message(e), config);
+                break;
+            }
+        };
+        let n = page.items.len() as u64;
+        let total = counters.fetched.fetch_add(n, Ordering::Relaxed) + n;
+        progress.fetched.inc(n);
+        progress.grow_to(total);
+        let mut items = page.items;
+        let mut batches = Vec::new();
+        while items.len() > batch_size {
+            let rest = items.split_off(batch_size);
+            batches.push(std::mem::replace(&mut items, rest));
+        }
+        batches.push(items);
+        let last = batches.len() - 1;
+        for (i, items) in batches.into_iter().enumerate() {
+            let resume = if i == last { page.resume.clone() } else { None };
+            if items.is_empty() && resume.is_none() {
+                continue;
+            }
+            if tx.send(Batch { seq, items, resume }).is_err() {
+                return source.skipped();
+            }
+            seq += 1;
+        }
+    }
+    // Shut the runtime down without waiting on stray tasks.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    source.skipped()
+}
+
+fn fetch_message(e: FetchError) -> String {
+    e.to_string()
+}
+
+/// One pool worker: analyzes (or reuses) each ticket of each batch.
+#[allow(clippy::too_many_arguments)]
+pub fn analyze(
+    rx: Receiver<Batch>,
+    tx: Sender<Done>,
+    analyzer: &dyn Analyzer,
+    name: &str,
+    fingerprint: &str,
+    cache: Option<&Cache>,
+    reanalyze: bool,
+    analyzed_at: &str,
+    link_base: Option<&str>,
+    counters: &Counters,
+    stop: &StopState,
+    progress: &Progress,
+) {
+    for batch in rx {
+        let t = Instant::now();
+        let mut records = Vec::with_capacity(batch.items.len());
+        for item in &batch.items {
+            records.push(analyze_one(item, analyzer, name, fingerprint, cache, reanalyze, analyzed_at, counters, stop));
+            progress.analyzed.inc(1);
+        }
+        for r in &mut records {
+            r.link = link_base.map(|b| format!("{b}/agent/tickets/{}", r.ticket_id));
+        }
+        add_ns(&counters.analyze_busy_ns, t);
+        if tx.send(Done { seq: batch.seq, records, resume: batch.resume }).is_err() {
+            return;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn analyze_one(
+    item: &WorkItem,
+    analyzer: &dyn Analyzer,
+    name: &str,
+    fingerprint: &str,
+    cache: Option<&Cache>,
+    reanalyze: bool,
+    analyzed_at: &str,
+    counters: &Counters,
+    stop: &StopState,
+) -> ResultRecord {
+    let t = &item.ticket;
+    let record = |analysis, analyzer: &str, at: &str, error| {
+        let mut r = ResultRecord::from_parts(t, analysis, analyzer, at, error);
+        r.view_ids = item.view_id.into_iter().collect();
+        r.requester_name = item.requester_name.clone();
+        r.organization_name = item.organization_name.clone();
+        r
+    };
+    if let Some(e) = &item.error {
+        return record(None, name, analyzed_at, Some(e.clone()));
+    }
+    if let (false, Some(cache)) = (reanalyze, cache) {
+        match cache.analysis(t.id, t.updated_at.as_deref(), fingerprint) {
+            Ok(Some(stored)) => {
+                counters.reused.fetch_add(1, Ordering::Relaxed);
+                return record(Some(stored.analysis), &stored.analyzer, &stored.analyzed_at, None);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("ticket {}: cannot read the stored analysis: {e}", t.id),
+        }
+    }
+    if stop.fatal.lock().expect("stop lock").is_some() {
+        return record(None, name, analyzed_at, Some("not analyzed: the run was stopped".into()));
+    }
+    let input = AnalysisInput::from_ticket(t, item.body());
+    let outcome = catch_unwind(AssertUnwindSafe(|| analyzer.analyze(&input)));
+    match outcome {
+        Ok(Ok(analysis)) => {
+            counters.analyzed.fetch_add(1, Ordering::Relaxed);
+            let stored = StoredAnalysis {
+                updated_at: t.updated_at.clone(),
+                fingerprint: fingerprint.to_string(),
+                analyzer: name.to_string(),
+                analyzed_at: analyzed_at.to_string(),
+                analysis: analysis.clone(),
+            };
+            if let Some(Err(e)) = cache.map(|c| c.put_analysis(t.id, &stored)) {
+                tracing::warn!("ticket {}: cannot store the analysis: {e}", t.id);
+            }
+            record(Some(analysis), name, analyzed_at, None)
+        }
+        Ok(Err(AnalyzeError::Ticket(msg))) => record(None, name, analyzed_at, Some(msg)),
+        Ok(Err(AnalyzeError::Fatal(msg))) => {
+            stop.fail(msg.clone(), false);
+            record(None, name, analyzed_at, Some(msg))
+        }
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            record(None, name, analyzed_at, Some(format!("analyzer panicked: {msg}")))
+        }
+    }
+}
+
+/// What the writer reports back.
+#[derive(Default)]
+pub struct WriteOutcome {
+    pub written: u64,
+    pub failed: u64,
+    pub max_failures_hit: bool,
+    pub busy: Duration,
+    pub error: Option<WriteError>,
+}
+
+/// The write thread: reorders by `seq`, writes to every sink, stores checkpoints.
+#[allow(clippy::too_many_arguments)]
+pub fn write(
+    rx: Receiver<Done>,
+    sinks: &mut [Box<dyn Sink>],
+    checkpoint: Option<&Checkpoint>,
+    max_failures: Option<MaxFailures>,
+    stop: &StopState,
+    progress: &Progress,
+) -> WriteOutcome {
+    let mut out = WriteOutcome::default();
+    let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut next = 0u64;
+    for done in rx {
+        pending.insert(done.seq, done);
+        while let Some(done) = pending.remove(&next) {
+            next += 1;
+            if out.error.is_some() || out.max_failures_hit {
+                continue;
+            }
+            let t = Instant::now();
+            if let Err(e) = write_one(&done, sinks, checkpoint) {
+                stop.fail(e.to_string(), false);
+                out.error = Some(e);
+                continue;
+            }
+            out.busy += t.elapsed();
+            let failed = done.records.iter().filter(|r| r.error.is_some()).count() as u64;
+            out.failed += failed;
+            out.written += done.records.len() as u64;
+            progress.written.inc(done.records.len() as u64);
+            if let Some(limit) = max_failures {
+                if limit.exceeded(out.failed, out.written) {
+                    out.max_failures_hit = true;
+                    stop.flag.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn write_one(done: &Done, sinks: &mut [Box<dyn Sink>], checkpoint: Option<&Checkpoint>) -> Result<(), WriteError> {
+    for s in sinks.iter_mut() {
+        s.write(&done.records)?;
+    }
+    if let (Some(resume), Some(cp)) = (&done.resume, checkpoint) {
+        let mut csv_len = None;
+        for s in sinks.iter_mut() {
+            if let Some(len) = s.commit()? {
+                csv_len = Some(len);
+            }
+        }
+        cp.commit(resume, csv_len);
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! The run summary: what a run did, printed at the end and written as JSON for
+//! schedulers (`--summary-json`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// Hit and miss counts of one cache store in this run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct HitMiss {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// Seconds spent per stage (busy time summed over the stage's threads).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StageTimes {
+    pub fetch_s: f64,
+    pub analyze_s: f64,
+    pub write_s: f64,
+}
+
+/// LLM token usage and cost estimate.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TokenUsage {
+    pub requests: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    pub pipeline: String,
+    /// `completed`, `interrupted`, `stopped_max_failures` or `failed`.
+    pub outcome: String,
+    pub fetched: u64,
+    /// Tickets that came from the cache instead of Zendesk.
+    pub from_cache: u64,
+    pub analyzed: u64,
+    /// Analyses reused from the cache (same ticket version and analyzer).
+    pub reused: u64,
+    pub failed: u64,
+    pub written: u64,
+    pub skipped_records: u64,
+    pub http_requests: u64,
+    pub http_retries: u64,
+    pub rate_limited: u64,
+    pub cache: BTreeMap<String, HitMiss>,
+    pub stage_seconds: StageTimes,
+    pub wall_seconds: f64,
+    pub tickets_per_second: f64,
+    pub peak_rss_mb: Option<f64>,
+    pub llm: Option<TokenUsage>,
+    pub outputs: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+impl RunSummary {
+    /// The human summary printed on stderr at the end of `run`.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "zdpipe {}: {} — {} tickets written in {:.2}s ({:.0}/s)",
+            self.pipeline, self.outcome, self.written, self.wall_seconds, self.tickets_per_second
+        );
+        let _ = writeln!(
+            s,
+            "  fetched {} ({} from cache), analyzed {}, reused {}, failed {}",
+            self.fetched, self.from_cache, self.analyzed, self.reused, self.failed
+        );
+        let _ = writeln!(
+            s,
+            "  http: {} requests, {} retries, {} rate-limited",
+            self.http_requests, self.http_retries, self.rate_limited
+        );
+        let cache: Vec<String> = self
+            .cache
+            .iter()
+            .map(|(k, v)| format!("{k} {}/{}", v.hits, v.misses))
+            .collect();
+        if !cache.is_empty() {
+            let _ = writeln!(s, "  cache hits/misses: {}", cache.join(", "));
+        }
+        if let Some(llm) = &self.llm {
+            let cost = llm.cost_usd.map(|c| format!(", ~${c:.4}")).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  llm: {} requests, {} input + {} output tokens{cost}",
+                llm.requests, llm.input_tokens, llm.output_tokens
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  time: fetch {:.2}s, analyze {:.2}s, write {:.2}s{}",
+            self.stage_seconds.fetch_s,
+            self.stage_seconds.analyze_s,
+            self.stage_seconds.write_s,
+            self.peak_rss_mb.map(|m| format!("; peak memory {m:.0} MB")).unwrap_or_default()
+        );
+        for o in &self.outputs {
+            let _ = writeln!(s, "  wrote {o}");
+        }
+        for e in &self.errors {
+            let _ = writeln!(s, "  error: {e}");
+        }
+        s
+    }
+}
+
+/// Peak resident set size of this process, in MB (Linux; `None` elsewhere).
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

@@ -1,0 +1,164 @@
+//! Reports over the results store: what a support lead reads on Monday.
+//!
+//! [`build`] folds a stream of [`ResultRecord`]s into a [`Report`] in one pass, keeping
+//! only counters and bounded top lists, so 100,000+ tickets need no more memory than a
+//! dozen. [`render`] turns the same `Report` into text (terminals), Markdown (wikis),
+//! a self-contained HTML page with inline SVG charts, or JSON.
+//!
+//! Decisions worth knowing:
+//! * Distributions, averages and shares cover *analyzed* tickets only; failed tickets
+//!   (`analysis: None`) are counted separately, and their share is of all tickets.
+//! * Every share and average is rounded once, here, when the report is built
+//!   (percentages to 1 decimal, averages to 2), and the renderers print those stored
+//!   figures with fixed precision. So text, Markdown, HTML and JSON always agree.
+//! * The results store keeps one record per ticket, so the combined picture counts each
+//!   record once; a ticket in two views also appears in both per-view sections.
+//! * With `since`, tickets without a readable `updated_at` are left out (counted in
+//!   `excluded`), since nobody can say they were updated within the window.
+//! * Timestamps are RFC 3339 (`Z` or a `+hh:mm` offset); a ticket whose `created_at`
+//!   cannot be read lands in an "unknown" age bucket. Days are UTC days.
+
+mod aggregate;
+mod html;
+mod markdown;
+mod svg;
+mod text;
+mod types;
+
+pub mod eval;
+
+#[cfg(test)]
+mod render_tests;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime};
+
+pub use types::{
+    Average, Averages, Bucket, CountShare, Filters, LabelCounts, Report, Section, Summary,
+    TicketList, TicketRef, TrendDay, ViewSection,
+};
+
+use crate::model::ResultRecord;
+
+/// What to report on and how to label it.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Only tickets in one of these views; empty means all views.
+    pub views: Vec<u64>,
+    /// Only tickets updated within this long before `now`.
+    pub since: Option<Duration>,
+    /// The reference time for ages, `since` and the trend window.
+    pub now: SystemTime,
+    /// Human names for view ids; unnamed views show as "View <id>".
+    pub view_titles: BTreeMap<u64, String>,
+    /// How many tickets the high-priority and business-impact lists show.
+    pub top_n: usize,
+    pub title: String,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            views: Vec::new(),
+            since: None,
+            now: SystemTime::now(),
+            view_titles: BTreeMap::new(),
+            top_n: 25,
+            title: "Zendesk ticket analysis".to_string(),
+        }
+    }
+}
+
+/// Folds `records` into a report in a single streaming pass.
+pub fn build(records: impl IntoIterator<Item = ResultRecord>, opts: &ReportOptions) -> Report {
+    let mut acc = aggregate::ReportBuilder::new(opts);
+    for record in records {
+        acc.add(&record);
+    }
+    acc.finish()
+}
+
+/// The output formats of [`render`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Markdown,
+    Html,
+    Json,
+}
+
+impl Format {
+    /// Every format, in the order help texts list them.
+    pub const ALL: [Format; 4] = [Format::Text, Format::Markdown, Format::Html, Format::Json];
+
+    /// The name accepted by [`FromStr`] and shown by [`fmt::Display`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A report format name that is not one of [`Format::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown report format {given:?}: expected one of text, markdown, html, json (or txt, md)")]
+pub struct UnknownFormat {
+    pub given: String,
+}
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" | "txt" => Ok(Format::Text),
+            "markdown" | "md" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
+            "json" => Ok(Format::Json),
+            _ => Err(UnknownFormat {
+                given: s.to_string(),
+            }),
+        }
+    }
+}
+
+/// Renders `report` in `format`. Every format shows the same rounded figures.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => text::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Html => html::render(report),
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(report)
+                .expect("a report holds only strings, numbers and lists");
+            json.push('\n');
+            json
+        }
+    }
+}
+
+/// Figures shared by the renderers, so every format prints them the same way.
+mod fmt_num {
+    /// A percentage as stored in the report (already rounded to 1 decimal).
+    pub fn pct(share: f64) -> String {
+        format!("{share:.1}%")
+    }
+
+    /// An average as stored in the report (already rounded to 2 decimals).
+    pub fn avg(value: f64) -> String {
+        format!("{value:.2}")
+    }
+}

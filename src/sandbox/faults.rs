@@ -1,0 +1,440 @@
+//! The sandbox's misbehaviour and bookkeeping, applied to every API request by one
+//! middleware: request counting and logging, simulated latency, authentication, the
+//! per-minute rate limit (429 + `Retry-After`), injected faults, and the rate-limit
+//! headers that every Zendesk response carries.
+//!
+//! The knobs are atomics so tests can turn them while the server runs.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER,
+    WWW_AUTHENTICATE,
+};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::encode::base64_decode;
+use super::prng::{hash3, stream};
+use super::{Credentials, SandboxState};
+
+/// The limit advertised in `X-Rate-Limit` when none is enforced: high enough that a
+/// client pacing itself by the headers never slows down a benchmark.
+const UNLIMITED: u64 = 1_000_000;
+const NO_LIMIT: u64 = u64::MAX;
+/// How many request records are kept.
+const LOG_CAPACITY: usize = 100_000;
+
+/// A kind of injected failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// 500 with a JSON error body.
+    InternalError,
+    /// 502 with an HTML body, as a proxy in front of Zendesk sends it.
+    BadGateway,
+    /// 503 with a JSON error body.
+    Unavailable,
+    /// The connection is closed without a complete response.
+    DroppedConnection,
+    /// 200 whose JSON body is cut in half.
+    TruncatedBody,
+}
+
+const FAULTS: [Fault; 5] = [
+    Fault::InternalError,
+    Fault::BadGateway,
+    Fault::Unavailable,
+    Fault::DroppedConnection,
+    Fault::TruncatedBody,
+];
+
+/// One API request as the sandbox saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestRecord {
+    /// Milliseconds since the sandbox started (when the request arrived).
+    pub elapsed_ms: u64,
+    pub method: String,
+    pub path_and_query: String,
+    /// The status sent; 0 when the connection was dropped instead.
+    pub status: u16,
+    pub fault: Option<Fault>,
+}
+
+/// Runtime-adjustable behaviour.
+#[derive(Debug)]
+pub struct Knobs {
+    fault_rate: AtomicU64,
+    latency_ms: AtomicU64,
+    rate_limit: AtomicU64,
+    draws: AtomicU64,
+}
+
+impl Knobs {
+    pub fn new(fault_rate: f64, latency_ms: u64, rate_limit: Option<u32>) -> Knobs {
+        let knobs = Knobs {
+            fault_rate: AtomicU64::new(0),
+            latency_ms: AtomicU64::new(latency_ms),
+            rate_limit: AtomicU64::new(NO_LIMIT),
+            draws: AtomicU64::new(0),
+        };
+        knobs.set_fault_rate(fault_rate);
+        knobs.set_rate_limit(rate_limit);
+        knobs
+    }
+
+    pub fn set_fault_rate(&self, rate: f64) {
+        let rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
+        self.fault_rate.store(rate.to_bits(), Ordering::Relaxed);
+    }
+
+    pub fn set_latency_ms(&self, ms: u64) {
+        self.latency_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn set_rate_limit(&self, per_minute: Option<u32>) {
+        let v = per_minute.map_or(NO_LIMIT, u64::from);
+        self.rate_limit.store(v, Ordering::Relaxed);
+    }
+
+    fn rate_limit(&self) -> Option<u64> {
+        Some(self.rate_limit.load(Ordering::Relaxed)).filter(|&v| v != NO_LIMIT)
+    }
+
+    /// Decides whether this request fails, and how; reproducible for a given seed.
+    fn draw(&self, seed: u64) -> Option<Fault> {
+        let rate = f64::from_bits(self.fault_rate.load(Ordering::Relaxed));
+        if rate <= 0.0 {
+            return None;
+        }
+        let n = self.draws.fetch_add(1, Ordering::Relaxed);
+        let h = hash3(seed, n, stream::FAULTS);
+        let roll = (h >> 11) as f64 / (1u64 << 53) as f64;
+        (roll < rate).then(|| FAULTS[(h % FAULTS.len() as u64) as usize])
+    }
+}
+
+/// Requests accepted in the current minute, in one-second buckets: a rolling window
+/// accurate to a second, in constant memory.
+#[derive(Debug)]
+struct Window {
+    /// `(second, requests)`; slot `second % 60`.
+    buckets: [(u64, u64); 60],
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Window {
+            buckets: [(0, 0); 60],
+        }
+    }
+}
+
+impl Window {
+    /// Counts a request if the limit allows it; `(admitted, used, reset_in)`.
+    fn admit(&mut self, now: u64, limit: Option<u64>) -> (bool, u64, u64) {
+        let used = self.used(now);
+        if limit.is_some_and(|l| used >= l) {
+            return (false, used, self.reset_in(now));
+        }
+        self.add(now);
+        (true, used + 1, self.reset_in(now))
+    }
+
+    fn used(&self, now: u64) -> u64 {
+        self.buckets
+            .iter()
+            .filter(|(sec, _)| now - sec.min(&now) < 60)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    fn add(&mut self, now: u64) {
+        let slot = &mut self.buckets[(now % 60) as usize];
+        if slot.0 != now {
+            *slot = (now, 0);
+        }
+        slot.1 += 1;
+    }
+
+    /// Seconds until the oldest counted request leaves the window.
+    fn reset_in(&self, now: u64) -> u64 {
+        self.buckets
+            .iter()
+            .filter(|(sec, n)| *n > 0 && now - sec.min(&now) < 60)
+            .map(|(sec, _)| sec + 60 - now)
+            .min()
+            .unwrap_or(60)
+    }
+}
+
+/// Counters and the request log.
+#[derive(Debug)]
+pub struct Stats {
+    started: Instant,
+    requests: AtomicU64,
+    rate_limited: AtomicU64,
+    faults: AtomicU64,
+    log: Mutex<VecDeque<RequestRecord>>,
+    window: Mutex<Window>,
+}
+
+/// What `GET /_sandbox/stats` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatsSnapshot {
+    pub requests: u64,
+    pub rate_limited: u64,
+    pub faults: u64,
+    pub uptime_ms: u64,
+}
+
+impl Stats {
+    pub fn new() -> Stats {
+        Stats {
+            started: Instant::now(),
+            requests: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            faults: AtomicU64::new(0),
+            log: Mutex::new(VecDeque::new()),
+            window: Mutex::new(Window::default()),
+        }
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            requests: self.requests(),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+            faults: self.faults.load(Ordering::Relaxed),
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+        }
+    }
+
+    pub fn log(&self) -> Vec<RequestRecord> {
+        self.log.lock().unwrap().iter().cloned().collect()
+    }
+
+    /// Zeroes the counters and forgets the log and the rate-limit window.
+    pub fn reset(&self) {
+        self.requests.store(0, Ordering::Relaxed);
+        self.rate_limited.store(0, Ordering::Relaxed);
+        self.faults.store(0, Ordering::Relaxed);
+        self.log.lock().unwrap().clear();
+        *self.window.lock().unwrap() = Window::default();
+    }
+
+    fn now_sec(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    fn record(&self, record: RequestRecord) {
+        let mut log = self.log.lock().unwrap();
+        if log.len() == LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(record);
+    }
+}
+
+/// The middleware in front of every API route.
+pub async fn api_middleware(
+    State(state): State<SandboxState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let shared = &state.0;
+    let stats = &shared.stats;
+    let elapsed_ms = stats.started.elapsed().as_millis() as u64;
+    stats.requests.fetch_add(1, Ordering::Relaxed);
+    let method = req.method().to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or_else(String::new, |pq| pq.to_string());
+
+    let latency = shared.knobs.latency_ms.load(Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+
+    let limit = shared.knobs.rate_limit();
+    let mut fault = None;
+    let (mut response, used, reset) = if !authorized(shared.auth.as_ref(), req.headers()) {
+        (unauthorized(), 0, 60)
+    } else {
+        let (admitted, used, reset) = stats.window.lock().unwrap().admit(stats.now_sec(), limit);
+        if !admitted {
+            stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            (too_many_requests(shared.retry_after_secs), used, reset)
+        } else {
+            fault = shared.knobs.draw(shared.dataset.seed());
+            let response = match fault {
+                Some(f) => {
+                    stats.faults.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(fault = ?f, path = %path_and_query, "sandbox injects a fault");
+                    inject(f, next, req).await
+                }
+                None => next.run(req).await,
+            };
+            (response, used, reset)
+        }
+    };
+
+    let limit = limit.unwrap_or(UNLIMITED);
+    let headers = response.headers_mut();
+    headers.insert("x-rate-limit", HeaderValue::from(limit));
+    headers.insert(
+        "x-rate-limit-remaining",
+        HeaderValue::from(limit.saturating_sub(used)),
+    );
+    headers.insert("ratelimit-reset", HeaderValue::from(reset));
+    let status = if fault == Some(Fault::DroppedConnection) {
+        0
+    } else {
+        response.status().as_u16()
+    };
+    stats.record(RequestRecord {
+        elapsed_ms,
+        method,
+        path_and_query,
+        status,
+        fault,
+    });
+    response
+}
+
+/// HTTP Basic `{email}/token:{token}` or `Bearer {token}`; anything goes without auth.
+fn authorized(auth: Option<&Credentials>, headers: &HeaderMap) -> bool {
+    let Some(creds) = auth else {
+        return true;
+    };
+    let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if let Some(token) = value.strip_prefix("Bearer ") {
+        return token.trim() == creds.token;
+    }
+    let Some(encoded) = value.strip_prefix("Basic ") else {
+        return false;
+    };
+    let expected = format!("{}/token:{}", creds.email, creds.token);
+    base64_decode(encoded.trim()).is_some_and(|plain| plain == expected.as_bytes())
+}
+
+fn unauthorized() -> Response {
+    let mut r = (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(serde_json::json!({"error": "Couldn't authenticate you"})),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Web Password\""),
+    );
+    r
+}
+
+fn too_many_requests(retry_after: Option<u64>) -> Response {
+    let body = serde_json::json!({
+        "error": "APIRateLimitExceeded",
+        "description": "Number of allowed API requests per minute exceeded"
+    });
+    let mut r = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    if let Some(secs) = retry_after {
+        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    r
+}
+
+async fn inject(fault: Fault, next: Next, req: Request) -> Response {
+    let json_error = |status: StatusCode, error: &str| {
+        let body =
+            serde_json::json!({"error": error, "description": "Injected by the zdpipe sandbox"});
+        (status, axum::Json(body)).into_response()
+    };
+    match fault {
+        Fault::InternalError => json_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
+        Fault::Unavailable => json_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+        Fault::BadGateway => (
+            StatusCode::BAD_GATEWAY,
+            [(CONTENT_TYPE, "text/html")],
+            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>",
+        )
+            .into_response(),
+        Fault::DroppedConnection => {
+            // A body that fails before its first byte makes hyper abort the connection.
+            let broken = futures_util::stream::once(async {
+                Err::<Bytes, _>(io::Error::new(io::ErrorKind::ConnectionAborted, "sandbox dropped the connection"))
+            });
+            Response::new(Body::from_stream(broken))
+        }
+        Fault::TruncatedBody => {
+            let (mut parts, body) = next.run(req).await.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            parts.headers.remove(CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(bytes.slice(..bytes.len() / 2)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_counts_the_last_minute_only() {
+        let mut w = Window::default();
+        w.add(100);
+        w.add(100);
+        w.add(130);
+        assert_eq!(w.used(130), 3);
+        assert_eq!(w.reset_in(130), 30);
+        assert_eq!(w.used(160), 1);
+        assert_eq!(w.used(200), 0);
+        assert_eq!(w.reset_in(200), 60);
+    }
+
+    #[test]
+    fn basic_and_bearer_credentials_are_checked() {
+        let creds = Credentials {
+            email: "a@b.com".into(),
+            token: "s3cret".into(),
+        };
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            authorized(Some(&creds), &h)
+        };
+        assert!(with("Basic YUBiLmNvbS90b2tlbjpzM2NyZXQ="));
+        assert!(with("Bearer s3cret"));
+        assert!(!with("Bearer nope"));
+        assert!(!with("Basic YUBiLmNvbTpzM2NyZXQ="));
+        assert!(!authorized(Some(&creds), &HeaderMap::new()));
+        assert!(authorized(None, &HeaderMap::new()));
+    }
+
+    #[test]
+    fn fault_draws_follow_the_rate() {
+        let k = Knobs::new(0.0, 0, None);
+        assert!((0..100).all(|_| k.draw(1).is_none()));
+        k.set_fault_rate(1.0);
+        let kinds: Vec<Fault> = (0..200).filter_map(|_| k.draw(1)).collect();
+        assert_eq!(kinds.len(), 200);
+        assert!(FAULTS.iter().all(|f| kinds.contains(f)));
+    }
+}

@@ -1,0 +1,344 @@
+//! Fake LLM endpoints for the sandbox: `/v1/chat/completions` (OpenAI-compatible)
+//! and `/v1/messages` (Anthropic), so the LLM analyzers can run end to end offline.
+//!
+//! Each request's ticket text is taken from between the prompt's `<ticket>`
+//! delimiters and handed to an `answer` function (in zdpipe, the built-in analyzer);
+//! its [`Analysis`] goes back as a schema-valid reply in the provider's shape:
+//! structured JSON content for OpenAI, a `tool_use` block for Anthropic, with token
+//! usage estimated from the text sizes. [`LlmKnobs`] add latency and injected
+//! faults at run time; all waiting is async, so many requests can be in flight.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::analyze::llm::prompt::{self, SCHEMA_NAME};
+use crate::analyze::llm::Provider;
+use crate::model::Analysis;
+
+/// Turns a ticket's text into the analysis the fake model "answers".
+pub type AnswerFn = Arc<dyn Fn(&str) -> Analysis + Send + Sync>;
+
+/// Run-time behaviour of the fake endpoints; change the atomics while serving.
+#[derive(Debug, Default)]
+pub struct LlmKnobs {
+    /// Delay before every answer, faults included.
+    pub latency_ms: AtomicU64,
+    /// Percentage (0-100) of requests answered with a retryable error instead.
+    /// Faults are spread evenly and deterministically: at 25, every fourth request.
+    /// They alternate between 429 (with `retry-after`) and overloaded (529 on
+    /// `/v1/messages`, 503 on `/v1/chat/completions`).
+    pub fault_rate: AtomicU32,
+    /// The `retry-after` seconds sent with injected 429s.
+    pub retry_after_s: AtomicU64,
+    requests: AtomicU64,
+    faults: AtomicU64,
+}
+
+impl LlmKnobs {
+    pub fn new(latency_ms: u64, fault_rate: u32) -> Self {
+        let knobs = LlmKnobs::default();
+        knobs.latency_ms.store(latency_ms, Ordering::Relaxed);
+        knobs.fault_rate.store(fault_rate, Ordering::Relaxed);
+        knobs
+    }
+
+    /// Requests received so far, faulted ones included.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Requests answered with an injected fault.
+    pub fn faults(&self) -> u64 {
+        self.faults.load(Ordering::Relaxed)
+    }
+
+    /// Counts a request and decides whether it gets a fault: request `n` faults when
+    /// `n * rate / 100` steps up, which spreads exactly `rate`% evenly.
+    fn admit(&self) -> Option<u64> {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let rate = u64::from(self.fault_rate.load(Ordering::Relaxed).min(100));
+        (n * rate / 100 > (n - 1) * rate / 100)
+            .then(|| self.faults.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+}
+
+struct Sandbox {
+    answer: AnswerFn,
+    knobs: Arc<LlmKnobs>,
+}
+
+/// The router serving both fake endpoints.
+pub fn llm_router(answer: AnswerFn, knobs: Arc<LlmKnobs>) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/messages", post(messages))
+        .with_state(Arc::new(Sandbox { answer, knobs }))
+}
+
+async fn chat_completions(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Response {
+    let (request, text) = match sb.prepare(Provider::OpenAi, &body).await {
+        Ok(parts) => parts,
+        Err(response) => return response,
+    };
+    let content = prompt::reply_json(&(sb.answer)(&text)).to_string();
+    let (input_tokens, output_tokens) = estimate_tokens(body.len(), content.len());
+    let n = sb.knobs.requests();
+    Json(json!({
+        "id": format!("chatcmpl-sandbox-{n}"),
+        "object": "chat.completion",
+        "created": 0,
+        "model": request["model"],
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content, "refusal": null},
+            "finish_reason": "stop",
+        }],
+        "usage": {
+            "prompt_tokens": input_tokens,
+            "completion_tokens": output_tokens,
+            "total_tokens": input_tokens + output_tokens,
+        },
+    }))
+    .into_response()
+}
+
+async fn messages(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Response {
+    let (request, text) = match sb.prepare(Provider::Anthropic, &body).await {
+        Ok(parts) => parts,
+        Err(response) => return response,
+    };
+    let input = prompt::reply_json(&(sb.answer)(&text));
+    let (input_tokens, output_tokens) = estimate_tokens(body.len(), input.to_string().len());
+    let tool = request["tool_choice"]["name"]
+        .as_str()
+        .unwrap_or(SCHEMA_NAME);
+    let n = sb.knobs.requests();
+    Json(json!({
+        "id": format!("msg_sandbox_{n}"),
+        "type": "message",
+        "role": "assistant",
+        "model": request["model"],
+        "content": [{"type": "tool_use", "id": format!("toolu_sandbox_{n}"), "name": tool, "input": input}],
+        "stop_reason": "tool_use",
+        "stop_sequence": null,
+        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+    }))
+    .into_response()
+}
+
+impl Sandbox {
+    /// Counts the request, waits the latency, injects a fault if due, and returns
+    /// the parsed request with its ticket text, or the response to send instead.
+    async fn prepare(&self, provider: Provider, body: &[u8]) -> Result<(Value, String), Response> {
+        let fault = self.knobs.admit();
+        let latency = self.knobs.latency_ms.load(Ordering::Relaxed);
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
+        if let Some(k) = fault {
+            return Err(self.fault(provider, k));
+        }
+        let request: Value = serde_json::from_slice(body).map_err(|e| {
+            error(
+                provider,
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                &e.to_string(),
+            )
+        })?;
+        let text = ticket_text(&request["messages"]).ok_or_else(|| {
+            let m = "no <ticket> ... </ticket> block in the user messages";
+            error(
+                provider,
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                m,
+            )
+        })?;
+        Ok((request, text))
+    }
+
+    /// The `k`-th injected fault: odd ones are rate limits, even ones overloads.
+    fn fault(&self, provider: Provider, k: u64) -> Response {
+        if k % 2 == 1 {
+            let after = self.knobs.retry_after_s.load(Ordering::Relaxed).to_string();
+            let mut r = error(
+                provider,
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "sandbox rate limit",
+            );
+            if let Ok(v) = after.parse() {
+                r.headers_mut().insert("retry-after", v);
+            }
+            r
+        } else {
+            match provider {
+                Provider::Anthropic => {
+                    let status =
+                        StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                    error(provider, status, "overloaded_error", "sandbox overloaded")
+                }
+                Provider::OpenAi => error(
+                    provider,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    "sandbox overloaded",
+                ),
+            }
+        }
+    }
+}
+
+/// The ticket text of the first user message that has one. Content is a string or,
+/// for Anthropic, a list of blocks whose text parts count.
+fn ticket_text(messages: &Value) -> Option<String> {
+    messages.as_array()?.iter().find_map(|m| {
+        if m["role"] != "user" {
+            return None;
+        }
+        let content = match &m["content"] {
+            Value::String(s) => s.clone(),
+            Value::Array(blocks) => blocks.iter().filter_map(|b| b["text"].as_str()).collect(),
+            _ => return None,
+        };
+        prompt::extract_ticket(&content).map(str::to_string)
+    })
+}
+
+/// Roughly four bytes per token, which is close enough for cost estimates.
+fn estimate_tokens(request_bytes: usize, reply_bytes: usize) -> (u64, u64) {
+    let tokens = |bytes: usize| (bytes as u64).div_ceil(4).max(1);
+    (tokens(request_bytes), tokens(reply_bytes))
+}
+
+/// An error response in the provider's envelope.
+fn error(provider: Provider, status: StatusCode, kind: &str, message: &str) -> Response {
+    let body = match provider {
+        Provider::OpenAi => json!({"error": {"message": message, "type": kind, "code": null}}),
+        Provider::Anthropic => {
+            json!({"type": "error", "error": {"type": kind, "message": message}})
+        }
+    };
+    (status, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::analyze::llm::{LlmAnalyzer, LlmConfig};
+    use crate::analyze::{AnalysisInput, Analyzer};
+    use crate::model::Sentiment;
+
+    /// A stand-in for the built-in analyzer: urgent when the text says so.
+    fn answer() -> AnswerFn {
+        Arc::new(|text: &str| Analysis {
+            sentiment: Sentiment::Negative,
+            sentiment_score: -0.4,
+            urgency: if text.contains("down") { 5 } else { 2 },
+            frustration: 3,
+            technical_expertise: 3,
+            business_impact: text.contains("down"),
+            category: "technical_issue".into(),
+            component: "network".into(),
+            priority_score: 0,
+            confidence: 0.7,
+            key_phrases: vec!["network down".into()],
+            emotions: vec![],
+        })
+    }
+
+    /// Serves the sandbox router on a fresh runtime; returns the runtime and base URL.
+    fn serve(knobs: Arc<LlmKnobs>) -> (tokio::runtime::Runtime, String) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let app = llm_router(answer(), knobs);
+        rt.spawn(async move { axum::serve(listener, app).await });
+        (rt, url)
+    }
+
+    fn input(body: &str) -> AnalysisInput<'_> {
+        AnalysisInput {
+            ticket_id: 1,
+            subject: "Status",
+            body,
+            tags: &[],
+        }
+    }
+
+    #[test]
+    fn answers_both_dialects_with_the_answer_function() {
+        let knobs = Arc::new(LlmKnobs::default());
+        let (rt, url) = serve(knobs.clone());
+        for provider in [Provider::OpenAi, Provider::Anthropic] {
+            let cfg = LlmConfig::new(provider, &url, "sandbox");
+            let a = LlmAnalyzer::new(cfg, rt.handle().clone()).expect("analyzer");
+            let got = a.analyze(&input("the network is down")).expect("analysis");
+            assert_eq!((got.urgency, got.business_impact), (5, true));
+            assert_eq!(got.component, "network");
+            assert!(a.usage().input_tokens > 0 && a.usage().output_tokens > 0);
+        }
+        assert_eq!(knobs.requests(), 2);
+    }
+
+    #[test]
+    fn many_requests_in_flight_overlap() {
+        let knobs = Arc::new(LlmKnobs::new(100, 0));
+        let (rt, url) = serve(knobs.clone());
+        let cfg = LlmConfig::new(Provider::OpenAi, &url, "sandbox");
+        let a = LlmAnalyzer::new(cfg, rt.handle().clone()).expect("analyzer");
+        let started = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..64 {
+                s.spawn(|| a.analyze(&input("slow but fine")).expect("analysis"));
+            }
+        });
+        let elapsed = started.elapsed();
+        // Serially this would take 6.4 s; one overlapping wave takes ~100 ms.
+        assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+        assert_eq!(knobs.requests(), 64);
+        assert_eq!(a.usage().requests, 64);
+    }
+
+    #[test]
+    fn injected_faults_are_retried() {
+        // Every second request faults: the 2nd gets a 429 (retry-after 0), the 4th a 529.
+        let knobs = Arc::new(LlmKnobs::new(0, 50));
+        let (rt, url) = serve(knobs.clone());
+        let cfg = LlmConfig::new(Provider::Anthropic, &url, "sandbox");
+        let a = LlmAnalyzer::new(cfg, rt.handle().clone()).expect("analyzer");
+        for _ in 0..3 {
+            a.analyze(&input("flaky")).expect("analysis despite faults");
+        }
+        assert_eq!((knobs.faults(), knobs.requests()), (2, 5));
+        assert_eq!(a.usage().retries, 2);
+    }
+
+    #[test]
+    fn faults_are_spread_evenly() {
+        let knobs = LlmKnobs::new(0, 25);
+        let faulted: Vec<bool> = (0..8).map(|_| knobs.admit().is_some()).collect();
+        assert_eq!(
+            faulted,
+            [false, false, false, true, false, false, false, true]
+        );
+    }
+}

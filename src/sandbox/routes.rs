@@ -1,0 +1,583 @@
+//! The HTTP surface: Zendesk's endpoints (views, view tickets and counts, show_many,
+//! comments, the incremental cursor export, users/me), mounted with the admin routes.
+//!
+//! Every `/api/v2` path also answers with a `.json` suffix, as Zendesk's do. Listing
+//! responses follow Zendesk's cursor pagination (`page[size]`, `page[after]`,
+//! `page[before]`; `meta` and `links`), with `links` made absolute from the request's
+//! `Host` header so a client can follow them whatever address it used.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::json;
+
+use super::data::{Dataset, ADMIN_ID};
+use super::encode::{decode_cursor, encode_cursor, query_escape, unix_now, CursorKind};
+use super::faults::api_middleware;
+use super::records::{OrganizationRecord, TicketRecord, UserRecord};
+use super::views::{page_keys, KeyPage, Position, VIEWS};
+use super::{admin, SandboxState};
+
+type Params = Vec<(String, String)>;
+pub(super) type ApiResult = Result<Response, ApiError>;
+
+/// The most ids `show_many` accepts, and the export's page size limit.
+const SHOW_MANY_MAX: usize = 100;
+const EXPORT_PAGE_MAX: usize = 1000;
+
+/// The sandbox's routes, with the API middleware (counting, faults...) on `/api/v2`
+/// only, so that admin calls never skew the counts. Merge more routes into it freely.
+pub fn router(state: SandboxState) -> Router {
+    let api = [
+        ("/api/v2/users/me", get(users_me)),
+        ("/api/v2/views", get(list_views)),
+        ("/api/v2/views/active", get(list_active_views)),
+        ("/api/v2/views/{id}/tickets", get(view_tickets)),
+        ("/api/v2/views/{id}/count", get(view_count)),
+        ("/api/v2/tickets/show_many", get(tickets_show_many)),
+        ("/api/v2/tickets/{id}/comments", get(ticket_comments)),
+        ("/api/v2/users/show_many", get(users_show_many)),
+        (
+            "/api/v2/organizations/show_many",
+            get(organizations_show_many),
+        ),
+        (
+            "/api/v2/incremental/tickets/cursor",
+            get(incremental_tickets),
+        ),
+    ]
+    .into_iter()
+    .fold(Router::new(), |r, (path, route)| {
+        r.route(path, route.clone())
+            .route(&format!("{path}.json"), route)
+    })
+    // These end in an id, which is parsed with or without `.json`.
+    .route("/api/v2/views/{id}", get(show_view))
+    .route("/api/v2/tickets/{id}", get(show_ticket))
+    .fallback(unknown_endpoint)
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        api_middleware,
+    ));
+    let llm = super::llm::llm_router(builtin_answer(), state.llm().clone());
+    Router::new()
+        .merge(admin::routes())
+        .merge(api)
+        .with_state(state)
+        .merge(llm)
+}
+
+/// The simulated LLM answers what the built-in analyzer says about the text, so its
+/// answers are plausible, schema-valid and deterministic.
+fn builtin_answer() -> super::llm::AnswerFn {
+    let analyzer = crate::analyze::builtin::BuiltinAnalyzer::new(Default::default())
+        .expect("the built-in analyzer builds with default options");
+    std::sync::Arc::new(move |text: &str| {
+        use crate::analyze::{AnalysisInput, Analyzer};
+        let input = AnalysisInput { ticket_id: 0, subject: "", body: text, tags: &[] };
+        analyzer.analyze(&input).expect("the built-in analyzer does not fail")
+    })
+}
+
+/// A Zendesk-style error: `{"error": ..., "description": ...}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl ApiError {
+    pub(super) fn not_found() -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            error: "RecordNotFound",
+            description: "Not found".into(),
+        }
+    }
+
+    fn invalid(error: &'static str, description: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.error, "description": self.description});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+async fn unknown_endpoint() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        error: "InvalidEndpoint",
+        description: "Not found".into(),
+    }
+}
+
+fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Parses a path id, with or without the `.json` suffix; unparsable ids are not found.
+pub(super) fn path_id(raw: &str) -> Result<u64, ApiError> {
+    raw.strip_suffix(".json")
+        .unwrap_or(raw)
+        .parse()
+        .map_err(|_| ApiError::not_found())
+}
+
+/// `http://host` as the client addressed us, for absolute links.
+fn origin(headers: &HeaderMap, dataset: &Dataset) -> String {
+    match headers.get("host").and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}"),
+        None => dataset.origin().to_string(),
+    }
+}
+
+/// The request's URL with `replace` swapped in for the given parameters.
+fn link(origin: &str, uri: &Uri, params: &Params, replace: &[(&str, String)]) -> String {
+    let mut url = format!("{origin}{}", uri.path());
+    let kept = params
+        .iter()
+        .filter(|(k, _)| !k.starts_with("page[") && k != "cursor" && k != "start_time");
+    let pairs = kept
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .chain(replace.iter().cloned());
+    for (i, (k, v)) in pairs.enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(&query_escape(k));
+        url.push('=');
+        url.push_str(&query_escape(&v));
+    }
+    url
+}
+
+/// `page[size]` (clamped to the configured maximum) and the start position.
+fn page_request(params: &Params, max: u32) -> Result<(usize, Position), ApiError> {
+    let bad =
+        |what: &str| ApiError::invalid("InvalidPaginationParameter", format!("{what} is invalid"));
+    let size = match param(params, "page[size]") {
+        Some(s) => s
+            .parse::<u32>()
+            .map_err(|_| bad("page[size]"))?
+            .clamp(1, max),
+        None => max,
+    };
+    let cursor = |name: &str| -> Result<Option<u64>, ApiError> {
+        param(params, name)
+            .map(|c| {
+                decode_cursor(CursorKind::List, c)
+                    .map(|(a, _)| a as u64)
+                    .ok_or_else(|| bad(name))
+            })
+            .transpose()
+    };
+    let position = match (cursor("page[after]")?, cursor("page[before]")?) {
+        (Some(after), _) => Position::After(after),
+        (None, Some(before)) => Position::Before(before),
+        (None, None) => Position::Start,
+    };
+    Ok((size as usize, position))
+}
+
+/// A JSON object: one named list, optional sideloads, and cursor pagination fields.
+struct Listing<T> {
+    key: &'static str,
+    items: Vec<T>,
+    users: Option<Vec<UserRecord>>,
+    organizations: Option<Vec<OrganizationRecord>>,
+    paging: Option<serde_json::Value>,
+}
+
+impl<T: Serialize> Serialize for Listing<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(self.key, &self.items)?;
+        if let Some(users) = &self.users {
+            map.serialize_entry("users", users)?;
+        }
+        if let Some(orgs) = &self.organizations {
+            map.serialize_entry("organizations", orgs)?;
+        }
+        if let Some(serde_json::Value::Object(paging)) = &self.paging {
+            for (k, v) in paging {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<T: Serialize> Listing<T> {
+    fn new(key: &'static str, items: Vec<T>) -> Listing<T> {
+        Listing {
+            key,
+            items,
+            users: None,
+            organizations: None,
+            paging: None,
+        }
+    }
+
+    /// Adds `meta` and `links` for a page of `keys` (the cursor values of `items`).
+    fn paged(
+        mut self,
+        page: &KeyPage,
+        from: Position,
+        next: impl Fn(&str, String) -> String,
+    ) -> Self {
+        let cursor = |k: Option<&u64>| k.map(|&k| encode_cursor(CursorKind::List, k as i64, 0));
+        let (after, before) = (cursor(page.keys.last()), cursor(page.keys.first()));
+        let backwards = matches!(from, Position::Before(_));
+        let more_after = if backwards {
+            after.is_some()
+        } else {
+            page.has_more
+        };
+        let more_before = if backwards {
+            page.has_more
+        } else {
+            from != Position::Start && before.is_some()
+        };
+        self.paging = Some(json!({
+            "meta": {"has_more": page.has_more, "after_cursor": after, "before_cursor": before},
+            "links": {
+                "next": after.clone().filter(|_| more_after).map(|c| next("page[after]", c)),
+                "prev": before.clone().filter(|_| more_before).map(|c| next("page[before]", c)),
+            },
+        }));
+        self
+    }
+}
+
+impl Listing<TicketRecord> {
+    /// Honours `include=users,organizations` like Zendesk's sideloading.
+    fn sideload(mut self, params: &Params, dataset: &Dataset) -> Self {
+        let include = param(params, "include").unwrap_or("");
+        if include.split(',').any(|s| s.trim() == "users") {
+            let ids: BTreeSet<u64> = self
+                .items
+                .iter()
+                .flat_map(|t| [Some(t.requester_id), Some(t.submitter_id), t.assignee_id])
+                .flatten()
+                .collect();
+            self.users = Some(
+                ids.into_iter()
+                    .filter_map(|id| dataset.user_record(id))
+                    .collect(),
+            );
+        }
+        if include.split(',').any(|s| s.trim() == "organizations") {
+            let ids: BTreeSet<u64> = self
+                .items
+                .iter()
+                .filter_map(|t| t.organization_id)
+                .collect();
+            self.organizations = Some(
+                ids.into_iter()
+                    .filter_map(|id| dataset.organization_record(id))
+                    .collect(),
+            );
+        }
+        self
+    }
+}
+
+async fn users_me(State(state): State<SandboxState>) -> ApiResult {
+    let mut me = state
+        .dataset()
+        .user_record(ADMIN_ID)
+        .ok_or_else(ApiError::not_found)?;
+    if let Some(creds) = &state.0.auth {
+        me.email = creds.email.clone();
+    }
+    Ok(Json(json!({ "user": me })).into_response())
+}
+
+async fn list_views(
+    state: State<SandboxState>,
+    h: HeaderMap,
+    uri: Uri,
+    q: Query<Params>,
+) -> ApiResult {
+    views_listing(state, h, uri, q, false)
+}
+
+async fn list_active_views(
+    state: State<SandboxState>,
+    h: HeaderMap,
+    uri: Uri,
+    q: Query<Params>,
+) -> ApiResult {
+    views_listing(state, h, uri, q, true)
+}
+
+fn views_listing(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<Params>,
+    active_only: bool,
+) -> ApiResult {
+    let dataset = state.dataset();
+    let (size, from) = page_request(&params, state.0.page_size_max)?;
+    let last = VIEWS.iter().map(|v| v.id).max().unwrap_or(0);
+    let page = page_keys(last, size, from, |id| {
+        dataset
+            .view_def(id)
+            .is_some_and(|v| v.active || !active_only)
+    });
+    let views = page
+        .keys
+        .iter()
+        .filter_map(|&id| dataset.view_record(id))
+        .collect();
+    let origin = origin(&headers, dataset);
+    let next = |name: &str, c: String| {
+        link(
+            &origin,
+            &uri,
+            &params,
+            &[("page[size]", size.to_string()), (name, c)],
+        )
+    };
+    Ok(Json(Listing::new("views", views).paged(&page, from, next)).into_response())
+}
+
+async fn show_view(State(state): State<SandboxState>, Path(id): Path<String>) -> ApiResult {
+    let view = state
+        .dataset()
+        .view_record(path_id(&id)?)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(json!({ "view": view })).into_response())
+}
+
+async fn view_tickets(
+    State(state): State<SandboxState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let dataset = state.dataset();
+    let (size, from) = page_request(&params, state.0.page_size_max)?;
+    let page = dataset
+        .view_page(path_id(&id)?, from, size)
+        .ok_or_else(ApiError::not_found)?;
+    let tickets = page
+        .keys
+        .iter()
+        .filter_map(|&id| dataset.ticket_record(id))
+        .collect();
+    let origin = origin(&headers, dataset);
+    let next = |name: &str, c: String| {
+        link(
+            &origin,
+            &uri,
+            &params,
+            &[("page[size]", size.to_string()), (name, c)],
+        )
+    };
+    let listing = Listing::new("tickets", tickets)
+        .paged(&page, from, next)
+        .sideload(&params, dataset);
+    Ok(Json(listing).into_response())
+}
+
+async fn view_count(
+    State(state): State<SandboxState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let dataset = state.dataset();
+    let id = path_id(&id)?;
+    let value = dataset.view_count(id).ok_or_else(ApiError::not_found)?;
+    let pretty = if value >= 100_000 {
+        "~100k+".to_string()
+    } else {
+        value.to_string()
+    };
+    let url = format!("{}/api/v2/views/{id}/count.json", origin(&headers, dataset));
+    let count = json!({"view_id": id, "url": url, "value": value, "pretty": pretty, "fresh": true});
+    Ok(Json(json!({ "view_count": count })).into_response())
+}
+
+/// The `ids` parameter of the show_many endpoints.
+fn show_many_ids(params: &Params) -> Result<Vec<u64>, ApiError> {
+    let raw = param(params, "ids").unwrap_or("");
+    let ids = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| ApiError::invalid("InvalidValue", format!("invalid id {s:?}")))
+        })
+        .collect::<Result<Vec<u64>, _>>()?;
+    if ids.len() > SHOW_MANY_MAX {
+        let msg = format!(
+            "Too many ids: {} given, at most {SHOW_MANY_MAX} allowed",
+            ids.len()
+        );
+        return Err(ApiError::invalid("InvalidValue", msg));
+    }
+    Ok(ids)
+}
+
+async fn tickets_show_many(
+    State(state): State<SandboxState>,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let dataset = state.dataset();
+    let tickets = show_many_ids(&params)?
+        .into_iter()
+        .filter(|&id| !dataset.is_deleted(id))
+        .filter_map(|id| dataset.ticket_record(id))
+        .collect();
+    Ok(Json(Listing::new("tickets", tickets).sideload(&params, dataset)).into_response())
+}
+
+async fn show_ticket(State(state): State<SandboxState>, Path(id): Path<String>) -> ApiResult {
+    let id = path_id(&id)?;
+    let dataset = state.dataset();
+    let ticket = dataset
+        .ticket_record(id)
+        .filter(|_| !dataset.is_deleted(id));
+    Ok(Json(json!({ "ticket": ticket.ok_or_else(ApiError::not_found)? })).into_response())
+}
+
+async fn users_show_many(
+    State(state): State<SandboxState>,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let users: Vec<_> = show_many_ids(&params)?
+        .into_iter()
+        .filter_map(|id| state.dataset().user_record(id))
+        .collect();
+    Ok(Json(Listing::new("users", users)).into_response())
+}
+
+async fn organizations_show_many(
+    State(state): State<SandboxState>,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let dataset = state.dataset();
+    let orgs: Vec<_> = show_many_ids(&params)?
+        .into_iter()
+        .filter_map(|id| dataset.organization_record(id))
+        .collect();
+    Ok(Json(Listing::new("organizations", orgs)).into_response())
+}
+
+async fn ticket_comments(
+    State(state): State<SandboxState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let dataset = state.dataset();
+    let id = path_id(&id)?;
+    let (size, from) = page_request(&params, state.0.page_size_max)?;
+    let mut all = Some(id)
+        .filter(|&id| !dataset.is_deleted(id))
+        .and_then(|id| dataset.comment_records(id))
+        .ok_or_else(ApiError::not_found)?;
+    // Comments are keyed by position (1-based) within the conversation.
+    let page = page_keys(all.len() as u64, size, from, |_| true);
+    let first = page.keys.first().map_or(0, |&k| k as usize - 1);
+    let comments: Vec<_> = all.drain(first..first + page.keys.len()).collect();
+    let origin = origin(&headers, dataset);
+    let next = |name: &str, c: String| {
+        link(
+            &origin,
+            &uri,
+            &params,
+            &[("page[size]", size.to_string()), (name, c)],
+        )
+    };
+    Ok(Json(Listing::new("comments", comments).paged(&page, from, next)).into_response())
+}
+
+async fn incremental_tickets(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let dataset = state.dataset();
+    let per_page = match param(&params, "per_page") {
+        Some(p) => p
+            .parse::<usize>()
+            .map_err(|_| ApiError::invalid("InvalidValue", "per_page must be a number"))?
+            .clamp(1, EXPORT_PAGE_MAX),
+        None => EXPORT_PAGE_MAX,
+    };
+    let after = match (param(&params, "cursor"), param(&params, "start_time")) {
+        (Some(c), _) => decode_cursor(CursorKind::Export, c)
+            .ok_or_else(|| ApiError::invalid("InvalidValue", "The cursor parameter is invalid"))?,
+        (None, Some(t)) => {
+            let start: i64 = t.parse().map_err(|_| {
+                ApiError::invalid("InvalidValue", "start_time must be a Unix timestamp")
+            })?;
+            if start > unix_now() - 60 {
+                return Err(ApiError::invalid(
+                    "InvalidValue",
+                    "Too recent start_time. Use a start_time older than one minute",
+                ));
+            }
+            // Everything whose generated_timestamp is >= start.
+            (start - 1, u64::MAX)
+        }
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "InvalidValue",
+                "start_time or cursor is required",
+            ))
+        }
+    };
+    let page = dataset.export_page(after, per_page);
+    let tickets: Vec<TicketRecord> = page
+        .tickets
+        .iter()
+        .filter_map(|&(id, ts)| {
+            let mut t = dataset.ticket_record(id)?;
+            t.generated_timestamp = Some(ts);
+            Some(t)
+        })
+        .collect();
+    let cursor = encode_cursor(CursorKind::Export, page.after.0, page.after.1);
+    let after_url = link(
+        &origin(&headers, dataset),
+        &uri,
+        &params,
+        &[("cursor", cursor.clone())],
+    );
+    let listing = Listing {
+        paging: Some(json!({
+            "after_url": after_url,
+            "after_cursor": cursor,
+            "before_url": null,
+            "before_cursor": null,
+            "end_of_stream": page.end_of_stream,
+        })),
+        ..Listing::new("tickets", tickets).sideload(&params, dataset)
+    };
+    Ok(Json(listing).into_response())
+}

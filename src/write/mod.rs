@@ -1,0 +1,40 @@
+//! The write stage: sinks that receive finished [`ResultRecord`]s in fetch order.
+//!
+//! - [`CsvSink`]: the design's CSV columns, written to `<path>.partial` and renamed
+//!   into place when the run completes, so a failed run never leaves half a file
+//!   where the last good one was;
+//! - [`ResultsStore`]: a sled database keeping the latest analysis per ticket, which
+//!   reports and `zdpipe results export` read.
+
+mod csv;
+mod results;
+
+pub use self::csv::CsvSink;
+pub use results::ResultsStore;
+
+use crate::model::ResultRecord;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Csv { path: String, source: ::csv::Error },
+    #[error("results store {path}: {source}")]
+    Sled { path: String, source: sled::Error },
+    #[error("results store {path} is in use by another zdpipe run")]
+    Locked { path: String },
+}
+
+/// A destination for records.
+pub trait Sink: Send {
+    /// Appends records (in order).
+    fn write(&mut self, records: &[ResultRecord]) -> Result<(), WriteError>;
+    /// Makes everything written so far durable; returns the CSV's committed length
+    /// where that applies (resume point of an interrupted run).
+    fn commit(&mut self) -> Result<Option<u64>, WriteError>;
+    /// Completes the output (rename into place, final flush).
+    fn finish(self: Box<Self>) -> Result<(), WriteError>;
+    /// Gives up: removes partial output and leaves the previous output as it was.
+    fn abort(self: Box<Self>);
+}

@@ -1,0 +1,101 @@
+//! The sled results store: the latest [`ResultRecord`] per ticket, across runs.
+//!
+//! One sled database at the `[[write]] kind = "sled"` path with a `results` tree keyed
+//! by ticket id (big-endian, so iteration is in id order). Writing a ticket that is
+//! already stored replaces its analysis and merges its view ids, so a ticket seen in
+//! two views, or on two nights, is one record. Reports and exports read it back.
+
+use std::path::{Path, PathBuf};
+
+use super::{Sink, WriteError};
+use crate::model::ResultRecord;
+
+pub struct ResultsStore {
+    path: PathBuf,
+    db: sled::Db,
+    results: sled::Tree,
+}
+
+impl ResultsStore {
+    /// Opens (creating) the store at `path`.
+    pub fn open(path: &Path) -> Result<ResultsStore, WriteError> {
+        let err = |source: sled::Error| {
+            if source.to_string().contains("could not acquire lock") {
+                WriteError::Locked { path: path.display().to_string() }
+            } else {
+                WriteError::Sled { path: path.display().to_string(), source }
+            }
+        };
+        let db = sled::Config::new().path(path).cache_capacity(32 * 1024 * 1024).mode(sled::Mode::LowSpace).open().map_err(err)?;
+        let results = db.open_tree("results").map_err(err)?;
+        Ok(ResultsStore { path: path.to_path_buf(), db, results })
+    }
+
+    fn err(&self) -> impl Fn(sled::Error) -> WriteError + '_ {
+        move |source| WriteError::Sled { path: self.path.display().to_string(), source }
+    }
+
+    pub fn len(&self) -> usize {
+        self.results.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.results.is_empty()
+    }
+
+    /// Every stored record, in ticket id order. Unreadable entries are skipped.
+    pub fn iter(&self) -> impl Iterator<Item = ResultRecord> + '_ {
+        self.results.iter().filter_map(|kv| kv.ok().and_then(|(_, v)| serde_json::from_slice(&v).ok()))
+    }
+
+    /// Inserts or replaces one record, keeping the view ids it had.
+    pub fn upsert(&self, record: &ResultRecord) -> Result<(), WriteError> {
+        let key = record.ticket_id.to_be_bytes();
+        let mut merged = record.clone();
+        if let Some(old) = self.results.get(key).map_err(self.err())? {
+            if let Ok(old) = serde_json::from_slice::<ResultRecord>(&old) {
+                let mut views = old.view_ids;
+                for v in &record.view_ids {
+                    if !views.contains(v) {
+                        views.push(*v);
+                    }
+                }
+                merged.view_ids = views;
+                if merged.requester_name.is_none() {
+                    merged.requester_name = old.requester_name;
+                }
+                if merged.organization_name.is_none() {
+                    merged.organization_name = old.organization_name;
+                }
+            }
+        }
+        let bytes = serde_json::to_vec(&merged).expect("records serialize");
+        self.results.insert(key, bytes).map_err(self.err())?;
+        Ok(())
+    }
+
+    pub fn flush(&self) -> Result<(), WriteError> {
+        self.db.flush().map_err(self.err())?;
+        Ok(())
+    }
+}
+
+impl Sink for ResultsStore {
+    fn write(&mut self, records: &[ResultRecord]) -> Result<(), WriteError> {
+        records.iter().try_for_each(|r| self.upsert(r))
+    }
+
+    fn commit(&mut self) -> Result<Option<u64>, WriteError> {
+        self.flush()?;
+        Ok(None)
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), WriteError> {
+        self.flush()
+    }
+
+    fn abort(self: Box<Self>) {
+        // What was upserted is complete per ticket; keep it.
+        let _ = self.flush();
+    }
+}

@@ -1,0 +1,127 @@
+//! Shared test helpers: the binary, temp pipelines, the sandbox, CSV reading.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+pub use zdpipe::sandbox::{Credentials, SandboxConfig, SandboxHandle};
+
+/// The zdpipe binary with a clean environment (no stray credentials or RUST_LOG).
+pub fn zdpipe() -> Command {
+    let mut c = Command::cargo_bin("zdpipe").expect("binary built");
+    for var in [
+        "ZENDESK_SUBDOMAIN",
+        "ZENDESK_EMAIL",
+        "ZENDESK_API_TOKEN",
+        "ZENDESK_OAUTH_TOKEN",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "RUST_LOG",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// A temp dir with a pipeline file in it.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Workspace { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes `name` with `text`; returns its path.
+    pub fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// A pipeline against a Zendesk-compatible server at `base_url`, view mode.
+    pub fn view_pipeline(&self, name: &str, base_url: &str, views: &[u64], extra: &str) -> PathBuf {
+        let views: Vec<String> = views.iter().map(u64::to_string).collect();
+        self.file(
+            &format!("{name}.toml"),
+            &format!(
+                r#"name = "{name}"
+[fetch]
+source = "zendesk"
+base_url = "{base_url}"
+auth = "api_token"
+mode = "view"
+views = [{}]
+rate_limit_per_minute = 100000
+max_retries = 3
+{extra}
+[cache]
+path = "cache"
+[[write]]
+kind = "csv"
+path = "out/{name}.csv"
+"#,
+                views.join(", ")
+            ),
+        )
+    }
+}
+
+/// Starts the sandbox with `tickets` tickets and credentials required.
+pub fn sandbox(tickets: u64) -> SandboxHandle {
+    SandboxHandle::start(SandboxConfig {
+        port: 0,
+        tickets,
+        auth: Some(Credentials { email: EMAIL.into(), token: TOKEN.into() }),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox starts")
+}
+
+pub const EMAIL: &str = "agent@example.com";
+pub const TOKEN: &str = "s3cr3t-t0k3n-value";
+
+/// `zdpipe` with the sandbox credentials set.
+pub fn zdpipe_auth() -> Command {
+    let mut c = zdpipe();
+    c.env("ZENDESK_EMAIL", EMAIL).env("ZENDESK_API_TOKEN", TOKEN);
+    c
+}
+
+/// Reads a CSV: header and rows.
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
+    (header, rows)
+}
+
+/// The ticket ids (first column) of a CSV.
+pub fn csv_ids(path: &Path) -> Vec<u64> {
+    read_csv(path).1.iter().map(|r| r[0].parse().unwrap()).collect()
+}
+
+/// The value of column `name` in every row.
+pub fn column(path: &Path, name: &str) -> Vec<String> {
+    let (h, rows) = read_csv(path);
+    let i = h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    rows.into_iter().map(|r| r[i].clone()).collect()
+}
+
+/// stderr of an assert_cmd output, as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

@@ -1,0 +1,12 @@
+//! The integration test binary: the real `zdpipe` binary (assert_cmd) against real
+//! HTTP servers on 127.0.0.1 (the sandbox, or small axum servers), real sled
+//! databases in temp dirs. One binary keeps link time and CI time down.
+
+mod helpers;
+
+mod cache;
+mod cli;
+mod config;
+mod fetch;
+mod pipeline;
+mod builtin_eval;
