@@ -41,10 +41,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a pipeline: fetch, analyze, write.
-    #[command(after_help = "Example:\n  zdpipe run pipelines/demo.toml\n  zdpipe run pipelines/nightly.toml --no-progress --summary-json out/summary.json")]
+    #[command(
+        after_help = "Example:\n  zdpipe run pipelines/demo.toml\n  zdpipe run pipelines/nightly.toml --no-progress --summary-json out/summary.json"
+    )]
     Run(RunArgs),
     /// List the account's views (id, title, active).
-    #[command(after_help = "Example:\n  ZENDESK_EMAIL=me@acme.com ZENDESK_API_TOKEN=... zdpipe views pipelines/nightly.toml")]
+    #[command(
+        after_help = "Example:\n  ZENDESK_EMAIL=me@acme.com ZENDESK_API_TOKEN=... zdpipe views pipelines/nightly.toml"
+    )]
     Views {
         /// Pipeline file naming the account.
         pipeline: PathBuf,
@@ -54,23 +58,27 @@ pub enum Command {
     },
     /// Validate a pipeline file, then check credentials and reachability.
     #[command(after_help = "Example:\n  zdpipe check pipelines/demo.toml")]
-    Check {
-        pipeline: PathBuf,
-    },
+    Check { pipeline: PathBuf },
     /// Serve the simulated Zendesk (and LLM) API on 127.0.0.1.
-    #[command(after_help = "Example:\n  zdpipe sandbox --port 8080 --tickets 5000 --seed 7\n  then point a pipeline at base_url = \"http://127.0.0.1:8080\"")]
+    #[command(
+        after_help = "Example:\n  zdpipe sandbox --port 8080 --tickets 5000 --seed 7\n  then point a pipeline at base_url = \"http://127.0.0.1:8080\""
+    )]
     Sandbox(SandboxArgs),
     /// Inspect and manage the cache of a pipeline.
     #[command(subcommand)]
     Cache(CacheCommand),
     /// Build a report from the results store.
-    #[command(after_help = "Example:\n  zdpipe report pipelines/demo.toml --format html --output out/report.html")]
+    #[command(
+        after_help = "Example:\n  zdpipe report pipelines/demo.toml --format html --output out/report.html"
+    )]
     Report(ReportArgs),
     /// Work with the results store.
     #[command(subcommand)]
     Results(ResultsCommand),
     /// Score an output CSV against gold labels.
-    #[command(after_help = "Example:\n  zdpipe eval out/tweets.csv --labels ../shared/eval/vader_tweets/tweets.labels.csv")]
+    #[command(
+        after_help = "Example:\n  zdpipe eval out/tweets.csv --labels ../shared/eval/vader_tweets/tweets.labels.csv"
+    )]
     Eval {
         /// The CSV a run wrote.
         output: PathBuf,
@@ -81,7 +89,9 @@ pub enum Command {
         json: bool,
     },
     /// Measure the cache and the analyzer pool against the sandbox.
-    #[command(after_help = "Example:\n  zdpipe bench --test batch --tickets 200 --max-workers 16 --latency-ms 100")]
+    #[command(
+        after_help = "Example:\n  zdpipe bench --test batch --tickets 200 --max-workers 16 --latency-ms 100"
+    )]
     Bench(BenchArgs),
 }
 
@@ -223,7 +233,9 @@ pub enum ExportFormat {
 #[derive(Debug, Subcommand)]
 pub enum ResultsCommand {
     /// Write the stored results as CSV (the run's columns) or JSON lines.
-    #[command(after_help = "Example:\n  zdpipe results export pipelines/demo.toml --format jsonl --output out/results.jsonl")]
+    #[command(
+        after_help = "Example:\n  zdpipe results export pipelines/demo.toml --format jsonl --output out/results.jsonl"
+    )]
     Export {
         pipeline: PathBuf,
         #[arg(long, value_enum, default_value = "csv")]

@@ -33,7 +33,11 @@ pub struct BuiltAnalyzer {
 impl BuiltAnalyzer {
     /// Wraps an analyzer built elsewhere (tests, benchmarks).
     pub fn from_analyzer(analyzer: Arc<dyn Analyzer>) -> Self {
-        BuiltAnalyzer { analyzer, llm: None, _runtime: None }
+        BuiltAnalyzer {
+            analyzer,
+            llm: None,
+            _runtime: None,
+        }
     }
 }
 
@@ -49,19 +53,42 @@ pub fn builtin(settings: &AnalyzeSettings) -> Result<BuiltinAnalyzer, AnalyzerSe
 
 /// Builds the configured analyzer. `sandbox_url` is the in-process sandbox's base
 /// URL when the pipeline's source is the sandbox.
-pub fn build(settings: &AnalyzeSettings, env: &Env, sandbox_url: Option<&str>) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
+pub fn build(
+    settings: &AnalyzeSettings,
+    env: &Env,
+    sandbox_url: Option<&str>,
+) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
     let provider = match settings.analyzer {
-        AnalyzerKind::Builtin => return Ok(BuiltAnalyzer::from_analyzer(Arc::new(builtin(settings)?))),
+        AnalyzerKind::Builtin => {
+            return Ok(BuiltAnalyzer::from_analyzer(Arc::new(builtin(settings)?)))
+        }
         AnalyzerKind::OpenAi => Provider::OpenAi,
         AnalyzerKind::Anthropic => Provider::Anthropic,
     };
     let (env_url, env_key, public, key_var) = match provider {
-        Provider::OpenAi => (&env.openai_base_url, &env.openai_api_key, OPENAI_PUBLIC, "OPENAI_API_KEY"),
-        Provider::Anthropic => (&env.anthropic_base_url, &env.anthropic_api_key, ANTHROPIC_PUBLIC, "ANTHROPIC_API_KEY"),
+        Provider::OpenAi => (
+            &env.openai_base_url,
+            &env.openai_api_key,
+            OPENAI_PUBLIC,
+            "OPENAI_API_KEY",
+        ),
+        Provider::Anthropic => (
+            &env.anthropic_base_url,
+            &env.anthropic_api_key,
+            ANTHROPIC_PUBLIC,
+            "ANTHROPIC_API_KEY",
+        ),
     };
     let env_url = env_url
         .as_deref()
-        .map(|u| crate::config::check_base_url(u).map_err(|m| AnalyzerSetupError(format!("{}_BASE_URL: {m}", key_var.trim_end_matches("_API_KEY")))))
+        .map(|u| {
+            crate::config::check_base_url(u).map_err(|m| {
+                AnalyzerSetupError(format!(
+                    "{}_BASE_URL: {m}",
+                    key_var.trim_end_matches("_API_KEY")
+                ))
+            })
+        })
         .transpose()?;
     let llm = &settings.llm;
     let base_url = llm
@@ -81,11 +108,18 @@ pub fn build(settings: &AnalyzeSettings, env: &Env, sandbox_url: Option<&str>) -
     cfg.temperature = llm.temperature;
     cfg.max_tokens = llm.max_tokens;
     cfg.timeout = llm.timeout;
-    cfg.json_mode = if llm.json_object { JsonMode::JsonObject } else { JsonMode::JsonSchema };
+    cfg.json_mode = if llm.json_object {
+        JsonMode::JsonObject
+    } else {
+        JsonMode::JsonSchema
+    };
     cfg.max_input_chars = settings.max_input_chars;
     cfg.redact_pii = llm.redact_pii;
     cfg.max_retries = llm.max_retries;
-    cfg.price = llm.price.map(|(i, o)| Price { input_per_mtok: i, output_per_mtok: o });
+    cfg.price = llm.price.map(|(i, o)| Price {
+        input_per_mtok: i,
+        output_per_mtok: o,
+    });
     cfg.taxonomy = settings.taxonomy.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -93,6 +127,13 @@ pub fn build(settings: &AnalyzeSettings, env: &Env, sandbox_url: Option<&str>) -
         .enable_all()
         .build()
         .map_err(|e| AnalyzerSetupError(format!("cannot start the LLM client runtime: {e}")))?;
-    let analyzer = Arc::new(LlmAnalyzer::new(cfg, runtime.handle().clone()).map_err(|e| AnalyzerSetupError(e.to_string()))?);
-    Ok(BuiltAnalyzer { analyzer: analyzer.clone(), llm: Some(analyzer), _runtime: Some(runtime) })
+    let analyzer = Arc::new(
+        LlmAnalyzer::new(cfg, runtime.handle().clone())
+            .map_err(|e| AnalyzerSetupError(e.to_string()))?,
+    );
+    Ok(BuiltAnalyzer {
+        analyzer: analyzer.clone(),
+        llm: Some(analyzer),
+        _runtime: Some(runtime),
+    })
 }

@@ -5,8 +5,8 @@
 //! ([`openai`], [`anthropic`]) are I/O-bound. The pool that runs them lives in
 //! `pipeline/`; analyzers only see one ticket at a time.
 
-pub mod builtin;
 mod build;
+pub mod builtin;
 pub mod llm;
 pub mod taxonomy;
 

@@ -41,7 +41,12 @@ struct Comparison {
 }
 
 impl Comparison {
-    fn new(test: &'static str, tickets: u64, first: (&'static str, Duration), second: (&'static str, Duration)) -> Self {
+    fn new(
+        test: &'static str,
+        tickets: u64,
+        first: (&'static str, Duration),
+        second: (&'static str, Duration),
+    ) -> Self {
         let (a, b) = (first.1.as_secs_f64(), second.1.as_secs_f64());
         Comparison {
             test,
@@ -75,7 +80,10 @@ impl Comparison {
             self.speedup
         );
         if let (Some(w), Some(e)) = (self.workers, self.parallel_efficiency) {
-            s.push_str(&format!(", {w} workers, parallel efficiency {:.0}%", e * 100.0));
+            s.push_str(&format!(
+                ", {w} workers, parallel efficiency {:.0}%",
+                e * 100.0
+            ));
         }
         s.push('\n');
         s
@@ -83,7 +91,11 @@ impl Comparison {
 }
 
 fn cache_test(args: &BenchArgs) -> Result<Comparison> {
-    let sandbox = SandboxHandle::start(SandboxConfig { tickets: args.tickets, latency_ms: args.api_latency_ms, ..SandboxConfig::default() })?;
+    let sandbox = SandboxHandle::start(SandboxConfig {
+        tickets: args.tickets,
+        latency_ms: args.api_latency_ms,
+        ..SandboxConfig::default()
+    })?;
     let dir = tempdir()?;
     let text = format!(
         "name = \"bench-cache\"\n[fetch]\nsource = \"zendesk\"\nbase_url = \"{}\"\nviews = [1]\nrate_limit_per_minute = 1000000\n[cache]\npath = \"cache\"\n[analyze]\nbatch_size = {}\n[[write]]\nkind = \"csv\"\npath = \"out.csv\"\n",
@@ -91,46 +103,81 @@ fn cache_test(args: &BenchArgs) -> Result<Comparison> {
         args.batch_size
     );
     let file = dir.join("bench.toml");
-    let env = Env { zendesk_email: Some("bench@example.com".into()), zendesk_api_token: Some(Secret::new("bench")), ..Env::default() };
+    let env = Env {
+        zendesk_email: Some("bench@example.com".into()),
+        zendesk_api_token: Some(Secret::new("bench")),
+        ..Env::default()
+    };
     let pipeline = Pipeline::from_str(&file, &text, &env)?;
     let mut times = Vec::new();
     let mut requests = Vec::new();
     for _ in 0..2 {
         sandbox.reset_counters();
         let t = Instant::now();
-        pipeline::run(&pipeline, &env, &RunOptions::default(), None, Arc::new(AtomicBool::new(false)))?;
+        pipeline::run(
+            &pipeline,
+            &env,
+            &RunOptions::default(),
+            None,
+            Arc::new(AtomicBool::new(false)),
+        )?;
         times.push(t.elapsed());
         requests.push(sandbox.requests());
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let mut c = Comparison::new("cache", args.tickets, ("first fetch", times[0]), ("second fetch", times[1]));
+    let mut c = Comparison::new(
+        "cache",
+        args.tickets,
+        ("first fetch", times[0]),
+        ("second fetch", times[1]),
+    );
     c.first_requests = Some(requests[0]);
     c.second_requests = Some(requests[1]);
     Ok(c)
 }
 
 fn batch_test(args: &BenchArgs) -> Result<Comparison> {
-    let sandbox = SandboxHandle::start(SandboxConfig { tickets: args.tickets, llm_latency_ms: args.latency_ms, ..SandboxConfig::default() })?;
+    let sandbox = SandboxHandle::start(SandboxConfig {
+        tickets: args.tickets,
+        llm_latency_ms: args.latency_ms,
+        ..SandboxConfig::default()
+    })?;
     let items: Vec<WorkItem> = (1..=args.tickets)
         .filter_map(|id| sandbox.dataset().ticket(id))
-        .map(|ticket| WorkItem { ticket, ..WorkItem::default() })
+        .map(|ticket| WorkItem {
+            ticket,
+            ..WorkItem::default()
+        })
         .collect();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let mut cfg = LlmConfig::new(Provider::OpenAi, sandbox.base_url(), "sandbox-model");
     cfg.max_retries = 2;
     let llm = LlmAnalyzer::new(cfg, rt.handle().clone())?;
     let t = Instant::now();
     for it in &items {
-        llm.analyze(&AnalysisInput::from_ticket(&it.ticket, it.body())).map_err(|e| anyhow::anyhow!("sequential analysis failed: {e}"))?;
+        llm.analyze(&AnalysisInput::from_ticket(&it.ticket, it.body()))
+            .map_err(|e| anyhow::anyhow!("sequential analysis failed: {e}"))?;
     }
     let sequential = t.elapsed();
     let t = Instant::now();
     let records = pipeline::analyze_pool(items, &llm, args.max_workers, args.batch_size);
     let pooled = t.elapsed();
     if let Some(r) = records.iter().find(|r| r.error.is_some()) {
-        anyhow::bail!("pool analysis of ticket {} failed: {}", r.ticket_id, r.error.as_deref().unwrap_or(""));
+        anyhow::bail!(
+            "pool analysis of ticket {} failed: {}",
+            r.ticket_id,
+            r.error.as_deref().unwrap_or("")
+        );
     }
-    let mut c = Comparison::new("batch", records.len() as u64, ("sequential", sequential), ("pool", pooled));
+    let mut c = Comparison::new(
+        "batch",
+        records.len() as u64,
+        ("sequential", sequential),
+        ("pool", pooled),
+    );
     c.workers = Some(args.max_workers);
     c.parallel_efficiency = Some(c.speedup / args.max_workers as f64);
     Ok(c)
@@ -144,7 +191,10 @@ fn tempdir() -> Result<std::path::PathBuf> {
 
 pub fn bench(args: BenchArgs) -> Result<Exit> {
     if args.tickets == 0 || args.max_workers == 0 || args.batch_size == 0 {
-        return Err(UsageError("bench: --tickets, --max-workers and --batch-size must be at least 1".into()).into());
+        return Err(UsageError(
+            "bench: --tickets, --max-workers and --batch-size must be at least 1".into(),
+        )
+        .into());
     }
     let mut results = Vec::new();
     if matches!(args.test, BenchTest::Cache | BenchTest::All) {

@@ -19,17 +19,32 @@ pub fn cache(cmd: CacheCommand) -> Result<Exit> {
                 writeln!(out)?;
             } else {
                 writeln!(out, "cache {}", stats.path)?;
-                writeln!(out, "{:<14} {:>9} {:>9} {:>12} {:>10} {:>10} {:>9}", "store", "entries", "expired", "bytes", "hits", "misses", "hit rate")?;
+                writeln!(
+                    out,
+                    "{:<14} {:>9} {:>9} {:>12} {:>10} {:>10} {:>9}",
+                    "store", "entries", "expired", "bytes", "hits", "misses", "hit rate"
+                )?;
                 for s in &stats.stores {
-                    let rate = s.hit_rate.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
+                    let rate = s
+                        .hit_rate
+                        .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
                     writeln!(
                         out,
                         "{:<14} {:>9} {:>9} {:>12} {:>10} {:>10} {:>9}",
-                        s.store, s.counts.entries, s.counts.expired, s.counts.bytes, s.hits, s.misses, rate
+                        s.store,
+                        s.counts.entries,
+                        s.counts.expired,
+                        s.counts.bytes,
+                        s.hits,
+                        s.misses,
+                        rate
                     )?;
                 }
                 writeln!(out, "checkpoints: {}", stats.checkpoints)?;
-                writeln!(out, "(hits and misses are summed over every run; analyses have no TTL)")?;
+                writeln!(
+                    out,
+                    "(hits and misses are summed over every run; analyses have no TTL)"
+                )?;
             }
             Ok(Exit::Ok)
         }
@@ -54,7 +69,10 @@ pub fn cache(cmd: CacheCommand) -> Result<Exit> {
 }
 
 fn invalidate(a: InvalidateArgs) -> Result<Exit> {
-    let nothing = a.ticket.is_empty() && a.view.is_empty() && a.user.is_empty() && !(a.tickets || a.views || a.users || a.analyses || a.checkpoint);
+    let nothing = a.ticket.is_empty()
+        && a.view.is_empty()
+        && a.user.is_empty()
+        && !(a.tickets || a.views || a.users || a.analyses || a.checkpoint);
     if nothing {
         return Err(UsageError(
             "cache invalidate: say what to drop: --ticket ID, --tickets, --view ID, --views, --user ID, --users, --analyses or --checkpoint".into(),
@@ -98,7 +116,10 @@ fn invalidate(a: InvalidateArgs) -> Result<Exit> {
     if a.checkpoint {
         let key = Checkpoint::key(&p.account(), &p.name);
         let existed = cache.clear_checkpoint(&key)?;
-        done.push(format!("checkpoint {key} ({})", if existed { "removed" } else { "there was none" }));
+        done.push(format!(
+            "checkpoint {key} ({})",
+            if existed { "removed" } else { "there was none" }
+        ));
     }
     cache.flush()?;
     println!("invalidated: {}", done.join(", "));

@@ -13,24 +13,46 @@ pub fn check(path: &Path) -> Result<Exit> {
     let (pipeline, env) = load(path)?;
     println!("{}: pipeline {:?} is valid", path.display(), pipeline.name);
     match &pipeline.fetch.source {
-        Source::File { path, on_bad_record } => {
+        Source::File {
+            path,
+            on_bad_record,
+        } => {
             let mut reader = crate::fetch::read_export(path, *on_bad_record)?;
-            let first = reader.next_tickets(1)?;
-            println!("export file {} is readable ({} first record)", path.display(), if first.is_empty() { "no" } else { "a valid" });
+            let first = reader.next_items(1)?;
+            println!(
+                "export file {} is readable ({} first record)",
+                path.display(),
+                if first.is_empty() { "no" } else { "a valid" }
+            );
         }
         _ => {
             let (api, _sandbox, _) = connect(&pipeline, &env, None, ReadPolicy::Bypass, false)?;
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(async {
                 let me = api.me().await?;
-                let name = me.pointer("/user/name").and_then(|v| v.as_str()).unwrap_or("?");
-                let role = me.pointer("/user/role").and_then(|v| v.as_str()).unwrap_or("?");
+                let name = me
+                    .pointer("/user/name")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?");
+                let role = me
+                    .pointer("/user/role")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?");
                 println!("connected to {} as {name} (role {role})", api.client.host());
                 if let Mode::Views(ids) = &pipeline.fetch.mode {
                     for id in ids {
                         let view = api.view(*id).await?;
-                        let count = api.view_count(*id).await?.map_or("unknown".to_string(), |n| n.to_string());
-                        println!("view {id} {:?}: {count} tickets{}", view.title, if view.active { "" } else { " (inactive)" });
+                        let count = api
+                            .view_count(*id)
+                            .await?
+                            .map_or("unknown".to_string(), |n| n.to_string());
+                        println!(
+                            "view {id} {:?}: {count} tickets{}",
+                            view.title,
+                            if view.active { "" } else { " (inactive)" }
+                        );
                     }
                 }
                 anyhow::Ok(())
@@ -40,12 +62,25 @@ pub fn check(path: &Path) -> Result<Exit> {
     match pipeline.analyze.analyzer {
         AnalyzerKind::Builtin => println!("analyzer: builtin (offline)"),
         AnalyzerKind::OpenAi if env.openai_api_key.is_none() => {
-            println!("analyzer: openai, model {} (no OPENAI_API_KEY: fine for local servers)", pipeline.analyze.llm.model)
+            println!(
+                "analyzer: openai, model {} (no OPENAI_API_KEY: fine for local servers)",
+                pipeline.analyze.llm.model
+            )
         }
-        AnalyzerKind::Anthropic if env.anthropic_api_key.is_none() && !matches!(pipeline.fetch.source, Source::Sandbox(_)) => {
-            return Err(super::UsageError("analyzer = \"anthropic\" needs ANTHROPIC_API_KEY in the environment".into()).into())
+        AnalyzerKind::Anthropic
+            if env.anthropic_api_key.is_none()
+                && !matches!(pipeline.fetch.source, Source::Sandbox(_)) =>
+        {
+            return Err(super::UsageError(
+                "analyzer = \"anthropic\" needs ANTHROPIC_API_KEY in the environment".into(),
+            )
+            .into())
         }
-        kind => println!("analyzer: {}, model {}", kind.as_str(), pipeline.analyze.llm.model),
+        kind => println!(
+            "analyzer: {}, model {}",
+            kind.as_str(),
+            pipeline.analyze.llm.model
+        ),
     }
     println!("ok");
     Ok(Exit::Ok)

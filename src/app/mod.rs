@@ -52,11 +52,18 @@ pub fn exit_code_for(err: &anyhow::Error) -> Exit {
         if let Some(WriteError::Locked { .. }) = cause.downcast_ref::<WriteError>() {
             return Exit::Locked;
         }
-        if cause.is::<ConfigError>() || cause.is::<UsageError>() || cause.is::<crate::analyze::AnalyzerSetupError>() {
+        if cause.is::<ConfigError>()
+            || cause.is::<UsageError>()
+            || cause.is::<crate::analyze::AnalyzerSetupError>()
+        {
             return Exit::Usage;
         }
         if let Some(e) = cause.downcast_ref::<FetchError>() {
-            return if e.is_config() { Exit::Usage } else { Exit::Failed };
+            return if e.is_config() {
+                Exit::Usage
+            } else {
+                Exit::Failed
+            };
         }
         match cause.downcast_ref::<RunError>() {
             Some(RunError::Config(_)) => return Exit::Usage,
@@ -78,7 +85,9 @@ pub fn install_signal_handler() -> Arc<AtomicBool> {
             eprintln!("zdpipe: interrupted again, exiting now");
             std::process::exit(Exit::Interrupted as i32);
         }
-        eprintln!("zdpipe: interrupted: finishing what is in flight (Ctrl-C again to quit at once)");
+        eprintln!(
+            "zdpipe: interrupted: finishing what is in flight (Ctrl-C again to quit at once)"
+        );
     });
     if let Err(e) = result {
         tracing::warn!("cannot install the Ctrl-C handler: {e}");
@@ -104,7 +113,11 @@ pub fn dispatch(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
         Command::Cache(cmd) => cache::cache(cmd),
         Command::Report(args) => report::report(args),
         Command::Results(cmd) => report::results(cmd),
-        Command::Eval { output, labels, json } => eval::eval(&output, &labels, json),
+        Command::Eval {
+            output,
+            labels,
+            json,
+        } => eval::eval(&output, &labels, json),
         Command::Bench(args) => bench::bench(args),
     }
 }

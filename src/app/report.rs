@@ -25,8 +25,15 @@ fn store(pipeline: &Pipeline) -> Result<ResultsStore> {
 
 /// View titles from the cache, when it holds them (the report works without).
 fn view_titles(pipeline: &Pipeline) -> BTreeMap<u64, String> {
-    let Ok(cache) = Cache::open(&pipeline.cache) else { return BTreeMap::new() };
-    let Some(bytes) = cache.views.get(b"all", crate::cache::ReadPolicy::AnyAge).ok().flatten() else {
+    let Ok(cache) = Cache::open(&pipeline.cache) else {
+        return BTreeMap::new();
+    };
+    let Some(bytes) = cache
+        .views
+        .get(b"all", crate::cache::ReadPolicy::AnyAge)
+        .ok()
+        .flatten()
+    else {
         return BTreeMap::new();
     };
     serde_json::from_slice::<Vec<crate::model::View>>(&bytes)
@@ -34,14 +41,22 @@ fn view_titles(pipeline: &Pipeline) -> BTreeMap<u64, String> {
         .unwrap_or_default()
 }
 
-fn options(pipeline: &Pipeline, views: Vec<u64>, since: Option<std::time::Duration>) -> ReportOptions {
+fn options(
+    pipeline: &Pipeline,
+    views: Vec<u64>,
+    since: Option<std::time::Duration>,
+) -> ReportOptions {
     ReportOptions {
         views,
         since,
         now: SystemTime::now(),
         view_titles: view_titles(pipeline),
         top_n: 25,
-        title: pipeline.report.title.clone().unwrap_or_else(|| format!("zdpipe report: {}", pipeline.name)),
+        title: pipeline
+            .report
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("zdpipe report: {}", pipeline.name)),
     }
 }
 
@@ -56,7 +71,8 @@ fn format_of(f: ReportFormat) -> Format {
 
 fn emit(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
-        Some(path) => super::run::write_atomic(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        Some(path) => super::run::write_atomic(path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
@@ -102,7 +118,12 @@ pub fn write_configured(pipeline: &Pipeline) -> Result<()> {
 }
 
 pub fn results(cmd: ResultsCommand) -> Result<Exit> {
-    let ResultsCommand::Export { pipeline, format, output, views } = cmd;
+    let ResultsCommand::Export {
+        pipeline,
+        format,
+        output,
+        views,
+    } = cmd;
     let (pipeline, _) = load(&pipeline)?;
     let store = store(&pipeline)?;
     let keep = |r: &ResultRecord| views.is_empty() || r.view_ids.iter().any(|v| views.contains(v));

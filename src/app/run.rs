@@ -32,7 +32,10 @@ fn options(args: &RunArgs, quiet: bool) -> Result<RunOptions> {
         .map(str::parse::<MaxFailures>)
         .transpose()
         .map_err(|m| UsageError(format!("--max-failures: {m}")))?;
-    for (flag, v) in [("--workers", args.workers), ("--batch-size", args.batch_size)] {
+    for (flag, v) in [
+        ("--workers", args.workers),
+        ("--batch-size", args.batch_size),
+    ] {
         if v == Some(0) {
             return Err(UsageError(format!("{flag}: must be at least 1")).into());
         }
@@ -85,7 +88,8 @@ pub fn run(args: RunArgs, quiet: bool, interrupted: Arc<AtomicBool>) -> Result<E
     };
     if let Some(path) = &args.summary_json {
         let json = serde_json::to_string_pretty(&summary).expect("summary serializes");
-        write_atomic(path, &json).map_err(|e| anyhow::anyhow!("cannot write the summary to {}: {e}", path.display()))?;
+        write_atomic(path, &json)
+            .map_err(|e| anyhow::anyhow!("cannot write the summary to {}: {e}", path.display()))?;
     }
     if !quiet {
         eprint!("{}", summary.render());

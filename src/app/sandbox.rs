@@ -9,7 +9,11 @@ use crate::sandbox::{serve_forever, SandboxConfig};
 
 pub fn serve(args: SandboxArgs, _interrupted: Arc<AtomicBool>) -> Result<Exit> {
     if !(0.0..=1.0).contains(&args.fault_rate) {
-        return Err(UsageError(format!("--fault-rate: {} is not between 0 and 1", args.fault_rate)).into());
+        return Err(UsageError(format!(
+            "--fault-rate: {} is not between 0 and 1",
+            args.fault_rate
+        ))
+        .into());
     }
     let cfg = SandboxConfig {
         port: args.port,

@@ -25,7 +25,9 @@ pub fn views(path: &Path, json: bool) -> Result<Exit> {
         }
     };
     let (api, _sandbox, _) = connect(&pipeline, &env, cache.clone(), ReadPolicy::Fresh, false)?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let views = rt.block_on(api.views())?;
     if let Some(c) = &cache {
         c.persist_run_counts()?;
@@ -39,7 +41,13 @@ pub fn views(path: &Path, json: bool) -> Result<Exit> {
     } else {
         writeln!(out, "{:>12}  {:<6}  title", "id", "active")?;
         for v in &views {
-            writeln!(out, "{:>12}  {:<6}  {}", v.id, if v.active { "yes" } else { "no" }, v.title)?;
+            writeln!(
+                out,
+                "{:>12}  {:<6}  {}",
+                v.id,
+                if v.active { "yes" } else { "no" },
+                v.title
+            )?;
         }
         writeln!(out, "{} views in {}", views.len(), api.client.host())?;
     }

@@ -45,7 +45,10 @@ pub enum CacheError {
     #[error("cache: {0}")]
     Sled(#[from] sled::Error),
     #[error("cache {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cache: stored {what} is unreadable: {detail}")]
     Decode { what: String, detail: String },
 }
@@ -85,7 +88,9 @@ fn open_db(path: &Path, capacity: u64) -> sled::Result<sled::Db> {
 #[cfg(unix)]
 fn restrict(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    let Ok(meta) = std::fs::metadata(path) else { return };
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
     let mode = if meta.is_dir() { 0o700 } else { 0o600 };
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
     if meta.is_dir() {

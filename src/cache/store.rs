@@ -81,15 +81,20 @@ impl TtlStore {
 
     /// The payload under `key`, counting a hit or a miss.
     pub fn get(&self, key: &[u8], policy: ReadPolicy) -> Result<Option<Vec<u8>>, CacheError> {
-        let found = if policy == ReadPolicy::Bypass || (!self.enabled() && policy != ReadPolicy::AnyAge) {
-            None
+        let found =
+            if policy == ReadPolicy::Bypass || (!self.enabled() && policy != ReadPolicy::AnyAge) {
+                None
+            } else {
+                self.tree.get(key)?.and_then(|v| {
+                    let (expires, payload) = open(&v)?;
+                    (policy == ReadPolicy::AnyAge || expires > now_ms()).then(|| payload.to_vec())
+                })
+            };
+        let counter = if found.is_some() {
+            &self.hits
         } else {
-            self.tree.get(key)?.and_then(|v| {
-                let (expires, payload) = open(&v)?;
-                (policy == ReadPolicy::AnyAge || expires > now_ms()).then(|| payload.to_vec())
-            })
+            &self.misses
         };
-        let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
         Ok(found)
     }

@@ -248,7 +248,7 @@ impl Pipeline {
 
     /// Parses pipeline text as if it were read from `path`.
     pub fn from_str(path: &Path, text: &str, env: &Env) -> Result<Pipeline, ConfigError> {
-        validate::parse(path, &text, env)
+        validate::parse(path, text, env)
     }
 
     /// The CSV sink's path, when there is one.

@@ -68,12 +68,18 @@ impl Ctx<'_> {
     /// show `out/demo.csv`, not `pipelines/../out/demo.csv`.
     fn path(&self, p: &str) -> PathBuf {
         use std::path::Component;
-        let joined = if Path::new(p).is_absolute() { PathBuf::from(p) } else { self.dir.join(p) };
+        let joined = if Path::new(p).is_absolute() {
+            PathBuf::from(p)
+        } else {
+            self.dir.join(p)
+        };
         let mut out = PathBuf::new();
         for c in joined.components() {
             match c {
                 Component::CurDir => {}
-                Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                Component::ParentDir
+                    if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+                {
                     out.pop();
                 }
                 other => out.push(other),
@@ -85,19 +91,39 @@ impl Ctx<'_> {
         out
     }
 
-    fn duration(&self, section: &str, key: &str, v: Option<&String>, default: Duration) -> Result<Duration, ConfigError> {
+    fn duration(
+        &self,
+        section: &str,
+        key: &str,
+        v: Option<&String>,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
         match v {
             None => Ok(default),
             Some(s) => parse_duration(s).map_err(|m| self.err(section, key, m)),
         }
     }
 
-    fn one_of<'v>(&self, section: &str, key: &str, v: &'v str, valid: &[&str]) -> Result<&'v str, ConfigError> {
+    fn one_of<'v>(
+        &self,
+        section: &str,
+        key: &str,
+        v: &'v str,
+        valid: &[&str],
+    ) -> Result<&'v str, ConfigError> {
         if valid.contains(&v) {
             Ok(v)
         } else {
-            let list = valid.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ");
-            Err(self.err(section, key, format!("{v:?} is not valid (use one of {list})")))
+            let list = valid
+                .iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(self.err(
+                section,
+                key,
+                format!("{v:?} is not valid (use one of {list})"),
+            ))
         }
     }
 }
@@ -113,8 +139,19 @@ fn section_at(text: &str, line: usize) -> Option<String> {
 
 pub(super) fn parse(file: &Path, text: &str, env: &Env) -> Result<Pipeline, ConfigError> {
     let raw: RawPipeline = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         let mut message = e.message().trim().replace('\n', " ");
+        // Type errors name no key: take it from the offending line.
+        let key = line
+            .and_then(|l| text.lines().nth(l - 1))
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim().to_string())
+            .filter(|k| !k.is_empty() && !message.contains(&format!("`{k}`")));
+        if let Some(k) = key {
+            message = format!("{k}: {message}");
+        }
         if let Some(section) = line.and_then(|l| section_at(text, l)) {
             message = format!("in [{section}]: {message}");
         }
@@ -128,16 +165,21 @@ pub(super) fn parse(file: &Path, text: &str, env: &Env) -> Result<Pipeline, Conf
     })?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let ctx = Ctx { file, text, dir };
-    let name = raw
-        .name
-        .clone()
-        .unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "pipeline".into()));
+    let name = raw.name.clone().unwrap_or_else(|| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "pipeline".into())
+    });
     if name.trim().is_empty() {
         return Err(ctx.err("", "name", "must not be empty"));
     }
-    let raw_fetch = raw
-        .fetch
-        .ok_or_else(|| ctx.err("fetch", "", "missing section: add [fetch] with source = \"zendesk\", \"sandbox\" or \"file\""))?;
+    let raw_fetch = raw.fetch.ok_or_else(|| {
+        ctx.err(
+            "fetch",
+            "",
+            "missing section: add [fetch] with source = \"zendesk\", \"sandbox\" or \"file\"",
+        )
+    })?;
     let fetch = fetch(&ctx, raw_fetch, env)?;
     let cache = cache(&ctx, raw.cache, &name)?;
     let analyze = analyze(&ctx, raw.analyze)?;
@@ -156,7 +198,9 @@ pub(super) fn parse(file: &Path, text: &str, env: &Env) -> Result<Pipeline, Conf
 
 fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost" || host == "::1" || host.split('.').next() == Some("127") && host.parse::<std::net::Ipv4Addr>().is_ok()
+    host == "localhost"
+        || host == "::1"
+        || host.split('.').next() == Some("127") && host.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
 /// Checks a base URL: https anywhere, plain http only for loopback hosts.
@@ -205,7 +249,12 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
                     return Err(ctx.err(s, "", "source = \"zendesk\" needs subdomain = \"acme\" (or ZENDESK_SUBDOMAIN) or base_url = \"https://...\""))
                 }
             };
-            let auth = match ctx.one_of(s, "auth", raw.auth.as_deref().unwrap_or("api_token"), &["api_token", "oauth"])? {
+            let auth = match ctx.one_of(
+                s,
+                "auth",
+                raw.auth.as_deref().unwrap_or("api_token"),
+                &["api_token", "oauth"],
+            )? {
                 "oauth" => AuthKind::OAuth,
                 _ => AuthKind::ApiToken,
             };
@@ -227,19 +276,29 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
             Source::Sandbox(settings)
         }
         _ => {
-            let path = raw
-                .path
-                .as_deref()
-                .ok_or_else(|| ctx.err(s, "", "source = \"file\" needs path = \"export.ndjson\""))?;
-            let on_bad_record = match ctx.one_of(s, "on_bad_record", raw.on_bad_record.as_deref().unwrap_or("fail"), &["skip", "fail"])? {
+            let path = raw.path.as_deref().ok_or_else(|| {
+                ctx.err(s, "", "source = \"file\" needs path = \"export.ndjson\"")
+            })?;
+            let on_bad_record = match ctx.one_of(
+                s,
+                "on_bad_record",
+                raw.on_bad_record.as_deref().unwrap_or("fail"),
+                &["skip", "fail"],
+            )? {
                 "skip" => OnBadRecord::Skip,
                 _ => OnBadRecord::Fail,
             };
-            Source::File { path: ctx.path(path), on_bad_record }
+            Source::File {
+                path: ctx.path(path),
+                on_bad_record,
+            }
         }
     };
     if !matches!(source, Source::File { .. }) {
-        for (key, set) in [("path", raw.path.is_some()), ("on_bad_record", raw.on_bad_record.is_some())] {
+        for (key, set) in [
+            ("path", raw.path.is_some()),
+            ("on_bad_record", raw.on_bad_record.is_some()),
+        ] {
             if set {
                 return Err(ctx.err(s, key, "only applies to source = \"file\""));
             }
@@ -248,7 +307,12 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
     let mode = if matches!(source, Source::File { .. }) {
         Mode::File
     } else {
-        match ctx.one_of(s, "mode", raw.mode.as_deref().unwrap_or("view"), &["view", "incremental"])? {
+        match ctx.one_of(
+            s,
+            "mode",
+            raw.mode.as_deref().unwrap_or("view"),
+            &["view", "incremental"],
+        )? {
             "incremental" => {
                 let since = match raw.since.as_deref() {
                     None => Since::Ago(Duration::from_secs(7 * 86_400)),
@@ -282,9 +346,19 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
         rate_limit_per_minute: rate,
         high_volume: raw.high_volume.unwrap_or(false),
         max_retries: raw.max_retries.unwrap_or(5),
-        retry_after_default: ctx.duration(s, "retry_after_default", raw.retry_after_default.as_ref(), Duration::from_secs(60))?,
+        retry_after_default: ctx.duration(
+            s,
+            "retry_after_default",
+            raw.retry_after_default.as_ref(),
+            Duration::from_secs(60),
+        )?,
         timeout,
-        connect_timeout: ctx.duration(s, "connect_timeout", raw.connect_timeout.as_ref(), Duration::from_secs(10))?,
+        connect_timeout: ctx.duration(
+            s,
+            "connect_timeout",
+            raw.connect_timeout.as_ref(),
+            Duration::from_secs(10),
+        )?,
         include_comments: raw.include_comments.unwrap_or(false),
         exclude_deleted: raw.exclude_deleted.unwrap_or(false),
     })
@@ -302,7 +376,11 @@ pub fn parse_since(v: &str) -> Result<Since, String> {
 
 fn cache(ctx: &Ctx, raw: Option<RawCache>, name: &str) -> Result<CacheSettings, ConfigError> {
     let s = "cache";
-    let raw = raw.unwrap_or(RawCache { path: None, ttl: None, capacity_mb: None });
+    let raw = raw.unwrap_or(RawCache {
+        path: None,
+        ttl: None,
+        capacity_mb: None,
+    });
     let path = match raw.path.as_deref() {
         Some(p) if p.trim().is_empty() => return Err(ctx.err(s, "path", "must not be empty")),
         Some(p) => ctx.path(p),
@@ -326,11 +404,22 @@ fn cache(ctx: &Ctx, raw: Option<RawCache>, name: &str) -> Result<CacheSettings, 
     if capacity_mb == 0 {
         return Err(ctx.err(s, "capacity_mb", "must be at least 1"));
     }
-    Ok(CacheSettings { path, ttl, capacity_bytes: capacity_mb * 1024 * 1024 })
+    Ok(CacheSettings {
+        path,
+        ttl,
+        capacity_bytes: capacity_mb * 1024 * 1024,
+    })
 }
 
-fn labels(ctx: &Ctx, key: &str, given: Option<Vec<Label>>, default: Vec<Label>) -> Result<Vec<Label>, ConfigError> {
-    let Some(given) = given else { return Ok(default) };
+fn labels(
+    ctx: &Ctx,
+    key: &str,
+    given: Option<Vec<Label>>,
+    default: Vec<Label>,
+) -> Result<Vec<Label>, ConfigError> {
+    let Some(given) = given else {
+        return Ok(default);
+    };
     if given.is_empty() {
         return Err(ctx.err("analyze", key, "needs at least one entry"));
     }
@@ -339,9 +428,21 @@ fn labels(ctx: &Ctx, key: &str, given: Option<Vec<Label>>, default: Vec<Label>) 
     for mut l in given {
         l.name = l.name.trim().to_string();
         if l.name.is_empty() || !seen.insert(l.name.clone()) {
-            return Err(ctx.err("analyze", key, format!("label names must be unique and non-empty (got {:?})", l.name)));
+            return Err(ctx.err(
+                "analyze",
+                key,
+                format!(
+                    "label names must be unique and non-empty (got {:?})",
+                    l.name
+                ),
+            ));
         }
-        l.keywords = l.keywords.iter().map(|k| k.trim().to_lowercase()).filter(|k| !k.is_empty()).collect();
+        l.keywords = l
+            .keywords
+            .iter()
+            .map(|k| k.trim().to_lowercase())
+            .filter(|k| !k.is_empty())
+            .collect();
         out.push(l);
     }
     Ok(out)
@@ -350,7 +451,12 @@ fn labels(ctx: &Ctx, key: &str, given: Option<Vec<Label>>, default: Vec<Label>) 
 fn analyze(ctx: &Ctx, raw: Option<RawAnalyze>) -> Result<AnalyzeSettings, ConfigError> {
     let s = "analyze";
     let raw = raw.unwrap_or_else(|| toml::from_str("").expect("empty [analyze] is valid"));
-    let analyzer = match ctx.one_of(s, "analyzer", raw.analyzer.as_deref().unwrap_or("builtin"), &["builtin", "openai", "anthropic"])? {
+    let analyzer = match ctx.one_of(
+        s,
+        "analyzer",
+        raw.analyzer.as_deref().unwrap_or("builtin"),
+        &["builtin", "openai", "anthropic"],
+    )? {
         "openai" => AnalyzerKind::OpenAi,
         "anthropic" => AnalyzerKind::Anthropic,
         _ => AnalyzerKind::Builtin,
@@ -361,15 +467,27 @@ fn analyze(ctx: &Ctx, raw: Option<RawAnalyze>) -> Result<AnalyzeSettings, Config
     };
     let workers = raw.workers.unwrap_or(default_workers);
     if workers == 0 || workers > 1024 {
-        return Err(ctx.err(s, "workers", format!("must be between 1 and 1024 (got {workers})")));
+        return Err(ctx.err(
+            s,
+            "workers",
+            format!("must be between 1 and 1024 (got {workers})"),
+        ));
     }
     let batch_size = raw.batch_size.unwrap_or(50);
     if batch_size == 0 || batch_size > 10_000 {
-        return Err(ctx.err(s, "batch_size", format!("must be between 1 and 10000 (got {batch_size})")));
+        return Err(ctx.err(
+            s,
+            "batch_size",
+            format!("must be between 1 and 10000 (got {batch_size})"),
+        ));
     }
     let queue = raw.queue.unwrap_or(4);
     if queue == 0 {
-        return Err(ctx.err(s, "queue", "must be at least 1 (batches in flight between stages)"));
+        return Err(ctx.err(
+            s,
+            "queue",
+            "must be at least 1 (batches in flight between stages)",
+        ));
     }
     let max_input_chars = raw.max_input_chars.unwrap_or(8000);
     if max_input_chars < 100 {
@@ -385,13 +503,25 @@ fn analyze(ctx: &Ctx, raw: Option<RawAnalyze>) -> Result<AnalyzeSettings, Config
             lexicon: b.lexicon.as_deref().map(|p| ctx.path(p)),
             support_layer: b.support_layer.unwrap_or(true),
         },
-        None => BuiltinSettings { lexicon: None, support_layer: true },
+        None => BuiltinSettings {
+            lexicon: None,
+            support_layer: true,
+        },
     };
     let is_llm = analyzer != AnalyzerKind::Builtin;
     if !is_llm {
-        for (key, set) in [("model", raw.model.is_some()), ("base_url", raw.base_url.is_some()), ("json_mode", raw.json_mode.is_some()), ("price", raw.price.is_some())] {
+        for (key, set) in [
+            ("model", raw.model.is_some()),
+            ("base_url", raw.base_url.is_some()),
+            ("json_mode", raw.json_mode.is_some()),
+            ("price", raw.price.is_some()),
+        ] {
             if set {
-                return Err(ctx.err(s, key, "only applies to analyzer = \"openai\" or \"anthropic\""));
+                return Err(ctx.err(
+                    s,
+                    key,
+                    "only applies to analyzer = \"openai\" or \"anthropic\"",
+                ));
             }
         }
     }
@@ -401,12 +531,22 @@ fn analyze(ctx: &Ctx, raw: Option<RawAnalyze>) -> Result<AnalyzeSettings, Config
         (_, AnalyzerKind::Anthropic) => "claude-3-5-haiku-latest".to_string(),
         _ => String::new(),
     };
-    let base_url = raw.base_url.as_deref().map(check_base_url).transpose().map_err(|m| ctx.err(s, "base_url", m))?;
+    let base_url = raw
+        .base_url
+        .as_deref()
+        .map(check_base_url)
+        .transpose()
+        .map_err(|m| ctx.err(s, "base_url", m))?;
     let temperature = raw.temperature.unwrap_or(0.0);
     if !(0.0..=2.0).contains(&temperature) {
         return Err(ctx.err(s, "temperature", "must be between 0 and 2"));
     }
-    let json_object = ctx.one_of(s, "json_mode", raw.json_mode.as_deref().unwrap_or("json_schema"), &["json_schema", "json_object"])? == "json_object";
+    let json_object = ctx.one_of(
+        s,
+        "json_mode",
+        raw.json_mode.as_deref().unwrap_or("json_schema"),
+        &["json_schema", "json_object"],
+    )? == "json_object";
     let llm = LlmSettings {
         model,
         base_url,
@@ -418,7 +558,16 @@ fn analyze(ctx: &Ctx, raw: Option<RawAnalyze>) -> Result<AnalyzeSettings, Config
         max_retries: raw.max_retries.unwrap_or(5),
         price: raw.price.map(|p| (p.input_per_mtok, p.output_per_mtok)),
     };
-    Ok(AnalyzeSettings { analyzer, workers, batch_size, queue, max_input_chars, taxonomy, builtin, llm })
+    Ok(AnalyzeSettings {
+        analyzer,
+        workers,
+        batch_size,
+        queue,
+        max_input_chars,
+        taxonomy,
+        builtin,
+        llm,
+    })
 }
 
 fn writes(ctx: &Ctx, raw: Option<Vec<RawWrite>>) -> Result<Vec<WriteSettings>, ConfigError> {
@@ -428,15 +577,35 @@ fn writes(ctx: &Ctx, raw: Option<Vec<RawWrite>>) -> Result<Vec<WriteSettings>, C
     }
     let mut out = Vec::new();
     for w in raw {
-        let kind = w.kind.as_deref().ok_or_else(|| ctx.err("write", "kind", "missing: use kind = \"csv\" or \"sled\""))?;
+        let kind = w
+            .kind
+            .as_deref()
+            .ok_or_else(|| ctx.err("write", "kind", "missing: use kind = \"csv\" or \"sled\""))?;
         let kind = ctx.one_of("write", "kind", kind, &["csv", "sled"])?;
         let path = match w.path.as_deref() {
             Some(p) if !p.trim().is_empty() => ctx.path(p),
-            _ => return Err(ctx.err("write", "path", format!("missing: kind = \"{kind}\" needs path = \"...\""))),
+            _ => {
+                return Err(ctx.err(
+                    "write",
+                    "path",
+                    format!("missing: kind = \"{kind}\" needs path = \"...\""),
+                ))
+            }
         };
-        let sink = if kind == "csv" { WriteSettings::Csv { path } } else { WriteSettings::Sled { path } };
-        if out.iter().any(|o: &WriteSettings| std::mem::discriminant(o) == std::mem::discriminant(&sink)) {
-            return Err(ctx.err("write", "kind", format!("only one [[write]] of kind = \"{kind}\" is supported")));
+        let sink = if kind == "csv" {
+            WriteSettings::Csv { path }
+        } else {
+            WriteSettings::Sled { path }
+        };
+        if out
+            .iter()
+            .any(|o: &WriteSettings| std::mem::discriminant(o) == std::mem::discriminant(&sink))
+        {
+            return Err(ctx.err(
+                "write",
+                "kind",
+                format!("only one [[write]] of kind = \"{kind}\" is supported"),
+            ));
         }
         out.push(sink);
     }
@@ -444,7 +613,9 @@ fn writes(ctx: &Ctx, raw: Option<Vec<RawWrite>>) -> Result<Vec<WriteSettings>, C
 }
 
 fn report(ctx: &Ctx, raw: Option<RawReport>) -> ReportSettings {
-    let Some(r) = raw else { return ReportSettings::default() };
+    let Some(r) = raw else {
+        return ReportSettings::default();
+    };
     let outputs = [
         (ReportFormat::Text, r.text),
         (ReportFormat::Markdown, r.markdown),
@@ -454,5 +625,8 @@ fn report(ctx: &Ctx, raw: Option<RawReport>) -> ReportSettings {
     .into_iter()
     .filter_map(|(f, p)| p.map(|p| (f, ctx.path(&p))))
     .collect();
-    ReportSettings { outputs, title: r.title }
+    ReportSettings {
+        outputs,
+        title: r.title,
+    }
 }

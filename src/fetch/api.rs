@@ -90,14 +90,23 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
 }
 
 impl Api {
-    fn cached<T: serde::de::DeserializeOwned>(&self, store: impl Fn(&Cache) -> &TtlStore, key: &[u8]) -> Result<Option<T>, FetchError> {
+    fn cached<T: serde::de::DeserializeOwned>(
+        &self,
+        store: impl Fn(&Cache) -> &TtlStore,
+        key: &[u8],
+    ) -> Result<Option<T>, FetchError> {
         match &self.cache {
             Some(c) => Ok(store(c).get(key, self.policy)?.and_then(|b| decode(&b))),
             None => Ok(None),
         }
     }
 
-    fn store<T: serde::Serialize>(&self, store: impl Fn(&Cache) -> &TtlStore, key: &[u8], value: &T) -> Result<(), FetchError> {
+    fn store<T: serde::Serialize>(
+        &self,
+        store: impl Fn(&Cache) -> &TtlStore,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), FetchError> {
         if let Some(c) = &self.cache {
             let bytes = serde_json::to_vec(value).expect("plain data serializes");
             store(c).put(key, &bytes)?;
@@ -115,7 +124,9 @@ impl Api {
 
     /// Who the credentials belong to: the cheap call behind `zdpipe check`.
     pub async fn me(&self) -> Result<Value, FetchError> {
-        self.client.get_json("/api/v2/users/me.json", Budget::Api, "the current user").await
+        self.client
+            .get_json("/api/v2/users/me.json", Budget::Api, "the current user")
+            .await
     }
 
     /// Every view of the account (active and inactive), in Zendesk's order.
@@ -127,7 +138,10 @@ impl Api {
         let mut out = Vec::new();
         let mut next = Some(format!("/api/v2/views.json?page[size]={PAGE_SIZE}"));
         while let Some(url) = next {
-            let mut page: CursorPage = self.client.get_json(&url, Budget::Api, "the list of views").await?;
+            let mut page: CursorPage = self
+                .client
+                .get_json(&url, Budget::Api, "the list of views")
+                .await?;
             for v in page.items("views") {
                 match serde_json::from_value::<View>(v) {
                     Ok(view) => out.push(view),
@@ -150,7 +164,14 @@ impl Api {
         struct One {
             view: View,
         }
-        let one: One = self.client.get_json(&format!("/api/v2/views/{id}.json"), Budget::Api, &format!("view {id}")).await?;
+        let one: One = self
+            .client
+            .get_json(
+                &format!("/api/v2/views/{id}.json"),
+                Budget::Api,
+                &format!("view {id}"),
+            )
+            .await?;
         self.store(|c| &c.views, &key(b'v', id), &one.view)?;
         Ok(one.view)
     }
@@ -164,7 +185,14 @@ impl Api {
         if self.offline {
             return Ok(None);
         }
-        let v: Value = self.client.get_json(&format!("/api/v2/views/{id}/count.json"), Budget::Api, &format!("view {id}")).await?;
+        let v: Value = self
+            .client
+            .get_json(
+                &format!("/api/v2/views/{id}/count.json"),
+                Budget::Api,
+                &format!("view {id}"),
+            )
+            .await?;
         let n = v.pointer("/view_count/value").and_then(Value::as_u64);
         self.store(|c| &c.views, &key(b'n', id), &n)?;
         Ok(n)
@@ -184,8 +212,14 @@ impl Api {
         self.online(|| format!("the ticket listing of view {id}"))?;
         let first = format!("/api/v2/views/{id}/tickets.json?page[size]={PAGE_SIZE}");
         let url = next.unwrap_or(&first);
-        let mut page: CursorPage = self.client.get_json(url, Budget::Api, &format!("view {id}")).await?;
-        Ok(ViewPage { tickets: page.items("tickets"), next: page.next() })
+        let mut page: CursorPage = self
+            .client
+            .get_json(url, Budget::Api, &format!("view {id}"))
+            .await?;
+        Ok(ViewPage {
+            tickets: page.items("tickets"),
+            next: page.next(),
+        })
     }
 
     /// Stores a fetched ticket.
@@ -212,7 +246,11 @@ impl Api {
                 let list = join_ids(chunk);
                 let mut page: CursorPage = self
                     .client
-                    .get_json(&format!("/api/v2/tickets/show_many.json?ids={list}"), Budget::Api, "tickets")
+                    .get_json(
+                        &format!("/api/v2/tickets/show_many.json?ids={list}"),
+                        Budget::Api,
+                        "tickets",
+                    )
                     .await?;
                 for v in page.items("tickets") {
                     if let Ok(t) = serde_json::from_value::<Ticket>(v) {
@@ -236,7 +274,12 @@ impl Api {
         self.named(ids, b'o', "organizations").await
     }
 
-    async fn named(&self, ids: &[u64], prefix: u8, kind: &str) -> Result<HashMap<u64, User>, FetchError> {
+    async fn named(
+        &self,
+        ids: &[u64],
+        prefix: u8,
+        kind: &str,
+    ) -> Result<HashMap<u64, User>, FetchError> {
         let mut out = HashMap::new();
         let mut missing = Vec::new();
         for &id in ids {
@@ -279,26 +322,55 @@ impl Api {
         }
         self.online(|| format!("the comments of ticket {}", ticket.id))?;
         let mut comments = Vec::new();
-        let mut next = Some(format!("/api/v2/tickets/{}/comments.json?page[size]={PAGE_SIZE}", ticket.id));
+        let mut next = Some(format!(
+            "/api/v2/tickets/{}/comments.json?page[size]={PAGE_SIZE}",
+            ticket.id
+        ));
         let what = format!("comments of ticket {}", ticket.id);
         while let Some(url) = next {
             let mut page: CursorPage = self.client.get_json(&url, Budget::Api, &what).await?;
-            comments.extend(page.items("comments").into_iter().filter_map(|v| serde_json::from_value::<Comment>(v).ok()));
+            comments.extend(
+                page.items("comments")
+                    .into_iter()
+                    .filter_map(|v| serde_json::from_value::<Comment>(v).ok()),
+            );
             next = page.next();
         }
-        self.store(|c| &c.tickets, &k, &Stored { updated_at: ticket.updated_at.clone(), comments: comments.clone() })?;
+        self.store(
+            |c| &c.tickets,
+            &k,
+            &Stored {
+                updated_at: ticket.updated_at.clone(),
+                comments: comments.clone(),
+            },
+        )?;
         Ok(comments)
     }
 
     /// One page of the incremental export, from `start_time` or from a cursor.
-    pub async fn incremental(&self, start_time: Option<i64>, cursor: Option<&str>) -> Result<IncrementalPage, FetchError> {
+    pub async fn incremental(
+        &self,
+        start_time: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<IncrementalPage, FetchError> {
         self.online(|| "the incremental export (it is never cached)".into())?;
         let url = match (cursor, start_time) {
-            (Some(c), _) => format!("/api/v2/incremental/tickets/cursor.json?per_page=1000&cursor={}", encode(c)),
-            (None, Some(t)) => format!("/api/v2/incremental/tickets/cursor.json?per_page=1000&start_time={t}"),
-            (None, None) => return Err(FetchError::Protocol("incremental export needs a start time or a cursor".into())),
+            (Some(c), _) => format!(
+                "/api/v2/incremental/tickets/cursor.json?per_page=1000&cursor={}",
+                encode(c)
+            ),
+            (None, Some(t)) => {
+                format!("/api/v2/incremental/tickets/cursor.json?per_page=1000&start_time={t}")
+            }
+            (None, None) => {
+                return Err(FetchError::Protocol(
+                    "incremental export needs a start time or a cursor".into(),
+                ))
+            }
         };
-        self.client.get_json(&url, Budget::Incremental, "the incremental ticket export").await
+        self.client
+            .get_json(&url, Budget::Incremental, "the incremental ticket export")
+            .await
     }
 }
 

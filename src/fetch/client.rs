@@ -89,7 +89,10 @@ pub struct ZendeskClient {
 
 /// Why one attempt failed, and whether another may succeed.
 enum Attempt {
-    Retry { reason: String, wait: Option<Duration> },
+    Retry {
+        reason: String,
+        wait: Option<Duration>,
+    },
     Fail(FetchError),
 }
 
@@ -182,7 +185,8 @@ impl ZendeskClient {
                     }
                     retries += 1;
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    let wait = wait.unwrap_or_else(|| backoff.next().unwrap_or(Duration::from_secs(30)));
+                    let wait =
+                        wait.unwrap_or_else(|| backoff.next().unwrap_or(Duration::from_secs(30)));
                     tracing::debug!(what, retry = retries, wait_ms = wait.as_millis() as u64, reason = %reason, "retrying Zendesk request");
                     tokio::time::sleep(wait).await;
                 }
@@ -190,7 +194,12 @@ impl ZendeskClient {
         }
     }
 
-    async fn attempt<T: DeserializeOwned>(&self, url: &str, budget: Budget, what: &str) -> Result<T, Attempt> {
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        budget: Budget,
+        what: &str,
+    ) -> Result<T, Attempt> {
         let limiter = match budget {
             Budget::Api => &self.api_limit,
             Budget::Incremental => &self.incremental_limit,
@@ -199,15 +208,24 @@ impl ZendeskClient {
         let mut req = self.http.get(url).header("Accept", "application/json");
         req = match &self.credentials {
             Credentials::None => req,
-            Credentials::Basic { email, token } => req.basic_auth(format!("{email}/token"), Some(token.expose())),
+            Credentials::Basic { email, token } => {
+                req.basic_auth(format!("{email}/token"), Some(token.expose()))
+            }
             Credentials::Bearer(token) => req.bearer_auth(token.expose()),
         };
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
-                let kind = if e.is_timeout() { "timed out" } else { "connection failed" };
-                return Err(Attempt::Retry { reason: format!("{kind}: {}", without_url(&e)), wait: None });
+                let kind = if e.is_timeout() {
+                    "timed out"
+                } else {
+                    "connection failed"
+                };
+                return Err(Attempt::Retry {
+                    reason: format!("{kind}: {}", without_url(&e)),
+                    wait: None,
+                });
             }
         };
         let status = resp.status();
@@ -217,10 +235,16 @@ impl ZendeskClient {
             let wait = header_u64(resp.headers(), RETRY_AFTER.as_str())
                 .map(Duration::from_secs)
                 .unwrap_or(self.retry_after_default);
-            return Err(Attempt::Retry { reason: format!("429 Too Many Requests (waiting {}s)", wait.as_secs()), wait: Some(wait) });
+            return Err(Attempt::Retry {
+                reason: format!("429 Too Many Requests (waiting {}s)", wait.as_secs()),
+                wait: Some(wait),
+            });
         }
         if status.is_server_error() {
-            return Err(Attempt::Retry { reason: format!("server error {status}"), wait: None });
+            return Err(Attempt::Retry {
+                reason: format!("server error {status}"),
+                wait: None,
+            });
         }
         if !status.is_success() {
             let body = resp.text().await.unwrap_or_default();
@@ -228,13 +252,24 @@ impl ZendeskClient {
         }
         let bytes = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => return Err(Attempt::Retry { reason: format!("body cut off: {}", without_url(&e)), wait: None }),
+            Err(e) => {
+                return Err(Attempt::Retry {
+                    reason: format!("body cut off: {}", without_url(&e)),
+                    wait: None,
+                })
+            }
         };
         serde_json::from_slice::<T>(&bytes).map_err(|e| {
             if e.is_eof() || e.is_syntax() {
-                Attempt::Retry { reason: format!("truncated or invalid JSON ({} bytes): {e}", bytes.len()), wait: None }
+                Attempt::Retry {
+                    reason: format!("truncated or invalid JSON ({} bytes): {e}", bytes.len()),
+                    wait: None,
+                }
             } else {
-                Attempt::Fail(FetchError::Protocol(format!("{what}: unexpected response shape from {}: {e}", self.host)))
+                Attempt::Fail(FetchError::Protocol(format!(
+                    "{what}: unexpected response shape from {}: {e}",
+                    self.host
+                )))
             }
         })
     }
@@ -250,7 +285,10 @@ impl ZendeskClient {
         }
         if header_u64(h, "x-rate-limit-remaining") == Some(0) {
             let reset = header_u64(h, "ratelimit-reset").unwrap_or(60).min(60);
-            tracing::debug!(reset_s = reset, "account budget exhausted; pausing requests");
+            tracing::debug!(
+                reset_s = reset,
+                "account budget exhausted; pausing requests"
+            );
             limiter.pause_until(tokio::time::Instant::now() + Duration::from_secs(reset));
         }
     }
@@ -259,11 +297,22 @@ impl ZendeskClient {
         let host = self.host.clone();
         match status {
             StatusCode::UNAUTHORIZED => FetchError::Unauthorized { host },
-            StatusCode::FORBIDDEN => FetchError::Forbidden { host, what: what.to_string() },
-            StatusCode::NOT_FOUND => FetchError::NotFound { host, what: what.to_string() },
+            StatusCode::FORBIDDEN => FetchError::Forbidden {
+                host,
+                what: what.to_string(),
+            },
+            StatusCode::NOT_FOUND => FetchError::NotFound {
+                host,
+                what: what.to_string(),
+            },
             _ => {
                 let detail: String = body.chars().take(200).collect();
-                FetchError::Status { host, what: what.to_string(), status: status.as_u16(), detail }
+                FetchError::Status {
+                    host,
+                    what: what.to_string(),
+                    status: status.as_u16(),
+                    detail,
+                }
             }
         }
     }

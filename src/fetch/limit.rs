@@ -48,7 +48,11 @@ impl WindowLimiter {
     pub fn lower_to(&self, per_minute: usize) {
         let mut s = self.state.lock().expect("limiter lock");
         if per_minute >= 1 && per_minute < s.limit {
-            tracing::debug!(from = s.limit, to = per_minute, "lowering request rate to the account's limit");
+            tracing::debug!(
+                from = s.limit,
+                to = per_minute,
+                "lowering request rate to the account's limit"
+            );
             s.limit = per_minute;
         }
     }
@@ -67,7 +71,11 @@ impl WindowLimiter {
             let wait_until = {
                 let mut s = self.state.lock().expect("limiter lock");
                 let now = Instant::now();
-                while s.sent.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+                while s
+                    .sent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+                {
                     s.sent.pop_front();
                 }
                 match s.paused_until {
@@ -110,7 +118,10 @@ mod tests {
             let in_window = times[i..].iter().filter(|u| **u < *t + WINDOW).count();
             assert!(in_window <= 5, "{in_window} requests within 60 s of {t:?}");
         }
-        assert!(times[4] < Duration::from_millis(1), "the first 5 go at once");
+        assert!(
+            times[4] < Duration::from_millis(1),
+            "the first 5 go at once"
+        );
         assert!(times[5] >= WINDOW);
     }
 }

@@ -33,9 +33,19 @@ pub enum FetchError {
     #[error("{what} not found in {host}")]
     NotFound { host: String, what: String },
     #[error("{what}: {host} answered {status}: {detail}")]
-    Status { host: String, what: String, status: u16, detail: String },
+    Status {
+        host: String,
+        what: String,
+        status: u16,
+        detail: String,
+    },
     #[error("{what}: gave up on {host} after {attempts} attempts; last error: {last}")]
-    GaveUp { what: String, host: String, attempts: u32, last: String },
+    GaveUp {
+        what: String,
+        host: String,
+        attempts: u32,
+        last: String,
+    },
     #[error("{0}")]
     Transport(String),
     #[error("{0}")]
@@ -53,7 +63,10 @@ impl FetchError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            FetchError::MissingCredentials(_) | FetchError::NotFound { .. } | FetchError::Offline(_) | FetchError::File(_)
+            FetchError::MissingCredentials(_)
+                | FetchError::NotFound { .. }
+                | FetchError::Offline(_)
+                | FetchError::File(_)
         )
     }
 }

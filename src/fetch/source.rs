@@ -43,7 +43,9 @@ pub struct WorkItem {
 impl WorkItem {
     /// The text the analyzer reads besides the subject.
     pub fn body(&self) -> &str {
-        self.conversation.as_deref().unwrap_or_else(|| self.ticket.description_text())
+        self.conversation
+            .as_deref()
+            .unwrap_or_else(|| self.ticket.description_text())
     }
 }
 
@@ -102,38 +104,75 @@ enum Kind {
     },
 }
 
-/// Parses raw ticket objects one by one: a record with an id but a bad field becomes
-/// an item with `error` set; one without an id is skipped with a warning.
+/// One raw ticket object as a work item. A record with an id but a bad field becomes
+/// an item with `error` set (its row says why); one without an id is an error.
+pub(super) fn item_from_value(v: Value) -> Result<WorkItem, String> {
+    let id = v.get("id").and_then(Value::as_u64);
+    match serde_json::from_value::<Ticket>(v) {
+        Ok(ticket) => Ok(WorkItem {
+            ticket,
+            ..WorkItem::default()
+        }),
+        Err(e) => match id {
+            Some(id) => Ok(WorkItem {
+                ticket: Ticket {
+                    id,
+                    ..Ticket::default()
+                },
+                error: Some(format!("ticket could not be parsed: {e}")),
+                ..WorkItem::default()
+            }),
+            None => Err(format!("not a ticket (no numeric id): {e}")),
+        },
+    }
+}
+
+/// Parses a page's raw ticket objects one by one, so one bad record fails only itself.
 fn parse_tickets(raw: Vec<Value>) -> Vec<WorkItem> {
     raw.into_iter()
-        .filter_map(|v| match serde_json::from_value::<Ticket>(v.clone()) {
-            Ok(ticket) => Some(WorkItem { ticket, ..WorkItem::default() }),
-            Err(e) => match v.get("id").and_then(Value::as_u64) {
-                Some(id) => Some(WorkItem {
-                    ticket: Ticket { id, ..Ticket::default() },
-                    error: Some(format!("ticket could not be parsed: {e}")),
-                    ..WorkItem::default()
-                }),
-                None => {
-                    tracing::warn!("skipping a ticket record without an id: {e}");
-                    None
-                }
-            },
+        .filter_map(|v| {
+            item_from_value(v)
+                .map_err(|e| tracing::warn!("skipping a ticket record: {e}"))
+                .ok()
         })
         .collect()
 }
 
 impl TicketSource {
     pub fn views(api: Arc<Api>, views: Vec<u64>, opts: SourceOptions) -> Self {
-        TicketSource { kind: Kind::Views { api, views, index: 0, state: ViewState::Start, seen: HashSet::new(), opts } }
+        TicketSource {
+            kind: Kind::Views {
+                api,
+                views,
+                index: 0,
+                state: ViewState::Start,
+                seen: HashSet::new(),
+                opts,
+            },
+        }
     }
 
-    pub fn incremental(api: Arc<Api>, start_time: i64, cursor: Option<String>, opts: SourceOptions) -> Self {
-        TicketSource { kind: Kind::Incremental { api, start_time, cursor, done: false, opts } }
+    pub fn incremental(
+        api: Arc<Api>,
+        start_time: i64,
+        cursor: Option<String>,
+        opts: SourceOptions,
+    ) -> Self {
+        TicketSource {
+            kind: Kind::Incremental {
+                api,
+                start_time,
+                cursor,
+                done: false,
+                opts,
+            },
+        }
     }
 
     pub fn file(reader: ExportReader, opts: SourceOptions) -> Self {
-        TicketSource { kind: Kind::File { reader, opts } }
+        TicketSource {
+            kind: Kind::File { reader, opts },
+        }
     }
 
     /// The number of tickets to expect, when it can be known cheaply (for progress).
@@ -165,9 +204,18 @@ impl TicketSource {
     /// The next page, or `None` at the end.
     pub async fn next_page(&mut self) -> Result<Option<FetchedPage>, FetchError> {
         let (page, api, opts) = match &mut self.kind {
-            Kind::Views { api, views, index, state, seen, opts } => {
+            Kind::Views {
+                api,
+                views,
+                index,
+                state,
+                seen,
+                opts,
+            } => {
                 let page = loop {
-                    let Some(&view) = views.get(*index) else { return Ok(None) };
+                    let Some(&view) = views.get(*index) else {
+                        return Ok(None);
+                    };
                     let multi = views.len() > 1;
                     if let Some(mut items) = next_view_page(api, view, state).await? {
                         for it in &mut items {
@@ -176,19 +224,32 @@ impl TicketSource {
                         if multi {
                             items.retain(|it| seen.insert(it.ticket.id));
                         }
-                        break FetchedPage { items, resume: None };
+                        break FetchedPage {
+                            items,
+                            resume: None,
+                        };
                     }
                     *index += 1;
                     *state = ViewState::Start;
                 };
                 (page, api.clone(), opts.clone())
             }
-            Kind::Incremental { api, start_time, cursor, done, opts } => {
+            Kind::Incremental {
+                api,
+                start_time,
+                cursor,
+                done,
+                opts,
+            } => {
                 if *done {
                     return Ok(None);
                 }
-                let page = api.incremental(Some(*start_time), cursor.as_deref()).await?;
-                *done = page.end_of_stream || page.after_cursor.is_none() || page.tickets.is_empty() && page.after_cursor == *cursor;
+                let page = api
+                    .incremental(Some(*start_time), cursor.as_deref())
+                    .await?;
+                *done = page.end_of_stream
+                    || page.after_cursor.is_none()
+                    || page.tickets.is_empty() && page.after_cursor == *cursor;
                 if page.after_cursor.is_some() {
                     *cursor = page.after_cursor.clone();
                 }
@@ -207,23 +268,25 @@ impl TicketSource {
                 (FetchedPage { items, resume }, api.clone(), opts.clone())
             }
             Kind::File { reader, opts } => {
-                let tickets = reader.next_tickets(PAGE_SIZE * 10)?;
-                if tickets.is_empty() {
+                let items = reader.next_items(PAGE_SIZE * 10)?;
+                if items.is_empty() {
                     return Ok(None);
                 }
                 let mut page = FetchedPage {
-                    items: tickets.into_iter().map(|ticket| WorkItem { ticket, ..WorkItem::default() }).collect(),
+                    items,
                     resume: None,
                 };
                 if opts.exclude_deleted {
-                    page.items.retain(|it| it.ticket.status.as_deref() != Some("deleted"));
+                    page.items
+                        .retain(|it| it.ticket.status.as_deref() != Some("deleted"));
                 }
                 return Ok(Some(page));
             }
         };
         let mut page = page;
         if opts.exclude_deleted {
-            page.items.retain(|it| it.ticket.status.as_deref() != Some("deleted"));
+            page.items
+                .retain(|it| it.ticket.status.as_deref() != Some("deleted"));
         }
         enrich(&api, &mut page.items, &opts).await?;
         Ok(Some(page))
@@ -231,15 +294,24 @@ impl TicketSource {
 }
 
 /// The next page of one view, or `None` when the view is exhausted.
-async fn next_view_page(api: &Api, view: u64, state: &mut ViewState) -> Result<Option<Vec<WorkItem>>, FetchError> {
+async fn next_view_page(
+    api: &Api,
+    view: u64,
+    state: &mut ViewState,
+) -> Result<Option<Vec<WorkItem>>, FetchError> {
     if let ViewState::Start = state {
         *state = match api.cached_listing(view)? {
             Some(ids) => ViewState::Listing { ids, pos: 0 },
             None => {
                 if api.offline {
-                    return Err(FetchError::Offline(format!("the ticket listing of view {view}")));
+                    return Err(FetchError::Offline(format!(
+                        "the ticket listing of view {view}"
+                    )));
                 }
-                ViewState::Paging { next: None, ids: Vec::new() }
+                ViewState::Paging {
+                    next: None,
+                    ids: Vec::new(),
+                }
             }
         };
         if let ViewState::Paging { .. } = state {
@@ -257,13 +329,30 @@ async fn next_view_page(api: &Api, view: u64, state: &mut ViewState) -> Result<O
             let tickets = api.tickets(chunk).await?;
             if tickets.len() < chunk.len() {
                 let have: HashSet<u64> = tickets.iter().map(|t| t.id).collect();
-                let gone: Vec<u64> = chunk.iter().copied().filter(|id| !have.contains(id)).collect();
-                tracing::warn!("{} of view {view} no longer exist; skipped", describe_ids("tickets", &gone));
+                let gone: Vec<u64> = chunk
+                    .iter()
+                    .copied()
+                    .filter(|id| !have.contains(id))
+                    .collect();
+                tracing::warn!(
+                    "{} of view {view} no longer exist; skipped",
+                    describe_ids("tickets", &gone)
+                );
             }
-            Ok(Some(tickets.into_iter().map(|ticket| WorkItem { ticket, ..WorkItem::default() }).collect()))
+            Ok(Some(
+                tickets
+                    .into_iter()
+                    .map(|ticket| WorkItem {
+                        ticket,
+                        ..WorkItem::default()
+                    })
+                    .collect(),
+            ))
         }
         ViewState::Paging { next: None, .. } => Ok(None),
-        ViewState::Paging { next: Some(url), .. } => {
+        ViewState::Paging {
+            next: Some(url), ..
+        } => {
             let url = url.clone();
             let page = api.view_page(view, Some(&url)).await?;
             Ok(Some(store_view_page(api, view, state, page)?))
@@ -272,9 +361,16 @@ async fn next_view_page(api: &Api, view: u64, state: &mut ViewState) -> Result<O
     }
 }
 
-fn store_view_page(api: &Api, view: u64, state: &mut ViewState, page: super::api::ViewPage) -> Result<Vec<WorkItem>, FetchError> {
+fn store_view_page(
+    api: &Api,
+    view: u64,
+    state: &mut ViewState,
+    page: super::api::ViewPage,
+) -> Result<Vec<WorkItem>, FetchError> {
     let items = parse_tickets(page.tickets);
-    let ViewState::Paging { next, ids } = state else { unreachable!("paging state") };
+    let ViewState::Paging { next, ids } = state else {
+        unreachable!("paging state")
+    };
     for it in &items {
         if it.error.is_none() {
             api.store_ticket(&it.ticket)?;
@@ -289,14 +385,26 @@ fn store_view_page(api: &Api, view: u64, state: &mut ViewState, page: super::api
 }
 
 /// Adds requester and organization names and, when asked, the conversation.
-async fn enrich(api: &Arc<Api>, items: &mut [WorkItem], opts: &SourceOptions) -> Result<(), FetchError> {
+async fn enrich(
+    api: &Arc<Api>,
+    items: &mut [WorkItem],
+    opts: &SourceOptions,
+) -> Result<(), FetchError> {
     let requesters: Vec<u64> = unique(items.iter().filter_map(|it| it.ticket.requester_id));
     let orgs: Vec<u64> = unique(items.iter().filter_map(|it| it.ticket.organization_id));
     let users = api.users(&requesters).await?;
     let organizations = api.organizations(&orgs).await?;
     for it in items.iter_mut() {
-        it.requester_name = it.ticket.requester_id.and_then(|id| users.get(&id)).map(|u| u.name.clone());
-        it.organization_name = it.ticket.organization_id.and_then(|id| organizations.get(&id)).map(|o| o.name.clone());
+        it.requester_name = it
+            .ticket
+            .requester_id
+            .and_then(|id| users.get(&id))
+            .map(|u| u.name.clone());
+        it.organization_name = it
+            .ticket
+            .organization_id
+            .and_then(|id| organizations.get(&id))
+            .map(|o| o.name.clone());
     }
     if opts.include_comments {
         let mut tasks = JoinSet::new();
@@ -309,7 +417,8 @@ async fn enrich(api: &Arc<Api>, items: &mut [WorkItem], opts: &SourceOptions) ->
             tasks.spawn(async move { (i, api.comments(&ticket).await) });
         }
         while let Some(joined) = tasks.join_next().await {
-            let (i, comments) = joined.map_err(|e| FetchError::Protocol(format!("comment fetch task failed: {e}")))?;
+            let (i, comments) = joined
+                .map_err(|e| FetchError::Protocol(format!("comment fetch task failed: {e}")))?;
             items[i].conversation = Some(conversation(&comments?, opts.max_input_chars));
         }
     }
@@ -326,12 +435,18 @@ fn unique(ids: impl Iterator<Item = u64>) -> Vec<u64> {
 /// the latest state of a conversation say most about it.
 pub fn conversation(comments: &[Comment], max_chars: usize) -> String {
     const SEP: &str = "\n\n---\n\n";
-    let bodies: Vec<&str> = comments.iter().filter(|c| c.public).map(|c| c.body.trim()).collect();
+    let bodies: Vec<&str> = comments
+        .iter()
+        .filter(|c| c.public)
+        .map(|c| c.body.trim())
+        .collect();
     let total: usize = bodies.iter().map(|b| b.chars().count() + SEP.len()).sum();
     if total <= max_chars {
         return bodies.join(SEP);
     }
-    let Some((first, rest)) = bodies.split_first() else { return String::new() };
+    let Some((first, rest)) = bodies.split_first() else {
+        return String::new();
+    };
     let first: String = first.chars().take(max_chars).collect();
     let mut budget = max_chars.saturating_sub(first.chars().count());
     let mut tail = Vec::new();
@@ -344,5 +459,8 @@ pub fn conversation(comments: &[Comment], max_chars: usize) -> String {
         tail.push(*b);
     }
     tail.reverse();
-    std::iter::once(first.as_str()).chain(tail).collect::<Vec<_>>().join(SEP)
+    std::iter::once(first.as_str())
+        .chain(tail)
+        .collect::<Vec<_>>()
+        .join(SEP)
 }

@@ -32,7 +32,11 @@ impl Checkpoint {
     }
 
     pub fn new(cache: Arc<Cache>, account: &str, pipeline: &str) -> Self {
-        Checkpoint { cache, key: Self::key(account, pipeline), last: std::sync::Mutex::new(None) }
+        Checkpoint {
+            cache,
+            key: Self::key(account, pipeline),
+            last: std::sync::Mutex::new(None),
+        }
     }
 
     /// The stored state, if any.
@@ -45,13 +49,20 @@ impl Checkpoint {
 
     /// Whether the stored state points into a partial CSV.
     pub fn has_partial(&self) -> bool {
-        self.last.lock().expect("checkpoint lock").as_ref().is_some_and(|s| s.csv_len.is_some())
+        self.last
+            .lock()
+            .expect("checkpoint lock")
+            .as_ref()
+            .is_some_and(|s| s.csv_len.is_some())
     }
 
     /// Records that everything up to `resume` is durably written.
     pub fn commit(&self, resume: &ResumePoint, csv_len: Option<u64>) {
         let ResumePoint::Cursor(cursor) = resume;
-        let state = CheckpointState { cursor: cursor.clone(), csv_len };
+        let state = CheckpointState {
+            cursor: cursor.clone(),
+            csv_len,
+        };
         self.save(&state);
     }
 

@@ -25,7 +25,7 @@ use crate::config::{Env, Mode, Pipeline, Since, Source, WriteSettings};
 use crate::fetch::{read_export, Api, Credentials, FetchError, TicketSource, ZendeskClient};
 use crate::sandbox::{SandboxConfig, SandboxHandle};
 use crate::write::{CsvSink, ResultsStore, Sink, WriteError};
-use stages::{Counters, StopState};
+use stages::{AnalyzeCtx, Counters, RunShared, StopState};
 
 /// A `--max-failures` limit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,10 +47,21 @@ impl MaxFailures {
 impl std::str::FromStr for MaxFailures {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("{s:?} is not a failure limit (use a count like 5 or a percent like 2%)");
+        let bad =
+            || format!("{s:?} is not a failure limit (use a count like 5 or a percent like 2%)");
         match s.trim().strip_suffix('%') {
-            Some(p) => p.trim().parse::<f64>().ok().filter(|p| (0.0..=100.0).contains(p)).map(MaxFailures::Percent).ok_or_else(bad),
-            None => s.trim().parse::<u64>().map(MaxFailures::Count).map_err(|_| bad()),
+            Some(p) => p
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.0..=100.0).contains(p))
+                .map(MaxFailures::Percent)
+                .ok_or_else(bad),
+            None => s
+                .trim()
+                .parse::<u64>()
+                .map(MaxFailures::Count)
+                .map_err(|_| bad()),
         }
     }
 }
@@ -111,7 +122,12 @@ pub fn connect(
     let incremental_limit = if fetch.high_volume { 30 } else { 10 };
     let (base_url, credentials, sandbox, link_base) = match &fetch.source {
         Source::Zendesk(t) => {
-            let creds = Credentials::from_env(t.auth, env)?;
+            // Offline nothing is sent, so no credentials are needed.
+            let creds = if offline {
+                Credentials::None
+            } else {
+                Credentials::from_env(t.auth, env)?
+            };
             (t.base_url.clone(), creds, None, Some(t.base_url.clone()))
         }
         Source::Sandbox(s) => {
@@ -126,21 +142,46 @@ pub fn connect(
                     rate_limit_per_minute: s.rate_limit_per_minute,
                     ..SandboxConfig::default()
                 };
-                Some(SandboxHandle::start(cfg).map_err(|e| RunError::Failed(format!("cannot start the sandbox: {e}")))?)
+                Some(
+                    SandboxHandle::start(cfg)
+                        .map_err(|e| RunError::Failed(format!("cannot start the sandbox: {e}")))?,
+                )
             };
-            let url = handle.as_ref().map_or_else(|| "http://127.0.0.1:9".to_string(), SandboxHandle::base_url);
+            let url = handle
+                .as_ref()
+                .map_or_else(|| "http://127.0.0.1:9".to_string(), SandboxHandle::base_url);
             (url, Credentials::None, handle, None)
         }
-        Source::File { .. } => ("http://127.0.0.1:9".to_string(), Credentials::None, None, None),
+        Source::File { .. } => (
+            "http://127.0.0.1:9".to_string(),
+            Credentials::None,
+            None,
+            None,
+        ),
     };
     // The sandbox has no per-endpoint budgets unless its own knobs set them.
-    let incremental_limit = if sandbox.is_some() { fetch.rate_limit_per_minute } else { incremental_limit };
+    let incremental_limit = if sandbox.is_some() {
+        fetch.rate_limit_per_minute
+    } else {
+        incremental_limit
+    };
     let client = ZendeskClient::new(&base_url, credentials, fetch, incremental_limit)?;
-    Ok((Api { client, cache, policy, offline }, sandbox, link_base))
+    Ok((
+        Api {
+            client,
+            cache,
+            policy,
+            offline,
+        },
+        sandbox,
+        link_base,
+    ))
 }
 
 fn now_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Runs a pipeline to the end (or until `interrupted` is set) and summarizes it.
@@ -161,13 +202,15 @@ pub fn run(
     } else {
         ReadPolicy::Fresh
     };
-    let (api, sandbox, link_base) = connect(pipeline, env, Some(cache.clone()), policy, opts.offline)?;
+    let (api, sandbox, link_base) =
+        connect(pipeline, env, Some(cache.clone()), policy, opts.offline)?;
     let api = Arc::new(api);
     let built = match analyzer {
         Some(a) => BuiltAnalyzer::from_analyzer(a),
         None => {
             let sandbox_url = sandbox.as_ref().map(SandboxHandle::base_url);
-            crate::analyze::build(&pipeline.analyze, env, sandbox_url.as_deref()).map_err(|e| RunError::Config(e.to_string()))?
+            crate::analyze::build(&pipeline.analyze, env, sandbox_url.as_deref())
+                .map_err(|e| RunError::Config(e.to_string()))?
         }
     };
     let analyzer = built.analyzer.clone();
@@ -181,7 +224,13 @@ pub fn run(
     let mut checkpoint = None;
     let mut resume_csv = None;
     let source = match (&pipeline.fetch.mode, &pipeline.fetch.source) {
-        (_, Source::File { path, on_bad_record }) => TicketSource::file(read_export(path, *on_bad_record)?, source_opts),
+        (
+            _,
+            Source::File {
+                path,
+                on_bad_record,
+            },
+        ) => TicketSource::file(read_export(path, *on_bad_record)?, source_opts),
         (Mode::Views(views), _) => TicketSource::views(api.clone(), views.clone(), source_opts),
         (Mode::Incremental { since }, _) => {
             let cp = Checkpoint::new(cache.clone(), &pipeline.account(), &pipeline.name);
@@ -202,7 +251,11 @@ pub fn run(
             checkpoint = Some(cp);
             TicketSource::incremental(api.clone(), start_time, cursor, source_opts)
         }
-        (Mode::File, _) => return Err(RunError::Config("mode = \"file\" needs source = \"file\"".into())),
+        (Mode::File, _) => {
+            return Err(RunError::Config(
+                "mode = \"file\" needs source = \"file\"".into(),
+            ))
+        }
     };
 
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
@@ -223,7 +276,11 @@ pub fn run(
     let workers = opts.workers.unwrap_or(analyze.workers).max(1);
     // An LLM call mostly waits: hand tickets out one by one so `workers` requests are
     // in flight; CPU-bound analyzers take whole batches to keep channel traffic low.
-    let batch_size = if analyzer.io_bound() { 1 } else { opts.batch_size.unwrap_or(analyze.batch_size).max(1) };
+    let batch_size = if analyzer.io_bound() {
+        1
+    } else {
+        opts.batch_size.unwrap_or(analyze.batch_size).max(1)
+    };
     let progress = Progress::new(opts.progress);
     let counters = Counters::default();
     let stop = StopState::default();
@@ -238,28 +295,50 @@ pub fn run(
         .build()
         .map_err(|e| RunError::Failed(format!("cannot start the async runtime: {e}")))?;
 
+    let run_shared = RunShared {
+        counters: &counters,
+        stop: &stop,
+        interrupted: &interrupted,
+        progress: &progress,
+    };
+    let ctx = AnalyzeCtx {
+        analyzer: analyzer.as_ref(),
+        name: &name,
+        fingerprint: &fingerprint,
+        cache: Some(&cache),
+        reanalyze: opts.reanalyze,
+        analyzed_at: &analyzed_at,
+        link_base: link_base.as_deref(),
+    };
     let (skipped, write_out) = std::thread::scope(|s| {
+        let run = &run_shared;
         let fetcher = std::thread::Builder::new()
             .name("zdpipe-fetch".into())
-            .spawn_scoped(s, || stages::fetch(rt, source, batch_size, batch_tx, &counters, &stop, &interrupted, &progress))
+            .spawn_scoped(s, move || {
+                stages::fetch(rt, source, batch_size, batch_tx, run)
+            })
             .expect("spawn fetch thread");
         for i in 0..workers {
-            let rx = batch_rx.clone();
-            let tx = done_tx.clone();
-            let (analyzer, name, fingerprint, cache, analyzed_at, link_base) = (&analyzer, &name, &fingerprint, &cache, &analyzed_at, &link_base);
-            let (counters, stop, progress) = (&counters, &stop, &progress);
+            let (rx, tx, ctx) = (batch_rx.clone(), done_tx.clone(), &ctx);
             std::thread::Builder::new()
                 .name(format!("zdpipe-analyze-{i}"))
-                .spawn_scoped(s, move || {
-                    stages::analyze(rx, tx, analyzer.as_ref(), name, fingerprint, Some(cache), opts.reanalyze, analyzed_at, link_base.as_deref(), counters, stop, progress)
-                })
+                .spawn_scoped(s, move || stages::analyze(rx, tx, ctx, run))
                 .expect("spawn analyze thread");
         }
         drop(batch_rx);
         drop(done_tx);
         let writer = std::thread::Builder::new()
             .name("zdpipe-write".into())
-            .spawn_scoped(s, || stages::write(done_rx, &mut sinks, checkpoint.as_ref(), opts.max_failures, &stop, &progress))
+            .spawn_scoped(s, || {
+                stages::write(
+                    done_rx,
+                    &mut sinks,
+                    checkpoint.as_ref(),
+                    opts.max_failures,
+                    &stop,
+                    &progress,
+                )
+            })
             .expect("spawn write thread");
         let skipped = fetcher.join().unwrap_or(0);
         (skipped, writer.join().unwrap_or_default())
@@ -318,18 +397,31 @@ pub fn run(
         http_requests: api.client.counters.requests.load(Ordering::Relaxed),
         http_retries: api.client.counters.retries.load(Ordering::Relaxed),
         rate_limited: api.client.counters.rate_limited.load(Ordering::Relaxed),
-        cache: cache.run_counts().into_iter().map(|(k, h, m)| (k.to_string(), HitMiss { hits: h, misses: m })).collect(),
+        cache: cache
+            .run_counts()
+            .into_iter()
+            .map(|(k, h, m)| (k.to_string(), HitMiss { hits: h, misses: m }))
+            .collect(),
         stage_seconds: StageTimes {
             fetch_s: c.fetch_busy_ns.load(Ordering::Relaxed) as f64 / 1e9,
             analyze_s: c.analyze_busy_ns.load(Ordering::Relaxed) as f64 / 1e9,
             write_s: write_busy.as_secs_f64(),
         },
         wall_seconds: wall,
-        tickets_per_second: if wall > 0.0 { write_out.written as f64 / wall } else { 0.0 },
+        tickets_per_second: if wall > 0.0 {
+            write_out.written as f64 / wall
+        } else {
+            0.0
+        },
         peak_rss_mb: peak_rss_mb(),
         llm: built.llm.as_ref().map(|l| {
             let u = l.usage();
-            TokenUsage { requests: u.requests, input_tokens: u.input_tokens, output_tokens: u.output_tokens, cost_usd: u.cost_usd }
+            TokenUsage {
+                requests: u.requests,
+                input_tokens: u.input_tokens,
+                output_tokens: u.output_tokens,
+                cost_usd: u.cost_usd,
+            }
         }),
         outputs: if finish_outputs { outputs } else { Vec::new() },
         errors: Vec::new(),
@@ -337,7 +429,11 @@ pub fn run(
     if let Some(msg) = fatal {
         let config = stop.fatal_is_config.load(Ordering::SeqCst);
         summary.errors.push(msg.clone());
-        return Err(if config { RunError::Config(msg) } else { RunError::Failed(msg) });
+        return Err(if config {
+            RunError::Config(msg)
+        } else {
+            RunError::Failed(msg)
+        });
     }
     if let Some(e) = write_out.error {
         return Err(e.into());
@@ -347,8 +443,17 @@ pub fn run(
 
 /// Runs the analyzer pool alone over `items` (no fetch, no cache, no sinks) and
 /// returns the records in input order: the batch benchmark's "pool" side.
-pub fn analyze_pool(items: Vec<crate::fetch::WorkItem>, analyzer: &dyn Analyzer, workers: usize, batch_size: usize) -> Vec<crate::model::ResultRecord> {
-    let batch_size = if analyzer.io_bound() { 1 } else { batch_size.max(1) };
+pub fn analyze_pool(
+    items: Vec<crate::fetch::WorkItem>,
+    analyzer: &dyn Analyzer,
+    workers: usize,
+    batch_size: usize,
+) -> Vec<crate::model::ResultRecord> {
+    let batch_size = if analyzer.io_bound() {
+        1
+    } else {
+        batch_size.max(1)
+    };
     let workers = workers.max(1);
     let (batch_tx, batch_rx) = crossbeam_channel::bounded::<stages::Batch>(workers * 2);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<stages::Done>(workers * 2);
@@ -357,11 +462,26 @@ pub fn analyze_pool(items: Vec<crate::fetch::WorkItem>, analyzer: &dyn Analyzer,
     let progress = Progress::new(false);
     let (name, fingerprint) = (analyzer.name(), analyzer.fingerprint());
     let at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let interrupted = AtomicBool::new(false);
+    let run = RunShared {
+        counters: &counters,
+        stop: &stop,
+        interrupted: &interrupted,
+        progress: &progress,
+    };
+    let ctx = AnalyzeCtx {
+        analyzer,
+        name: &name,
+        fingerprint: &fingerprint,
+        cache: None,
+        reanalyze: true,
+        analyzed_at: &at,
+        link_base: None,
+    };
     std::thread::scope(|s| {
         for _ in 0..workers {
-            let (rx, tx) = (batch_rx.clone(), done_tx.clone());
-            let (name, fingerprint, at, counters, stop, progress) = (&name, &fingerprint, &at, &counters, &stop, &progress);
-            s.spawn(move || stages::analyze(rx, tx, analyzer, name, fingerprint, None, true, at, None, counters, stop, progress));
+            let (rx, tx, ctx, run) = (batch_rx.clone(), done_tx.clone(), &ctx, &run);
+            s.spawn(move || stages::analyze(rx, tx, ctx, run));
         }
         drop((batch_rx, done_tx));
         s.spawn(move || {
@@ -369,7 +489,14 @@ pub fn analyze_pool(items: Vec<crate::fetch::WorkItem>, analyzer: &dyn Analyzer,
             let mut seq = 0;
             while items.peek().is_some() {
                 let batch: Vec<_> = items.by_ref().take(batch_size).collect();
-                if batch_tx.send(stages::Batch { seq, items: batch, resume: None }).is_err() {
+                if batch_tx
+                    .send(stages::Batch {
+                        seq,
+                        items: batch,
+                        resume: None,
+                    })
+                    .is_err()
+                {
                     break;
                 }
                 seq += 1;

@@ -21,7 +21,7 @@ use super::progress::Progress;
 use super::{Checkpoint, MaxFailures};
 use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
 use crate::cache::{Cache, StoredAnalysis};
-use crate::fetch::{FetchError, ResumePoint, TicketSource, WorkItem};
+use crate::fetch::{ResumePoint, TicketSource, WorkItem};
 use crate::model::ResultRecord;
 use crate::write::{Sink, WriteError};
 
@@ -69,6 +69,27 @@ impl StopState {
     }
 }
 
+/// What every stage thread of a run shares.
+pub struct RunShared<'a> {
+    pub counters: &'a Counters,
+    pub stop: &'a StopState,
+    pub interrupted: &'a AtomicBool,
+    pub progress: &'a Progress,
+}
+
+/// What a pool worker needs to analyze (or reuse) a ticket.
+pub struct AnalyzeCtx<'a> {
+    pub analyzer: &'a dyn Analyzer,
+    pub name: &'a str,
+    pub fingerprint: &'a str,
+    /// `None` runs without reuse or storage (the batch benchmark).
+    pub cache: Option<&'a Cache>,
+    pub reanalyze: bool,
+    pub analyzed_at: &'a str,
+    /// `https://acme.zendesk.com`, to link each record to its ticket.
+    pub link_base: Option<&'a str>,
+}
+
 fn add_ns(c: &std::sync::atomic::AtomicU64, since: Instant) {
     c.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
 }
@@ -79,11 +100,14 @@ pub fn fetch(
     mut source: TicketSource,
     batch_size: usize,
     tx: Sender<Batch>,
-    counters: &Counters,
-    stop: &StopState,
-    interrupted: &AtomicBool,
-    progress: &Progress,
+    run: &RunShared,
 ) -> u64 {
+    let RunShared {
+        counters,
+        stop,
+        interrupted,
+        progress,
+    } = run;
     let t0 = Instant::now();
     if let Some(total) = rt.block_on(source.total_hint()) {
         progress.set_total(total);
@@ -99,7 +123,7 @@ pub fn fetch(
             Ok(None) => break,
             Err(e) => {
                 let config = e.is_config();
-                stop.fail(fetch_message(e), config);
+                stop.fail(e.to_string(), config);
                 break;
             }
         };
@@ -131,55 +155,34 @@ pub fn fetch(
     source.skipped()
 }
 
-fn fetch_message(e: FetchError) -> String {
-    e.to_string()
-}
-
 /// One pool worker: analyzes (or reuses) each ticket of each batch.
-#[allow(clippy::too_many_arguments)]
-pub fn analyze(
-    rx: Receiver<Batch>,
-    tx: Sender<Done>,
-    analyzer: &dyn Analyzer,
-    name: &str,
-    fingerprint: &str,
-    cache: Option<&Cache>,
-    reanalyze: bool,
-    analyzed_at: &str,
-    link_base: Option<&str>,
-    counters: &Counters,
-    stop: &StopState,
-    progress: &Progress,
-) {
+pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &RunShared) {
     for batch in rx {
         let t = Instant::now();
         let mut records = Vec::with_capacity(batch.items.len());
         for item in &batch.items {
-            records.push(analyze_one(item, analyzer, name, fingerprint, cache, reanalyze, analyzed_at, counters, stop));
-            progress.analyzed.inc(1);
+            let mut r = analyze_one(item, ctx, run);
+            r.link = ctx
+                .link_base
+                .map(|b| format!("{b}/agent/tickets/{}", r.ticket_id));
+            records.push(r);
+            run.progress.analyzed.inc(1);
         }
-        for r in &mut records {
-            r.link = link_base.map(|b| format!("{b}/agent/tickets/{}", r.ticket_id));
-        }
-        add_ns(&counters.analyze_busy_ns, t);
-        if tx.send(Done { seq: batch.seq, records, resume: batch.resume }).is_err() {
+        add_ns(&run.counters.analyze_busy_ns, t);
+        if tx
+            .send(Done {
+                seq: batch.seq,
+                records,
+                resume: batch.resume,
+            })
+            .is_err()
+        {
             return;
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn analyze_one(
-    item: &WorkItem,
-    analyzer: &dyn Analyzer,
-    name: &str,
-    fingerprint: &str,
-    cache: Option<&Cache>,
-    reanalyze: bool,
-    analyzed_at: &str,
-    counters: &Counters,
-    stop: &StopState,
-) -> ResultRecord {
+fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultRecord {
     let t = &item.ticket;
     let record = |analysis, analyzer: &str, at: &str, error| {
         let mut r = ResultRecord::from_parts(t, analysis, analyzer, at, error);
@@ -188,43 +191,55 @@ fn analyze_one(
         r.organization_name = item.organization_name.clone();
         r
     };
+    let (name, at) = (ctx.name, ctx.analyzed_at);
     if let Some(e) = &item.error {
-        return record(None, name, analyzed_at, Some(e.clone()));
+        return record(None, name, at, Some(e.clone()));
     }
-    if let (false, Some(cache)) = (reanalyze, cache) {
-        match cache.analysis(t.id, t.updated_at.as_deref(), fingerprint) {
+    if let (false, Some(cache)) = (ctx.reanalyze, ctx.cache) {
+        match cache.analysis(t.id, t.updated_at.as_deref(), ctx.fingerprint) {
             Ok(Some(stored)) => {
-                counters.reused.fetch_add(1, Ordering::Relaxed);
-                return record(Some(stored.analysis), &stored.analyzer, &stored.analyzed_at, None);
+                run.counters.reused.fetch_add(1, Ordering::Relaxed);
+                return record(
+                    Some(stored.analysis),
+                    &stored.analyzer,
+                    &stored.analyzed_at,
+                    None,
+                );
             }
             Ok(None) => {}
             Err(e) => tracing::warn!("ticket {}: cannot read the stored analysis: {e}", t.id),
         }
     }
-    if stop.fatal.lock().expect("stop lock").is_some() {
-        return record(None, name, analyzed_at, Some("not analyzed: the run was stopped".into()));
+    if run.stop.fatal.lock().expect("stop lock").is_some() {
+        return record(
+            None,
+            name,
+            at,
+            Some("not analyzed: the run was stopped".into()),
+        );
     }
     let input = AnalysisInput::from_ticket(t, item.body());
-    let outcome = catch_unwind(AssertUnwindSafe(|| analyzer.analyze(&input)));
-    match outcome {
+    match catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze(&input))) {
         Ok(Ok(analysis)) => {
-            counters.analyzed.fetch_add(1, Ordering::Relaxed);
-            let stored = StoredAnalysis {
-                updated_at: t.updated_at.clone(),
-                fingerprint: fingerprint.to_string(),
-                analyzer: name.to_string(),
-                analyzed_at: analyzed_at.to_string(),
-                analysis: analysis.clone(),
-            };
-            if let Some(Err(e)) = cache.map(|c| c.put_analysis(t.id, &stored)) {
-                tracing::warn!("ticket {}: cannot store the analysis: {e}", t.id);
+            run.counters.analyzed.fetch_add(1, Ordering::Relaxed);
+            if let Some(cache) = ctx.cache {
+                let stored = StoredAnalysis {
+                    updated_at: t.updated_at.clone(),
+                    fingerprint: ctx.fingerprint.to_string(),
+                    analyzer: name.to_string(),
+                    analyzed_at: at.to_string(),
+                    analysis: analysis.clone(),
+                };
+                if let Err(e) = cache.put_analysis(t.id, &stored) {
+                    tracing::warn!("ticket {}: cannot store the analysis: {e}", t.id);
+                }
             }
-            record(Some(analysis), name, analyzed_at, None)
+            record(Some(analysis), name, at, None)
         }
-        Ok(Err(AnalyzeError::Ticket(msg))) => record(None, name, analyzed_at, Some(msg)),
+        Ok(Err(AnalyzeError::Ticket(msg))) => record(None, name, at, Some(msg)),
         Ok(Err(AnalyzeError::Fatal(msg))) => {
-            stop.fail(msg.clone(), false);
-            record(None, name, analyzed_at, Some(msg))
+            run.stop.fail(msg.clone(), false);
+            record(None, name, at, Some(msg))
         }
         Err(panic) => {
             let msg = panic
@@ -232,7 +247,7 @@ fn analyze_one(
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            record(None, name, analyzed_at, Some(format!("analyzer panicked: {msg}")))
+            record(None, name, at, Some(format!("analyzer panicked: {msg}")))
         }
     }
 }
@@ -248,7 +263,6 @@ pub struct WriteOutcome {
 }
 
 /// The write thread: reorders by `seq`, writes to every sink, stores checkpoints.
-#[allow(clippy::too_many_arguments)]
 pub fn write(
     rx: Receiver<Done>,
     sinks: &mut [Box<dyn Sink>],
@@ -289,7 +303,11 @@ pub fn write(
     out
 }
 
-fn write_one(done: &Done, sinks: &mut [Box<dyn Sink>], checkpoint: Option<&Checkpoint>) -> Result<(), WriteError> {
+fn write_one(
+    done: &Done,
+    sinks: &mut [Box<dyn Sink>],
+    checkpoint: Option<&Checkpoint>,
+) -> Result<(), WriteError> {
     for s in sinks.iter_mut() {
         s.write(&done.records)?;
     }

@@ -85,7 +85,10 @@ impl RunSummary {
             let _ = writeln!(s, "  cache hits/misses: {}", cache.join(", "));
         }
         if let Some(llm) = &self.llm {
-            let cost = llm.cost_usd.map(|c| format!(", ~${c:.4}")).unwrap_or_default();
+            let cost = llm
+                .cost_usd
+                .map(|c| format!(", ~${c:.4}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 s,
                 "  llm: {} requests, {} input + {} output tokens{cost}",
@@ -98,7 +101,9 @@ impl RunSummary {
             self.stage_seconds.fetch_s,
             self.stage_seconds.analyze_s,
             self.stage_seconds.write_s,
-            self.peak_rss_mb.map(|m| format!("; peak memory {m:.0} MB")).unwrap_or_default()
+            self.peak_rss_mb
+                .map(|m| format!("; peak memory {m:.0} MB"))
+                .unwrap_or_default()
         );
         for o in &self.outputs {
             let _ = writeln!(s, "  wrote {o}");

@@ -147,7 +147,10 @@ impl SandboxState {
             auth: cfg.auth.clone(),
             retry_after_secs: cfg.retry_after_secs,
             page_size_max: cfg.page_size_max.max(1),
-            llm: Arc::new(llm::LlmKnobs::new(cfg.llm_latency_ms, cfg.llm_fault_percent)),
+            llm: Arc::new(llm::LlmKnobs::new(
+                cfg.llm_latency_ms,
+                cfg.llm_fault_percent,
+            )),
         }))
     }
 

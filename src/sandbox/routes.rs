@@ -80,8 +80,15 @@ fn builtin_answer() -> super::llm::AnswerFn {
         .expect("the built-in analyzer builds with default options");
     std::sync::Arc::new(move |text: &str| {
         use crate::analyze::{AnalysisInput, Analyzer};
-        let input = AnalysisInput { ticket_id: 0, subject: "", body: text, tags: &[] };
-        analyzer.analyze(&input).expect("the built-in analyzer does not fail")
+        let input = AnalysisInput {
+            ticket_id: 0,
+            subject: "",
+            body: text,
+            tags: &[],
+        };
+        analyzer
+            .analyze(&input)
+            .expect("the built-in analyzer does not fail")
     })
 }
 

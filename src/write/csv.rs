@@ -26,7 +26,10 @@ pub struct CsvSink {
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> WriteError + '_ {
-    move |source| WriteError::Io { path: path.display().to_string(), source }
+    move |source| WriteError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 impl CsvSink {
@@ -45,10 +48,15 @@ impl CsvSink {
         }
         let partial = Self::partial_path(path);
         let mut seen = HashSet::new();
-        let resumable = resume_len.filter(|len| std::fs::metadata(&partial).is_ok_and(|m| m.len() >= *len) && *len > 0);
+        let resumable = resume_len
+            .filter(|len| std::fs::metadata(&partial).is_ok_and(|m| m.len() >= *len) && *len > 0);
         let file = match resumable {
             Some(len) => {
-                let mut f = OpenOptions::new().read(true).write(true).open(&partial).map_err(io(&partial))?;
+                let mut f = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&partial)
+                    .map_err(io(&partial))?;
                 f.set_len(len).map_err(io(&partial))?;
                 f.seek(SeekFrom::Start(0)).map_err(io(&partial))?;
                 for line in BufReader::new(&f).lines().skip(1) {
@@ -62,21 +70,39 @@ impl CsvSink {
             }
             None => File::create(&partial).map_err(io(&partial))?,
         };
-        let mut out = ::csv::WriterBuilder::new().has_headers(false).from_writer(BufWriter::with_capacity(256 * 1024, file));
+        let mut out = ::csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(BufWriter::with_capacity(256 * 1024, file));
         if resumable.is_none() {
-            out.write_record(CSV_COLUMNS).map_err(|source| WriteError::Csv { path: partial.display().to_string(), source })?;
+            out.write_record(CSV_COLUMNS)
+                .map_err(|source| WriteError::Csv {
+                    path: partial.display().to_string(),
+                    source,
+                })?;
         }
-        Ok(CsvSink { path: path.to_path_buf(), partial, out, seen, duplicates: false })
+        Ok(CsvSink {
+            path: path.to_path_buf(),
+            partial,
+            out,
+            seen,
+            duplicates: false,
+        })
     }
 
     fn csv_err(&self) -> impl Fn(::csv::Error) -> WriteError + '_ {
-        move |source| WriteError::Csv { path: self.partial.display().to_string(), source }
+        move |source| WriteError::Csv {
+            path: self.partial.display().to_string(),
+            source,
+        }
     }
 
     /// Rewrites the partial file keeping only the last row of each ticket.
     fn keep_latest(&self) -> Result<(), WriteError> {
         let mut reader = ::csv::Reader::from_path(&self.partial).map_err(self.csv_err())?;
-        let rows: Vec<::csv::StringRecord> = reader.records().collect::<Result<_, _>>().map_err(self.csv_err())?;
+        let rows: Vec<::csv::StringRecord> = reader
+            .records()
+            .collect::<Result<_, _>>()
+            .map_err(self.csv_err())?;
         let mut last = std::collections::HashMap::new();
         for (i, r) in rows.iter().enumerate() {
             last.insert(r.get(0).unwrap_or("").to_string(), i);
@@ -101,7 +127,12 @@ impl Sink for CsvSink {
                 self.duplicates = true;
             }
             let cells = r.to_row().cells();
-            self.out.write_record(&cells).map_err(|source| WriteError::Csv { path: self.partial.display().to_string(), source })?;
+            self.out
+                .write_record(&cells)
+                .map_err(|source| WriteError::Csv {
+                    path: self.partial.display().to_string(),
+                    source,
+                })?;
         }
         Ok(())
     }

@@ -17,7 +17,10 @@ use crate::model::ResultRecord;
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
     Csv { path: String, source: ::csv::Error },
     #[error("results store {path}: {source}")]

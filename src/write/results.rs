@@ -21,18 +21,35 @@ impl ResultsStore {
     pub fn open(path: &Path) -> Result<ResultsStore, WriteError> {
         let err = |source: sled::Error| {
             if source.to_string().contains("could not acquire lock") {
-                WriteError::Locked { path: path.display().to_string() }
+                WriteError::Locked {
+                    path: path.display().to_string(),
+                }
             } else {
-                WriteError::Sled { path: path.display().to_string(), source }
+                WriteError::Sled {
+                    path: path.display().to_string(),
+                    source,
+                }
             }
         };
-        let db = sled::Config::new().path(path).cache_capacity(32 * 1024 * 1024).mode(sled::Mode::LowSpace).open().map_err(err)?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(32 * 1024 * 1024)
+            .mode(sled::Mode::LowSpace)
+            .open()
+            .map_err(err)?;
         let results = db.open_tree("results").map_err(err)?;
-        Ok(ResultsStore { path: path.to_path_buf(), db, results })
+        Ok(ResultsStore {
+            path: path.to_path_buf(),
+            db,
+            results,
+        })
     }
 
     fn err(&self) -> impl Fn(sled::Error) -> WriteError + '_ {
-        move |source| WriteError::Sled { path: self.path.display().to_string(), source }
+        move |source| WriteError::Sled {
+            path: self.path.display().to_string(),
+            source,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -45,7 +62,9 @@ impl ResultsStore {
 
     /// Every stored record, in ticket id order. Unreadable entries are skipped.
     pub fn iter(&self) -> impl Iterator<Item = ResultRecord> + '_ {
-        self.results.iter().filter_map(|kv| kv.ok().and_then(|(_, v)| serde_json::from_slice(&v).ok()))
+        self.results
+            .iter()
+            .filter_map(|kv| kv.ok().and_then(|(_, v)| serde_json::from_slice(&v).ok()))
     }
 
     /// Inserts or replaces one record, keeping the view ids it had.

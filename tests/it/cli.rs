@@ -18,7 +18,10 @@ fn every_command_help_shows_an_example() {
     ] {
         let out = zdpipe().args(&cmd).arg("--help").output().unwrap();
         assert!(out.status.success());
-        assert!(stdout(&out).contains("zdpipe "), "{cmd:?} help has an example");
+        assert!(
+            stdout(&out).contains("zdpipe "),
+            "{cmd:?} help has an example"
+        );
     }
     let out = zdpipe().arg("--help").output().unwrap();
     let text = stdout(&out);
@@ -30,7 +33,8 @@ fn every_command_help_shows_an_example() {
 #[test]
 fn demo_pipeline_writes_one_row_per_ticket_with_the_contract_header() {
     let ws = Workspace::new();
-    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/demo.toml")).unwrap();
+    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/demo.toml"))
+        .unwrap();
     let p = ws.file("pipelines/demo.toml", &demo);
     let out = zdpipe().arg("run").arg(&p).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -38,12 +42,17 @@ fn demo_pipeline_writes_one_row_per_ticket_with_the_contract_header() {
     let csv = ws.path("out/demo.csv");
     let (header, rows) = read_csv(&csv);
     assert_eq!(header, zdpipe::model::CSV_COLUMNS.to_vec());
-    assert!(rows.len() > 900, "one row per sandbox ticket in view 1: {}", rows.len());
+    assert!(
+        rows.len() > 900,
+        "one row per sandbox ticket in view 1: {}",
+        rows.len()
+    );
     let sentiments = column(&csv, "sentiment");
     for s in ["positive", "negative", "neutral"] {
         assert!(sentiments.iter().any(|x| x == s), "some {s} tickets");
     }
-    let scores: std::collections::HashSet<String> = column(&csv, "sentiment_score").into_iter().collect();
+    let scores: std::collections::HashSet<String> =
+        column(&csv, "sentiment_score").into_iter().collect();
     assert!(scores.len() > 50, "scores vary with the text");
     assert!(ws.path("out/demo-report.html").exists());
 }
@@ -67,9 +76,15 @@ fn csv_neutralizes_formulas() {
 
 #[test]
 fn bad_flag_values_are_usage_errors() {
-    let out = zdpipe().args(["run", "x.toml", "--max-failures", "lots"]).output().unwrap();
+    let out = zdpipe()
+        .args(["run", "x.toml", "--max-failures", "lots"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--max-failures"));
-    let out = zdpipe().args(["run", "x.toml", "--bogus"]).output().unwrap();
+    let out = zdpipe()
+        .args(["run", "x.toml", "--bogus"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -10,7 +10,11 @@ fn check_bad(text: &str, must_mention: &[&str]) {
     let p = ws.file("bad.toml", text);
     let out = zdpipe().arg("check").arg(&p).output().unwrap();
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "exit code for:\n{text}\nstderr: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit code for:\n{text}\nstderr: {err}"
+    );
     let first = err.lines().next().unwrap_or("");
     assert_eq!(err.trim().lines().count(), 1, "one-line error, got: {err}");
     assert!(first.contains("bad.toml"), "names the file: {first}");
@@ -22,17 +26,26 @@ fn check_bad(text: &str, must_mention: &[&str]) {
 
 #[test]
 fn unknown_key_is_named_with_its_line() {
-    check_bad(&format!("{GOOD_FETCH}[analyze]\nwokers = 4\n{GOOD_WRITE}"), &["wokers", "bad.toml:5", "workers"]);
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze]\nwokers = 4\n{GOOD_WRITE}"),
+        &["wokers", "bad.toml:5", "workers"],
+    );
 }
 
 #[test]
 fn wrong_type_names_the_key() {
-    check_bad(&format!("{GOOD_FETCH}[analyze]\nworkers = \"many\"\n{GOOD_WRITE}"), &["workers"]);
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze]\nworkers = \"many\"\n{GOOD_WRITE}"),
+        &["workers"],
+    );
 }
 
 #[test]
 fn bad_duration_says_what_is_valid() {
-    check_bad(&format!("{GOOD_FETCH}[cache]\nttl = {{ tickets = \"5 fortnights\" }}\n{GOOD_WRITE}"), &["ttl", "15m"]);
+    check_bad(
+        &format!("{GOOD_FETCH}[cache]\nttl = {{ tickets = \"5 fortnights\" }}\n{GOOD_WRITE}"),
+        &["ttl", "15m"],
+    );
 }
 
 #[test]
@@ -47,7 +60,10 @@ fn missing_write_section() {
 
 #[test]
 fn zero_workers() {
-    check_bad(&format!("{GOOD_FETCH}[analyze]\nworkers = 0\n{GOOD_WRITE}"), &["workers", "bad.toml:5", "at least 1"]);
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze]\nworkers = 0\n{GOOD_WRITE}"),
+        &["workers", "bad.toml:5", "between 1 and 1024"],
+    );
 }
 
 #[test]
@@ -60,32 +76,50 @@ fn http_base_url_to_a_remote_host() {
 
 #[test]
 fn unknown_source() {
-    check_bad(&format!("[fetch]\nsource = \"zendsk\"\n{GOOD_WRITE}"), &["source", "\"zendesk\""]);
+    check_bad(
+        &format!("[fetch]\nsource = \"zendsk\"\n{GOOD_WRITE}"),
+        &["source", "\"zendesk\""],
+    );
 }
 
 #[test]
 fn view_mode_without_views() {
-    check_bad(&format!("[fetch]\nsource = \"sandbox\"\nmode = \"view\"\n{GOOD_WRITE}"), &["views"]);
+    check_bad(
+        &format!("[fetch]\nsource = \"sandbox\"\nmode = \"view\"\n{GOOD_WRITE}"),
+        &["views"],
+    );
 }
 
 #[test]
 fn unknown_write_kind() {
-    check_bad(&format!("{GOOD_FETCH}[[write]]\nkind = \"parquet\"\npath = \"x\"\n"), &["kind", "\"csv\""]);
+    check_bad(
+        &format!("{GOOD_FETCH}[[write]]\nkind = \"parquet\"\npath = \"x\"\n"),
+        &["kind", "\"csv\""],
+    );
 }
 
 #[test]
 fn toml_syntax_error_has_a_line() {
-    check_bad(&format!("{GOOD_FETCH}[analyze\nworkers = 2\n{GOOD_WRITE}"), &["bad.toml:4"]);
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze\nworkers = 2\n{GOOD_WRITE}"),
+        &["bad.toml:4"],
+    );
 }
 
 #[test]
 fn zendesk_source_needs_an_account() {
-    check_bad(&format!("[fetch]\nsource = \"zendesk\"\nviews = [1]\n{GOOD_WRITE}"), &["subdomain", "base_url"]);
+    check_bad(
+        &format!("[fetch]\nsource = \"zendesk\"\nviews = [1]\n{GOOD_WRITE}"),
+        &["subdomain", "base_url"],
+    );
 }
 
 #[test]
 fn missing_pipeline_file() {
-    let out = zdpipe().args(["run", "/nonexistent/p.toml"]).output().unwrap();
+    let out = zdpipe()
+        .args(["run", "/nonexistent/p.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("/nonexistent/p.toml"));
 }
@@ -97,7 +131,12 @@ fn relative_paths_resolve_against_the_pipeline_folder() {
         "sub/demo.toml",
         "[fetch]\nsource = \"sandbox\"\nviews = [1]\n[fetch.sandbox]\ntickets = 30\n[cache]\npath = \"c\"\n[[write]]\nkind = \"csv\"\npath = \"out/x.csv\"\n",
     );
-    zdpipe().arg("run").arg(&p).current_dir(std::env::temp_dir()).assert().success();
+    zdpipe()
+        .arg("run")
+        .arg(&p)
+        .current_dir(std::env::temp_dir())
+        .assert()
+        .success();
     assert!(ws.path("sub/out/x.csv").exists());
     assert!(ws.path("sub/c").is_dir());
 }

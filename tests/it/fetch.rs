@@ -10,12 +10,20 @@ fn multi_page_view_writes_every_ticket_once() {
     let out = zdpipe_auth().arg("run").arg(&p).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let ids = csv_ids(&ws.path("out/pages.csv"));
-    let mut expected = sb.dataset().view_ticket_ids(1);
-    assert!(expected.len() > 300, "view 1 has {} tickets", expected.len());
+    let mut expected: Vec<u64> = sb.dataset().view_ticket_ids(1).collect();
+    assert!(
+        expected.len() > 300,
+        "view 1 has {} tickets",
+        expected.len()
+    );
     assert_eq!(ids, expected, "fetch order, each ticket once");
     expected.dedup();
     assert_eq!(ids.len(), expected.len());
-    let pages = sb.request_log().iter().filter(|r| r.path_and_query.contains("/views/1/tickets")).count();
+    let pages = sb
+        .request_log()
+        .iter()
+        .filter(|r| r.path_and_query.contains("/views/1/tickets"))
+        .count();
     assert_eq!(pages, ids.len().div_ceil(100), "cursor pages followed");
 }
 
@@ -28,9 +36,17 @@ fn views_lists_the_account_views() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("All tickets"), "{text}");
-    let out = zdpipe_auth().args(["views", "--json"]).arg(&p).output().unwrap();
+    let out = zdpipe_auth()
+        .args(["views", "--json"])
+        .arg(&p)
+        .output()
+        .unwrap();
     let views: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(views.as_array().unwrap().iter().any(|v| v["id"] == 1 && v["title"] == "All tickets"));
+    assert!(views
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["id"] == 1 && v["title"] == "All tickets"));
 }
 
 #[test]
@@ -47,7 +63,10 @@ fn wrong_token_is_a_clear_401() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("401") && err.contains("rejected the credentials"), "{err}");
+    assert!(
+        err.contains("401") && err.contains("rejected the credentials"),
+        "{err}"
+    );
     assert!(!err.contains("wrong-token-123"));
     assert!(!ws.path("out/auth.csv").exists(), "no output on failure");
 }
@@ -57,9 +76,18 @@ fn missing_credentials_are_a_usage_error() {
     let sb = sandbox(10);
     let ws = Workspace::new();
     let p = ws.view_pipeline("nocreds", &sb.base_url(), &[1], "");
-    let out = zdpipe().env("ZENDESK_EMAIL", EMAIL).arg("run").arg(&p).output().unwrap();
+    let out = zdpipe()
+        .env("ZENDESK_EMAIL", EMAIL)
+        .arg("run")
+        .arg(&p)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("ZENDESK_API_TOKEN"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ZENDESK_API_TOKEN"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -78,7 +106,12 @@ fn token_never_appears_even_at_trace_level() {
     let sb = sandbox(120);
     let ws = Workspace::new();
     let p = ws.view_pipeline("secret", &sb.base_url(), &[1], "");
-    let out = zdpipe_auth().env("RUST_LOG", "trace").arg("run").arg(&p).output().unwrap();
+    let out = zdpipe_auth()
+        .env("RUST_LOG", "trace")
+        .arg("run")
+        .arg(&p)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let all = format!("{}{}", stderr(&out), stdout(&out));
     assert!(all.len() > 1000, "trace logging produced output");
@@ -88,7 +121,11 @@ fn token_never_appears_even_at_trace_level() {
     // Nor into the cache files.
     for entry in walk(&ws.path("cache")) {
         let bytes = std::fs::read(&entry).unwrap();
-        assert!(!contains(&bytes, TOKEN.as_bytes()), "token in {}", entry.display());
+        assert!(
+            !contains(&bytes, TOKEN.as_bytes()),
+            "token in {}",
+            entry.display()
+        );
     }
 }
 
@@ -115,7 +152,9 @@ fn base64_basic(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = String::new();
     for c in b.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
                 out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -141,7 +180,10 @@ fn file_source_reports_a_malformed_line() {
     let out = zdpipe().arg("run").arg(&p).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("export.ndjson:2"), "names file and line: {err}");
+    assert!(
+        err.contains("export.ndjson:2"),
+        "names file and line: {err}"
+    );
     assert!(!ws.path("out.csv").exists(), "no partial output");
 
     let p = ws.file("skip.toml", &pipeline("skip"));
@@ -154,8 +196,14 @@ fn file_source_reports_a_malformed_line() {
 #[test]
 fn file_source_reads_json_array_and_tickets_object() {
     let ws = Workspace::new();
-    ws.file("a.json", "[{\"id\": 5, \"description\": \"hello\"}, {\"id\": 6}]");
-    ws.file("b.json", "{\n  \"tickets\": [{\"id\": 7, \"tags\": null}],\n  \"count\": 1\n}\n");
+    ws.file(
+        "a.json",
+        "[{\"id\": 5, \"description\": \"hello\"}, {\"id\": 6}]",
+    );
+    ws.file(
+        "b.json",
+        "{\n  \"tickets\": [{\"id\": 7, \"tags\": null}],\n  \"count\": 1\n}\n",
+    );
     for (name, ids) in [("a.json", vec![5, 6]), ("b.json", vec![7])] {
         let p = ws.file(
             &format!("{name}.toml"),

@@ -31,7 +31,9 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new() -> Self {
-        Workspace { dir: tempfile::tempdir().expect("temp dir") }
+        Workspace {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -81,7 +83,10 @@ pub fn sandbox(tickets: u64) -> SandboxHandle {
     SandboxHandle::start(SandboxConfig {
         port: 0,
         tickets,
-        auth: Some(Credentials { email: EMAIL.into(), token: TOKEN.into() }),
+        auth: Some(Credentials {
+            email: EMAIL.into(),
+            token: TOKEN.into(),
+        }),
         ..SandboxConfig::default()
     })
     .expect("sandbox starts")
@@ -93,7 +98,8 @@ pub const TOKEN: &str = "s3cr3t-t0k3n-value";
 /// `zdpipe` with the sandbox credentials set.
 pub fn zdpipe_auth() -> Command {
     let mut c = zdpipe();
-    c.env("ZENDESK_EMAIL", EMAIL).env("ZENDESK_API_TOKEN", TOKEN);
+    c.env("ZENDESK_EMAIL", EMAIL)
+        .env("ZENDESK_API_TOKEN", TOKEN);
     c
 }
 
@@ -101,19 +107,29 @@ pub fn zdpipe_auth() -> Command {
 pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect();
     (header, rows)
 }
 
 /// The ticket ids (first column) of a CSV.
 pub fn csv_ids(path: &Path) -> Vec<u64> {
-    read_csv(path).1.iter().map(|r| r[0].parse().unwrap()).collect()
+    read_csv(path)
+        .1
+        .iter()
+        .map(|r| r[0].parse().unwrap())
+        .collect()
 }
 
 /// The value of column `name` in every row.
 pub fn column(path: &Path, name: &str) -> Vec<String> {
     let (h, rows) = read_csv(path);
-    let i = h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    let i = h
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
     rows.into_iter().map(|r| r[i].clone()).collect()
 }
 

@@ -4,9 +4,9 @@
 
 mod helpers;
 
+mod builtin_eval;
 mod cache;
 mod cli;
 mod config;
 mod fetch;
 mod pipeline;
-mod builtin_eval;

@@ -1,0 +1,322 @@
+//! The persistent cache in front of every Zendesk call, analysis reuse, `zdpipe cache`.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+fn summary(ws: &Workspace, name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(ws.path(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn warm_rerun_sends_no_requests_and_writes_the_same_csv() {
+    let sb = sandbox(250); // 3 pages
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("warm", &sb.base_url(), &[1], "");
+    zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .args(["--summary-json", "s1.json"])
+        .current_dir(ws.dir.path())
+        .assert()
+        .success();
+    let first = std::fs::read(ws.path("out/warm.csv")).unwrap();
+    assert!(sb.requests() >= 3);
+    let s1 = summary(&ws, "s1.json");
+    assert_eq!(s1["analyzed"], s1["written"]);
+
+    sb.reset_counters();
+    zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .args(["--summary-json", "s2.json"])
+        .current_dir(ws.dir.path())
+        .assert()
+        .success();
+    assert_eq!(
+        sb.requests(),
+        0,
+        "warm rerun sends no request: {:?}",
+        sb.request_log()
+    );
+    assert_eq!(
+        std::fs::read(ws.path("out/warm.csv")).unwrap(),
+        first,
+        "byte-identical CSV"
+    );
+    let s2 = summary(&ws, "s2.json");
+    assert_eq!(s2["analyzed"], 0, "no analyzer call on the rerun");
+    assert_eq!(s2["reused"], s1["written"]);
+    assert_eq!(s2["http_requests"], 0);
+    assert!(s2["cache"]["tickets"]["hits"].as_u64().unwrap() >= 240);
+
+    // `cache stats` shows the persisted counts.
+    let out = zdpipe()
+        .args(["cache", "stats", "--json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tickets = stats["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["store"] == "tickets")
+        .unwrap();
+    assert!(tickets["entries"].as_u64().unwrap() >= 240);
+    assert!(
+        tickets["hits"].as_u64().unwrap() >= 240,
+        "hits persisted across runs: {tickets}"
+    );
+}
+
+#[test]
+fn expired_entries_are_fetched_again() {
+    let sb = sandbox(150);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("ttl", &sb.base_url(), &[1], "");
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        "path = \"cache\"",
+        "path = \"cache\"\nttl = { views = \"1s\", tickets = \"1s\", users = \"1s\" }",
+    );
+    std::fs::write(&p, text).unwrap();
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let cold = sb.requests();
+    std::thread::sleep(Duration::from_millis(1100)); // the TTL has to pass
+    sb.reset_counters();
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let paths: Vec<String> = sb
+        .request_log()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    assert!(
+        paths.iter().any(|p| p.contains("/views/1/tickets")),
+        "listing fetched again: {paths:?}"
+    );
+    assert_eq!(sb.requests(), cold, "the same requests as the cold run");
+}
+
+#[test]
+fn invalidating_one_ticket_fetches_only_that_ticket() {
+    let sb = sandbox(150);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("inv", &sb.base_url(), &[1], "");
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let out = zdpipe()
+        .args(["cache", "invalidate"])
+        .arg(&p)
+        .args(["--ticket", "42"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("ticket 42"));
+    sb.reset_counters();
+    zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .args(["--summary-json", "s.json"])
+        .current_dir(ws.dir.path())
+        .assert()
+        .success();
+    let log = sb.request_log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(
+        log[0].path_and_query.contains("tickets/show_many")
+            && log[0].path_and_query.ends_with("ids=42"),
+        "{log:?}"
+    );
+    assert_eq!(
+        summary(&ws, "s.json")["analyzed"],
+        1,
+        "only ticket 42 analyzed again"
+    );
+}
+
+#[test]
+fn offline_on_a_cold_cache_names_what_is_missing() {
+    let sb = sandbox(20);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("off", &sb.base_url(), &[1], "");
+    let out = zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .arg("--offline")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--offline") && stderr(&out).contains("listing of view 1"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sb.requests(), 0);
+    assert!(!ws.path("out/off.csv").exists());
+    // Once warm, offline works even after the TTLs and with the server gone.
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let csv = std::fs::read(ws.path("out/off.csv")).unwrap();
+    drop(sb);
+    zdpipe()
+        .arg("run")
+        .arg(&p)
+        .arg("--offline")
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(ws.path("out/off.csv")).unwrap(), csv);
+}
+
+#[test]
+fn an_updated_ticket_is_analyzed_again() {
+    let sb = sandbox(120);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("upd", &sb.base_url(), &[1], "");
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    sb.touch_ticket(7);
+    zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .arg("--refresh")
+        .args(["--summary-json", "s.json"])
+        .current_dir(ws.dir.path())
+        .assert()
+        .success();
+    let s = summary(&ws, "s.json");
+    assert_eq!(s["analyzed"], 1, "{s}");
+    assert_eq!(
+        s["reused"].as_u64().unwrap() + 1,
+        s["written"].as_u64().unwrap()
+    );
+    let subjects = column(&ws.path("out/upd.csv"), "subject");
+    assert!(
+        subjects.iter().any(|s| s.contains("(update")),
+        "the new version is written"
+    );
+}
+
+#[test]
+fn a_second_run_on_the_same_cache_exits_75() {
+    let sb = SandboxHandle::start(SandboxConfig {
+        tickets: 400,
+        latency_ms: 150,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("lock", &sb.base_url(), &[1], "");
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("zdpipe"))
+        .arg("run")
+        .arg(&p)
+        .env("ZENDESK_EMAIL", EMAIL)
+        .env("ZENDESK_API_TOKEN", TOKEN)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first run holds the cache once its pid file is written.
+    let pid_file = ws.path("cache/zdpipe.pid");
+    let t = Instant::now();
+    while std::fs::read_to_string(&pid_file).map_or(true, |s| s.trim() != first.id().to_string()) {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "first run never took the cache"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let t = Instant::now();
+    let out = zdpipe_auth().arg("run").arg(&p).output().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "refused within a second"
+    );
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    let msg = stderr(&out);
+    assert!(
+        msg.contains("is in use by another zdpipe run")
+            && msg.contains(&format!("pid {}", first.id())),
+        "{msg}"
+    );
+    assert!(
+        first.wait().unwrap().success(),
+        "the first run is unaffected"
+    );
+    assert!(csv_ids(&ws.path("out/lock.csv")).len() > 390);
+}
+
+#[test]
+fn cache_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox(20);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("perm", &sb.base_url(), &[1], "");
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let mode = std::fs::metadata(ws.path("cache"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700);
+    for e in std::fs::read_dir(ws.path("cache")).unwrap().flatten() {
+        let m = e.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(m & 0o077, 0, "{} is {m:o}", e.path().display());
+    }
+}
+
+#[test]
+fn corrupt_cache_is_moved_aside() {
+    let sb = sandbox(20);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("corrupt", &sb.base_url(), &[1], "");
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    // Overwrite sled's files with garbage.
+    for e in std::fs::read_dir(ws.path("cache")).unwrap().flatten() {
+        if e.path().is_file() && e.file_name() != "zdpipe.pid" {
+            std::fs::write(e.path(), vec![0xAB; 4096]).unwrap();
+        }
+    }
+    let out = zdpipe_auth().arg("run").arg(&p).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("corrupt"), "{}", stderr(&out));
+    let aside = std::fs::read_dir(ws.dir.path())
+        .unwrap()
+        .flatten()
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("cache.corrupt-")
+        });
+    assert!(aside, "moved aside");
+}
+
+#[test]
+fn purge_and_clear_report_what_they_did() {
+    let sb = sandbox(30);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("purge", &sb.base_url(), &[1], "");
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let out = zdpipe().args(["cache", "purge"]).arg(&p).output().unwrap();
+    assert!(
+        stdout(&out).contains("purged 0 expired entries"),
+        "{}",
+        stdout(&out)
+    );
+    zdpipe().args(["cache", "clear"]).arg(&p).assert().success();
+    let out = zdpipe()
+        .args(["cache", "stats", "--json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        stats["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["entries"] == 0),
+        "{stats}"
+    );
+    let out = zdpipe()
+        .args(["cache", "invalidate"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
