@@ -4,9 +4,12 @@
 
 mod helpers;
 
-mod builtin_eval;
+mod analyzer;
 mod cache;
 mod cli;
 mod config;
 mod fetch;
+mod llm;
 mod pipeline;
+mod report;
+mod resilience;
