@@ -44,6 +44,8 @@ pub struct FetchSettings {
     pub source: Source,
     pub mode: Mode,
     pub rate_limit_per_minute: u32,
+    /// The window the limits count in: a minute, as Zendesk counts (tests shrink it).
+    pub rate_window: Duration,
     pub high_volume: bool,
     pub max_retries: u32,
     /// Wait used when a 429 carries no `Retry-After`.
@@ -98,6 +100,8 @@ pub struct SandboxSettings {
     pub latency_ms: u64,
     pub fault_rate: f64,
     pub rate_limit_per_minute: Option<u32>,
+    /// `Retry-After` seconds on the sandbox's 429s.
+    pub retry_after: u64,
     pub llm_latency_ms: u64,
 }
 
@@ -109,6 +113,7 @@ impl Default for SandboxSettings {
             latency_ms: 0,
             fault_rate: 0.0,
             rate_limit_per_minute: None,
+            retry_after: 1,
             llm_latency_ms: 0,
         }
     }

@@ -30,6 +30,7 @@ pub struct RawFetch {
     pub views: Option<Vec<u64>>,
     pub since: Option<String>,
     pub rate_limit_per_minute: Option<u32>,
+    pub rate_window: Option<String>,
     pub high_volume: Option<bool>,
     pub max_retries: Option<u32>,
     pub retry_after_default: Option<String>,
@@ -50,6 +51,7 @@ pub struct RawSandbox {
     pub latency_ms: Option<u64>,
     pub fault_rate: Option<f64>,
     pub rate_limit_per_minute: Option<u32>,
+    pub retry_after: Option<u64>,
     pub llm_latency_ms: Option<u64>,
 }
 

@@ -268,6 +268,7 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
                 settings.latency_ms = sb.latency_ms.unwrap_or(0);
                 settings.llm_latency_ms = sb.llm_latency_ms.unwrap_or(0);
                 settings.rate_limit_per_minute = sb.rate_limit_per_minute;
+                settings.retry_after = sb.retry_after.unwrap_or(1);
                 settings.fault_rate = sb.fault_rate.unwrap_or(0.0);
                 if !(0.0..=1.0).contains(&settings.fault_rate) {
                     return Err(ctx.err("fetch.sandbox", "fault_rate", "must be between 0 and 1"));
@@ -344,6 +345,22 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
         source,
         mode,
         rate_limit_per_minute: rate,
+        rate_window: {
+            let w = ctx.duration(
+                s,
+                "rate_window",
+                raw.rate_window.as_ref(),
+                Duration::from_secs(60),
+            )?;
+            if w.is_zero() {
+                return Err(ctx.err(
+                    s,
+                    "rate_window",
+                    "must be more than 0s (Zendesk counts per minute: \"60s\")",
+                ));
+            }
+            w
+        },
         high_volume: raw.high_volume.unwrap_or(false),
         max_retries: raw.max_retries.unwrap_or(5),
         retry_after_default: ctx.duration(

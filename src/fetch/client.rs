@@ -127,8 +127,8 @@ impl ZendeskClient {
             base_url,
             host,
             credentials,
-            api_limit: WindowLimiter::new(settings.rate_limit_per_minute),
-            incremental_limit: WindowLimiter::new(incremental_per_minute),
+            api_limit: WindowLimiter::new(settings.rate_limit_per_minute, settings.rate_window),
+            incremental_limit: WindowLimiter::new(incremental_per_minute, settings.rate_window),
             max_retries: settings.max_retries,
             retry_after_default: settings.retry_after_default,
             counters: FetchCounters::default(),
@@ -229,7 +229,9 @@ impl ZendeskClient {
             }
         };
         let status = resp.status();
-        self.observe_rate_headers(resp.headers(), budget);
+        if status.is_success() {
+            self.observe_rate_headers(resp.headers(), budget);
+        }
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
             let wait = header_u64(resp.headers(), RETRY_AFTER.as_str())
@@ -274,6 +276,9 @@ impl ZendeskClient {
         })
     }
 
+    /// Paces the next requests by what a successful answer says of the budget: the
+    /// account's real limit, and a pause when none is left. (A 429 says when to
+    /// retry itself, with `Retry-After` or the configured default.)
     fn observe_rate_headers(&self, h: &HeaderMap, budget: Budget) {
         let limiter = match budget {
             Budget::Api => &self.api_limit,

@@ -17,9 +17,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-const WINDOW: Duration = Duration::from_secs(60);
-
 struct State {
+    window: Duration,
     limit: usize,
     sent: VecDeque<Instant>,
     paused_until: Option<Instant>,
@@ -30,10 +29,12 @@ pub struct WindowLimiter {
 }
 
 impl WindowLimiter {
-    pub fn new(per_minute: u32) -> Self {
+    /// At most `per_window` requests in any `window` (a minute for Zendesk).
+    pub fn new(per_window: u32, window: Duration) -> Self {
         WindowLimiter {
             state: Mutex::new(State {
-                limit: per_minute.max(1) as usize,
+                window,
+                limit: per_window.max(1) as usize,
                 sent: VecDeque::new(),
                 paused_until: None,
             }),
@@ -71,10 +72,11 @@ impl WindowLimiter {
             let wait_until = {
                 let mut s = self.state.lock().expect("limiter lock");
                 let now = Instant::now();
+                let window = s.window;
                 while s
                     .sent
                     .front()
-                    .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+                    .is_some_and(|t| now.duration_since(*t) >= window)
                 {
                     s.sent.pop_front();
                 }
@@ -82,7 +84,7 @@ impl WindowLimiter {
                     Some(p) if p > now => Some(p),
                     _ if s.sent.len() >= s.limit => {
                         let oldest = s.sent[s.sent.len() - s.limit];
-                        Some(oldest + WINDOW)
+                        Some(oldest + window)
                     }
                     _ => {
                         s.sent.push_back(now);
@@ -105,9 +107,11 @@ impl WindowLimiter {
 mod tests {
     use super::*;
 
+    const WINDOW: Duration = Duration::from_secs(60);
+
     #[tokio::test(start_paused = true)]
     async fn never_more_than_limit_in_a_window() {
-        let l = WindowLimiter::new(5);
+        let l = WindowLimiter::new(5, WINDOW);
         let start = Instant::now();
         let mut times = Vec::new();
         for _ in 0..12 {

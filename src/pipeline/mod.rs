@@ -140,6 +140,8 @@ pub fn connect(
                     latency_ms: s.latency_ms,
                     fault_rate: s.fault_rate,
                     rate_limit_per_minute: s.rate_limit_per_minute,
+                    retry_after_secs: Some(s.retry_after),
+                    llm_latency_ms: s.llm_latency_ms,
                     ..SandboxConfig::default()
                 };
                 Some(

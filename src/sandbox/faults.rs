@@ -126,57 +126,50 @@ impl Knobs {
     }
 }
 
-/// Requests accepted in the current minute, in one-second buckets: a rolling window
-/// accurate to a second, in constant memory.
+/// Requests admitted within the last `span` (a minute unless a test scales it): a
+/// sliding log of admission times, kept only while a limit is set, so it holds at
+/// most `limit` entries.
 #[derive(Debug)]
 struct Window {
-    /// `(second, requests)`; slot `second % 60`.
-    buckets: [(u64, u64); 60],
-}
-
-impl Default for Window {
-    fn default() -> Self {
-        Window {
-            buckets: [(0, 0); 60],
-        }
-    }
+    span_ms: u64,
+    admitted: VecDeque<u64>,
 }
 
 impl Window {
-    /// Counts a request if the limit allows it; `(admitted, used, reset_in)`.
+    fn new(span_ms: u64) -> Self {
+        Window {
+            span_ms: span_ms.max(1),
+            admitted: VecDeque::new(),
+        }
+    }
+
+    /// Counts a request (at `now` ms) if the limit allows it; `(admitted, used, reset_in_s)`.
     fn admit(&mut self, now: u64, limit: Option<u64>) -> (bool, u64, u64) {
-        let used = self.used(now);
-        if limit.is_some_and(|l| used >= l) {
+        while self
+            .admitted
+            .front()
+            .is_some_and(|t| now.saturating_sub(*t) >= self.span_ms)
+        {
+            self.admitted.pop_front();
+        }
+        let Some(limit) = limit else {
+            self.admitted.clear();
+            return (true, 0, self.span_ms.div_ceil(1000));
+        };
+        let used = self.admitted.len() as u64;
+        if used >= limit {
             return (false, used, self.reset_in(now));
         }
-        self.add(now);
+        self.admitted.push_back(now);
         (true, used + 1, self.reset_in(now))
     }
 
-    fn used(&self, now: u64) -> u64 {
-        self.buckets
-            .iter()
-            .filter(|(sec, _)| now - sec.min(&now) < 60)
-            .map(|(_, n)| n)
-            .sum()
-    }
-
-    fn add(&mut self, now: u64) {
-        let slot = &mut self.buckets[(now % 60) as usize];
-        if slot.0 != now {
-            *slot = (now, 0);
-        }
-        slot.1 += 1;
-    }
-
-    /// Seconds until the oldest counted request leaves the window.
+    /// Seconds (rounded up) until the oldest counted request leaves the window.
     fn reset_in(&self, now: u64) -> u64 {
-        self.buckets
-            .iter()
-            .filter(|(sec, n)| *n > 0 && now - sec.min(&now) < 60)
-            .map(|(sec, _)| sec + 60 - now)
-            .min()
-            .unwrap_or(60)
+        self.admitted
+            .front()
+            .map_or(self.span_ms, |t| (t + self.span_ms).saturating_sub(now))
+            .div_ceil(1000)
     }
 }
 
@@ -201,14 +194,14 @@ pub struct StatsSnapshot {
 }
 
 impl Stats {
-    pub fn new() -> Stats {
+    pub fn new(rate_window_ms: u64) -> Stats {
         Stats {
             started: Instant::now(),
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             faults: AtomicU64::new(0),
             log: Mutex::new(VecDeque::new()),
-            window: Mutex::new(Window::default()),
+            window: Mutex::new(Window::new(rate_window_ms)),
         }
     }
 
@@ -235,11 +228,12 @@ impl Stats {
         self.rate_limited.store(0, Ordering::Relaxed);
         self.faults.store(0, Ordering::Relaxed);
         self.log.lock().unwrap().clear();
-        *self.window.lock().unwrap() = Window::default();
+        let mut w = self.window.lock().unwrap();
+        *w = Window::new(w.span_ms);
     }
 
-    fn now_sec(&self) -> u64 {
-        self.started.elapsed().as_secs()
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
     }
 
     fn record(&self, record: RequestRecord) {
@@ -277,7 +271,7 @@ pub async fn api_middleware(
     let (mut response, used, reset) = if !authorized(shared.auth.as_ref(), req.headers()) {
         (unauthorized(), 0, 60)
     } else {
-        let (admitted, used, reset) = stats.window.lock().unwrap().admit(stats.now_sec(), limit);
+        let (admitted, used, reset) = stats.window.lock().unwrap().admit(stats.now_ms(), limit);
         if !admitted {
             stats.rate_limited.fetch_add(1, Ordering::Relaxed);
             (too_many_requests(shared.retry_after_secs), used, reset)
@@ -397,16 +391,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn window_counts_the_last_minute_only() {
-        let mut w = Window::default();
-        w.add(100);
-        w.add(100);
-        w.add(130);
-        assert_eq!(w.used(130), 3);
-        assert_eq!(w.reset_in(130), 30);
-        assert_eq!(w.used(160), 1);
-        assert_eq!(w.used(200), 0);
-        assert_eq!(w.reset_in(200), 60);
+    fn window_admits_up_to_the_limit_per_span() {
+        let mut w = Window::new(60_000);
+        assert_eq!(w.admit(100_000, Some(2)), (true, 1, 60));
+        assert_eq!(w.admit(130_000, Some(2)), (true, 2, 30));
+        assert_eq!(w.admit(140_000, Some(2)), (false, 2, 20));
+        // The first request leaves the window at 160 s.
+        assert_eq!(w.admit(160_000, Some(2)), (true, 2, 30));
+        assert!(w.admit(161_000, None).0);
     }
 
     #[test]

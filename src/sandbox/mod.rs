@@ -69,6 +69,9 @@ pub struct SandboxConfig {
     pub latency_ms: u64,
     /// Requests per rolling minute before answering 429; `None` never limits.
     pub rate_limit_per_minute: Option<u32>,
+    /// The window the rate limit counts in, in milliseconds (60,000 like Zendesk; tests
+    /// shrink it to stay fast).
+    pub rate_window_ms: u64,
     /// `Retry-After` seconds on a 429; `None` omits the header.
     pub retry_after_secs: Option<u64>,
     /// Share of API requests (0..=1) that fail: 500/502/503, a dropped connection, or a
@@ -93,6 +96,7 @@ impl Default for SandboxConfig {
             epoch: None,
             latency_ms: 0,
             rate_limit_per_minute: None,
+            rate_window_ms: 60_000,
             retry_after_secs: Some(1),
             fault_rate: 0.0,
             auth: None,
@@ -143,7 +147,7 @@ impl SandboxState {
         SandboxState(Arc::new(Shared {
             dataset: Arc::new(Dataset::new(cfg.tickets, cfg.seed, epoch)),
             knobs: Knobs::new(cfg.fault_rate, cfg.latency_ms, cfg.rate_limit_per_minute),
-            stats: Stats::new(),
+            stats: Stats::new(cfg.rate_window_ms),
             auth: cfg.auth.clone(),
             retry_after_secs: cfg.retry_after_secs,
             page_size_max: cfg.page_size_max.max(1),

@@ -64,7 +64,6 @@ auth = "api_token"
 mode = "view"
 views = [{}]
 rate_limit_per_minute = 100000
-max_retries = 3
 {extra}
 [cache]
 path = "cache"

@@ -1,1 +1,510 @@
-//! resilience integration tests.
+//! Rate limits, retries and faults over real HTTP; nightly incremental exports with
+//! checkpoints; backfills that survive being killed.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+fn summary(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn start(cfg: SandboxConfig) -> SandboxHandle {
+    SandboxHandle::start(SandboxConfig {
+        auth: Some(Credentials {
+            email: EMAIL.into(),
+            token: TOKEN.into(),
+        }),
+        ..cfg
+    })
+    .unwrap()
+}
+
+/// A nightly (incremental) pipeline against `base_url`.
+fn nightly(ws: &Workspace, base_url: &str, extra: &str) -> PathBuf {
+    ws.file(
+        "nightly.toml",
+        &format!(
+            "name = \"nightly\"\n[fetch]\nsource = \"zendesk\"\nbase_url = \"{base_url}\"\nmode = \"incremental\"\nsince = \"60d\"\nrate_limit_per_minute = 100000\nhigh_volume = true\nrate_window = \"1s\"\n{extra}\n[cache]\npath = \"cache\"\n[[write]]\nkind = \"csv\"\npath = \"out/nightly.csv\"\n"
+        ),
+    )
+}
+
+#[test]
+fn faults_and_429s_are_retried_and_nothing_is_lost() {
+    let sb = start(SandboxConfig {
+        tickets: 480,
+        fault_rate: 0.1,
+        rate_limit_per_minute: Some(25),
+        rate_window_ms: 1000,
+        retry_after_secs: Some(1),
+        seed: 5,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("faulty", &sb.base_url(), &[1], "max_retries = 8\n");
+    let out = zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .args(["--summary-json", "view.json"])
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids = csv_ids(&ws.path("out/faulty.csv"));
+    let expected: Vec<u64> = sb.dataset().view_ticket_ids(1).collect();
+    assert!(expected.len().div_ceil(100) >= 5, "5 pages");
+    assert_eq!(ids, expected, "every ticket exactly once, in order");
+    let s = summary(&ws.path("view.json"));
+    let log = sb.request_log();
+    let faulted = log
+        .iter()
+        .filter(|r| r.fault.is_some() || r.status == 429)
+        .count() as u64;
+    assert!(faulted > 0, "the server misbehaved");
+    assert_eq!(
+        s["http_retries"].as_u64().unwrap(),
+        faulted,
+        "every fault and 429 retried once: {s}"
+    );
+    assert!(s["rate_limited"].as_u64().unwrap() > 0 || log.iter().all(|r| r.status != 429));
+
+    // The incremental export through the same faults: 3 pages of up to 1000.
+    let sb2 = start(SandboxConfig {
+        tickets: 2500,
+        fault_rate: 0.1,
+        seed: 9,
+        ..SandboxConfig::default()
+    });
+    let ws2 = Workspace::new();
+    let p2 = nightly(&ws2, &sb2.base_url(), "max_retries = 8");
+    let out = zdpipe_auth()
+        .arg("run")
+        .arg(&p2)
+        .args(["--summary-json", "inc.json"])
+        .current_dir(ws2.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids = csv_ids(&ws2.path("out/nightly.csv"));
+    let unique: HashSet<u64> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "no duplicates");
+    assert_eq!(
+        ids.len(),
+        2500,
+        "deleted tickets are written too (status deleted)"
+    );
+    let pages = sb2
+        .request_log()
+        .iter()
+        .filter(|r| r.path_and_query.contains("incremental") && r.status == 200)
+        .count();
+    assert!(pages >= 3);
+}
+
+#[test]
+fn the_client_keeps_under_the_rate_limit() {
+    // 10 requests per (scaled) 1-second window on both sides: the server would answer
+    // 429 if the client went faster.
+    let sb = start(SandboxConfig {
+        tickets: 1500,
+        rate_limit_per_minute: Some(10),
+        rate_window_ms: 1000,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = ws
+        .view_pipeline("paced", &sb.base_url(), &[1], "")
+        .to_path_buf();
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        "rate_limit_per_minute = 100000",
+        "rate_limit_per_minute = 10\nrate_window = \"1s\"",
+    );
+    std::fs::write(&p, text).unwrap();
+    let t = Instant::now();
+    let out = zdpipe_auth().arg("run").arg(&p).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = sb.request_log();
+    assert!(log.len() > 20, "{} requests", log.len());
+    assert!(
+        log.iter().all(|r| r.status != 429),
+        "no 429 caused by the client's own pace"
+    );
+    for (i, r) in log.iter().enumerate() {
+        let in_window = log[i..]
+            .iter()
+            .filter(|q| q.elapsed_ms < r.elapsed_ms + 1000)
+            .count();
+        assert!(
+            in_window <= 10,
+            "{in_window} requests in the second after {} ms",
+            r.elapsed_ms
+        );
+    }
+    assert!(t.elapsed() >= Duration::from_millis(1000 * (log.len() as u64 / 10 - 1)));
+}
+
+#[test]
+fn a_429_without_retry_after_gives_up_after_the_retries() {
+    // A limit of 0: every request is answered 429, never with a Retry-After.
+    let sb = start(SandboxConfig {
+        tickets: 300,
+        rate_limit_per_minute: Some(0),
+        retry_after_secs: None,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = ws.view_pipeline(
+        "throttled",
+        &sb.base_url(),
+        &[1],
+        "max_retries = 2\nretry_after_default = \"50ms\"\n",
+    );
+    let t = Instant::now();
+    let out = zdpipe_auth().arg("run").arg(&p).output().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(20), "no hang");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("gave up") && err.contains("3 attempts") && err.contains("429"),
+        "{err}"
+    );
+    assert!(!ws.path("out/throttled.csv").exists());
+}
+
+#[test]
+fn a_server_that_never_recovers_is_a_clear_error() {
+    let sb = start(SandboxConfig {
+        tickets: 300,
+        fault_rate: 1.0,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("broken", &sb.base_url(), &[1], "max_retries = 2\n");
+    let out = zdpipe_auth().arg("run").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("gave up on 127.0.0.1"),
+        "{}",
+        stderr(&out)
+    );
+    // The view count (for progress only) gives up quietly; the listing must not.
+    let listing: Vec<_> = sb
+        .request_log()
+        .into_iter()
+        .filter(|r| r.path_and_query.contains("/views/1/tickets"))
+        .collect();
+    assert_eq!(listing.len(), 3, "1 try + 2 retries: {listing:?}");
+}
+
+#[test]
+fn nightly_runs_pick_up_exactly_what_changed() {
+    let sb = start(SandboxConfig {
+        tickets: 2300,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = nightly(&ws, &sb.base_url(), "exclude_deleted = true");
+    let csv = ws.path("out/nightly.csv");
+
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let first = csv_ids(&csv);
+    let live: Vec<u64> = (1..=2300)
+        .filter(|id| !sb.dataset().is_deleted(*id))
+        .collect();
+    assert_eq!(
+        first.iter().copied().collect::<HashSet<_>>(),
+        live.iter().copied().collect::<HashSet<_>>()
+    );
+    assert_eq!(
+        first.len(),
+        live.len(),
+        "each ticket once; deleted ones excluded"
+    );
+
+    sb.reset_counters();
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    assert_eq!(csv_ids(&csv), Vec::<u64>::new(), "no changes, no rows");
+    assert_eq!(sb.requests(), 1, "one request: {:?}", sb.request_log());
+
+    sb.touch_ticket(17);
+    sb.touch_ticket(1999);
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let mut third = csv_ids(&csv);
+    third.sort();
+    assert_eq!(third, vec![17, 1999]);
+
+    // --since overrides the checkpoint; invalidating the checkpoint starts over.
+    zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .args(["--since", "60d"])
+        .assert()
+        .success();
+    assert_eq!(csv_ids(&csv).len(), live.len());
+    zdpipe()
+        .args(["cache", "invalidate"])
+        .arg(&p)
+        .arg("--checkpoint")
+        .assert()
+        .success();
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    assert_eq!(csv_ids(&csv).len(), live.len());
+}
+
+#[test]
+fn deleted_tickets_are_written_with_their_status() {
+    let sb = start(SandboxConfig {
+        tickets: 1200,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = nightly(&ws, &sb.base_url(), "");
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let csv = ws.path("out/nightly.csv");
+    let ids = csv_ids(&csv);
+    let status = column(&csv, "status");
+    let deleted: Vec<u64> = ids
+        .iter()
+        .zip(&status)
+        .filter(|(_, s)| *s == "deleted")
+        .map(|(id, _)| *id)
+        .collect();
+    let expected: Vec<u64> = (1..=1200)
+        .filter(|id| sb.dataset().is_deleted(*id))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(deleted, expected);
+}
+
+fn kill_when(child: &mut std::process::Child, ready: impl Fn() -> bool) {
+    let t = Instant::now();
+    while !ready() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the kill"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the run never got there"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+fn spawn_run(p: &Path) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("zdpipe"))
+        .arg("run")
+        .arg(p)
+        .arg("--no-progress")
+        .env("ZENDESK_EMAIL", EMAIL)
+        .env("ZENDESK_API_TOKEN", TOKEN)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Analyses the cache holds for good (what a killed run left behind).
+fn stored_analyses(ws: &Workspace, p: &Path) -> u64 {
+    let out = zdpipe()
+        .args(["cache", "stats", "--json"])
+        .arg(p)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let _ = ws;
+    stats["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["store"] == "analyses")
+        .unwrap()["entries"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn a_killed_backfill_resumes_without_losing_or_repeating_tickets() {
+    let sb = start(SandboxConfig {
+        tickets: 20_000,
+        latency_ms: 3,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("backfill", &sb.base_url(), &[1], "");
+    let pages = |n: usize| {
+        let sb = &sb;
+        move || {
+            sb.request_log()
+                .iter()
+                .filter(|r| r.path_and_query.contains("/views/1/tickets"))
+                .count()
+                >= n
+        }
+    };
+    let mut stored = 0;
+    for at in [20, 80, 150] {
+        sb.reset_counters();
+        let mut child = spawn_run(&p);
+        kill_when(&mut child, pages(at));
+        let now = stored_analyses(&ws, &p);
+        assert!(now >= stored, "stored analyses never shrink");
+        stored = now;
+    }
+    assert!(stored > 0);
+    let out = zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .args(["--summary-json", "s.json"])
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids = csv_ids(&ws.path("out/backfill.csv"));
+    let expected: Vec<u64> = sb.dataset().view_ticket_ids(1).collect();
+    assert_eq!(ids, expected, "every ticket once, in order");
+    let s = summary(&ws.path("s.json"));
+    assert_eq!(
+        s["reused"].as_u64().unwrap(),
+        stored,
+        "everything stored was reused"
+    );
+    assert_eq!(
+        s["analyzed"].as_u64().unwrap(),
+        expected.len() as u64 - stored,
+        "nothing stored was analyzed again"
+    );
+}
+
+#[test]
+fn a_killed_nightly_run_resumes_from_its_checkpoint() {
+    let sb = start(SandboxConfig {
+        tickets: 6000,
+        latency_ms: 30,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = nightly(&ws, &sb.base_url(), "");
+    let export_pages = || {
+        sb.request_log()
+            .iter()
+            .filter(|r| r.path_and_query.contains("incremental") && r.status == 200)
+            .count()
+    };
+    let mut child = spawn_run(&p);
+    kill_when(&mut child, || export_pages() >= 3);
+    assert!(
+        ws.path("out/nightly.csv.partial").exists(),
+        "the partial CSV is kept for the resume"
+    );
+    sb.reset_counters();
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let ids = csv_ids(&ws.path("out/nightly.csv"));
+    let unique: HashSet<u64> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "no ticket twice");
+    assert_eq!(
+        unique,
+        (1..=6000).collect::<HashSet<u64>>(),
+        "no ticket lost"
+    );
+    let resumed_pages = export_pages();
+    assert!(
+        resumed_pages <= 5,
+        "resumed from the checkpoint, re-reading at most one page ({resumed_pages} pages)"
+    );
+}
+
+#[test]
+fn comments_are_fetched_and_read_when_asked() {
+    let sb = start(SandboxConfig {
+        tickets: 40,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("conv", &sb.base_url(), &[1], "include_comments = true\n");
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let n = sb.dataset().view_ticket_ids(1).count();
+    let comment_calls = sb
+        .request_log()
+        .iter()
+        .filter(|r| r.path_and_query.contains("/comments"))
+        .count();
+    assert_eq!(comment_calls, n, "one comments call per ticket");
+    // Cached with the tickets: a warm rerun sends nothing.
+    sb.reset_counters();
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    assert_eq!(sb.requests(), 0);
+}
+
+/// Records the text each ticket was analyzed with.
+struct Recorder(std::sync::Mutex<std::collections::HashMap<u64, String>>);
+
+impl zdpipe::analyze::Analyzer for Recorder {
+    fn name(&self) -> String {
+        "recorder".into()
+    }
+    fn fingerprint(&self) -> String {
+        "recorder".into()
+    }
+    fn analyze(
+        &self,
+        input: &zdpipe::analyze::AnalysisInput<'_>,
+    ) -> Result<zdpipe::model::Analysis, zdpipe::analyze::AnalyzeError> {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(input.ticket_id, input.body.to_string());
+        zdpipe::analyze::builtin::BuiltinAnalyzer::new(Default::default())
+            .unwrap()
+            .analyze(input)
+    }
+}
+
+#[test]
+fn the_analyzer_reads_the_whole_conversation() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let sb = start(SandboxConfig {
+        tickets: 30,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("talk", &sb.base_url(), &[1], "include_comments = true\n");
+    let env = zdpipe::config::Env {
+        zendesk_email: Some(EMAIL.into()),
+        zendesk_api_token: Some(zdpipe::config::Secret::new(TOKEN)),
+        ..Default::default()
+    };
+    let pipeline = zdpipe::config::Pipeline::load(&p, &env).unwrap();
+    let recorder = Arc::new(Recorder(Default::default()));
+    zdpipe::pipeline::run(
+        &pipeline,
+        &env,
+        &Default::default(),
+        Some(recorder.clone()),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    let seen = recorder.0.lock().unwrap();
+    let mut checked = 0;
+    for id in sb.dataset().view_ticket_ids(1) {
+        let comments = sb.dataset().comments(id).unwrap_or_default();
+        if comments.len() < 2 {
+            continue;
+        }
+        let body = &seen[&id];
+        for c in comments.iter().filter(|c| c.public) {
+            assert!(
+                body.contains(c.body.trim()),
+                "ticket {id}: the analyzer saw {body:?}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 3, "tickets with a conversation: {checked}");
+}

@@ -3,7 +3,7 @@
 //!
 //! Every label has a list of `(phrase, weight)` rules. A rule matches on word stems
 //! (see [`super::text`]), so "charge" also matches "charged" and "charges", `*` is
-//! any one word and `NEG` any negating word. A label's score is the sum of the
+//! any one word, `..` zero to three words and `NEG` any negating word. A label's score is the sum of the
 //! weights of its matches (each occurrence counts), plus 2 when a ticket tag equals
 //! the label name. The highest score wins; a tie goes to the label listed first in
 //! the taxonomy; no positive score falls back to `general_inquiry` / `none`.
@@ -14,7 +14,14 @@
 //! * "My card still hasn't arrived" -> shipping_delivery ("NEG arrive" 3, "card * NEG
 //!   arrive" 2).
 //! * "How do I get a refund?" -> refund_return ("refund" 4 beats "how do i" 1.5).
-//! * "nvidia-smi shows the GPU fell off the bus" -> technical_issue, component gpu.
+//! * "There is a charge on my statement that I didn't make" -> billing ("charge" 2,
+//!   "didn't make" 2.5).
+//! * "My transfer still hasn't arrived" -> technical_issue ("transfer .. NEG" 1.5,
+//!   "transfer .. arrive" 1.5, "transfer" 0.5) over shipping_delivery ("NEG arrive" 3,
+//!   "arrive" 2, "transfer .. arrive" -3): money is not a parcel.
+//! * "Is there an auto top-up feature?" -> general_inquiry ("is there" 1, "top up" 1,
+//!   "auto top up" 2) over feature_request ("feature" 1.5).
+//! * "nvidia-smi shows the GPU fell off the bus" -> hardware_issue, component gpu.
 //!
 //! Which rules a label uses:
 //! * a label with keywords uses exactly those (weight 1 for a word, 1.5 for two
@@ -27,8 +34,10 @@
 //! A fallback with no evidence has confidence 0.2.
 //!
 //! Negative weights are used sparingly to pull a generic word away from a label when
-//! a more specific phrase says otherwise (for example "exchange rate" is an inquiry
-//! but "wrong exchange rate" is a billing complaint).
+//! a more specific phrase says otherwise: "arrive" is a delivery word but not after
+//! "money", "transfer" or "payment"; "account" is an access word but not in "in my
+//! account" or "to my account"; "wish" leans to a feature request but "I wish to" just
+//! means "I want to"; "virtual" things are not hardware.
 
 use super::text::{Doc, PhraseSet};
 use crate::analyze::taxonomy::{Label, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
@@ -42,7 +51,7 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("charged * again", 2.0), ("overcharged", 3.0), ("extra charge", 2.0), ("payment", 1.0),
             ("fee", 3.0), ("fees", 3.0), ("subscription", 2.0), ("price", 2.0), ("pricing", 2.0),
             ("cost", 1.0), ("receipt", 1.5), ("statement", 1.5), ("exchange rate", 1.0),
-            ("wrong exchange rate", 3.0), ("rate * wrong", 2.0), ("bad exchange rate", 3.0),
+            ("wrong exchange rate", 3.0), ("rate .. wrong", 2.0), ("bad exchange rate", 3.0),
             ("wrong rate", 3.0), ("exchange rate * applied", 1.5), ("conversion", 1.0),
             ("currency exchange", 1.0), ("direct debit", 2.5), ("NEG recognise", 3.0),
             ("NEG recognize", 3.0), ("unrecognised", 3.0), ("unrecognized", 3.0),
@@ -61,11 +70,20 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("NEG get all", 2.0), ("commission", 3.0), ("how much * exchange", 2.0),
             ("wrong account", 2.5), ("cancel * transaction", 3.0), ("reverse * transaction", 3.0),
             ("stop * transfer", 2.5), ("in error", 1.5), ("accidentally", 1.5),
-            ("wrong payment", 2.0), ("cancel", 1.0), ("rate * charged", 2.0),
-            ("charged * rate", 2.0), ("rate * incorrect", 2.0), ("incorrect * rate", 2.0),
+            ("wrong payment", 2.0), ("cancel", 1.0), ("rate .. charged", 2.0),
+            ("charged * rate", 2.0), ("rate .. incorrect", 2.0), ("incorrect * rate", 2.0),
             ("rate * off", 1.5), ("higher * rate", 1.5), ("rate * higher", 1.5), ("extra", 1.0),
             ("too much", 1.5), ("only get", 2.5), ("different than", 1.5), ("NEG match", 2.0),
             ("gave me", 1.0), ("annual", 1.0), ("monthly", 1.0),
+            // A transaction the customer disowns.
+            ("didn't make", 2.5), ("did not make", 2.5), ("never made", 2.5), ("wasn't me", 3.0),
+            ("was not me", 3.0), ("not mine", 2.5), ("NEG remember", 2.0), ("NEG recall", 2.0),
+            ("didn't withdraw", 3.0), ("did not withdraw", 3.0),
+            // The amount is not what was asked for.
+            ("NEG .. full amount", 2.5), ("NEG .. correct amount", 2.5),
+            ("NEG .. right amount", 2.5), ("NEG give me enough", 2.5), ("NEG .. enough money", 2.0),
+            ("NEG .. enough cash", 2.0), ("amount .. different", 2.0), ("different amount", 2.0),
+            ("only .. given", 2.0), ("instead of", 1.0), ("less money", 2.5),
     ]),
     ("account_access", &[
             ("login", 3.0), ("log in", 3.0), ("sign in", 3.0), ("logged out", 3.0),
@@ -77,7 +95,7 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("my name", 2.0), ("change * address", 1.0), ("update * details", 2.0),
             ("change * details", 2.0), ("phone number", 1.5), ("email address", 1.5),
             ("close * account", 3.0), ("delete * account", 3.0), ("terminate", 2.0),
-            ("cancel * account", 3.0), ("account", 0.5), ("profile", 1.5), ("age", 1.5),
+            ("cancel * account", 3.0), ("account", 0.5), ("in my account", -0.5), ("into my account", -0.5), ("to my account", -0.5), ("from my account", -0.5), ("on my account", -0.5), ("profile", 1.5), ("age", 1.5),
             ("years old", 3.0), ("under 18", 3.0), ("old * be", 1.0), ("source of funds", 3.0),
             ("access", 1.5), ("permission", 1.5), ("reset", 1.0), ("forgot", 2.0),
             ("forgotten", 2.0), ("blocked", 1.0), ("otp", 2.0), ("sso", 2.0), ("credential", 2.0),
@@ -89,11 +107,11 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("change of address", 2.5), ("my information", 1.5),
     ]),
     ("technical_issue", &[
-            ("error", 2.0), ("crash", 2.0), ("bug", 2.0), ("not working", 1.5), ("NEG work", 1.5),
+            ("error", 2.0), ("crash", 2.0), ("bug", 2.0), ("NEG work", 1.5),
             ("failed", 2.0), ("failing", 2.0), ("fail", 2.0), ("failure", 1.5), ("declined", 3.0),
             ("decline", 3.0), ("rejected", 2.0), ("pending", 3.0), ("stuck", 2.0),
             ("apple pay", 3.0), ("google pay", 3.0), ("android pay", 3.0), ("wallet", 1.0),
-            ("app", 1.0), ("website", 1.0), ("page", 0.5), ("freez", 2.0), ("frozen", 1.0),
+            ("app", 0.5), ("website", 1.0), ("page", 0.5), ("freez", 2.0), ("frozen", 1.0),
             ("hang", 1.0), ("timeout", 2.0), ("timed out", 2.0), ("slow", 1.0), ("glitch", 2.0),
             ("outage", 2.0), ("down", 1.0), ("exception", 2.0), ("stack trace", 2.0),
             ("traceback", 2.0), ("log", 0.5), ("driver", 2.0), ("firmware", 1.0), ("update", 0.5),
@@ -103,30 +121,42 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("still * pending", 2.0), ("NEG receive", 1.5), ("NEG * receive", 1.0),
             ("NEG * received", 1.0), ("recipient", 2.0), ("beneficiary", 3.0), ("balance", 1.0),
             ("NEG update", 2.0), ("balance * NEG", 1.0), ("NEG show", 1.0), ("NEG * show up", 1.0),
-            ("deposit", 1.0), ("cheque", 1.0), ("check deposit", 1.0), ("virtual card * NEG", 2.0),
+            ("deposit", 1.0), ("cheque", 1.0), ("check deposit", 1.0), ("virtual .. NEG", 2.5), ("NEG .. virtual card", 1.0),
             ("top up * fail", 2.0), ("transfer", 0.5), ("didn't * through", 1.5),
             ("why * NEG", 1.0), ("won't let me", 1.5), ("unable to", 1.0), ("can't", 0.5),
-            ("blank page", 2.0), ("404", 2.0), ("500", 1.0), ("502", 2.0), ("kernel", 1.5),
-            ("dmesg", 2.0), ("top up * cancel", 3.0), ("status of my", 1.5), ("gone", 1.5),
+            ("blank page", 2.0), ("404", 2.0), ("error 500", 2.0), ("500 error", 2.0), ("502", 2.0), ("kernel", 1.5),
+            ("dmesg", 2.0), ("top up .. cancel", 3.0), ("status of my", 1.5), ("gone", 1.5),
             ("NEG gotten", 1.5), ("NEG completed", 2.0), ("not there yet", 2.0),
             ("NEG see * funds", 2.0), ("couldn't get", 2.0), ("couldn't withdraw", 2.5),
             ("NEG appear", 2.0), ("NEG * appear", 1.5), ("NEG reflect", 2.0),
             ("NEG gone through", 3.0), ("top up * NEG", 2.0), ("NEG see my money", 2.0),
             ("what happened", 1.0), ("NEG get money", 2.0), ("atm * NEG", 1.5),
             ("NEG * get * cash", 2.0), ("atm * declined", 2.0), ("segfault", 2.0),
-            ("blue screen", 2.0), ("bsod", 2.0),
+            ("blue screen", 2.0), ("bsod", 2.0), ("went wrong", 1.5),
+            // A payment or transfer that failed, bounced or never arrived.
+            ("payment .. reversed", 3.0), ("payment .. returned", 3.0),
+            ("payment .. came back", 3.0), ("payment .. cancelled", 2.5),
+            ("payment .. canceled", 2.5), ("transaction .. cancelled", 2.5),
+            ("transaction .. canceled", 2.5), ("withdrawal .. cancelled", 2.5),
+            ("withdrawal .. canceled", 2.5), ("top up .. cancelled", 3.0),
+            ("top up .. returned", 3.0), ("been cancelled", 1.5), ("was cancelled", 1.5),
+            ("been canceled", 1.5), ("was canceled", 1.5), ("got cancelled", 1.5),
+            ("transfer .. NEG", 1.5), ("transaction .. NEG", 1.5), ("NEG .. cleared", 2.0),
+            ("transfer .. arrive", 1.5), ("transaction .. arrive", 1.5), ("money .. arrive", 1.0),
+            ("delayed", 1.0), ("where is my money", 2.0), ("nowhere", 1.5), ("vanished", 2.0),
+            ("disappeared", 2.0), ("denied", 2.5), ("NEG .. withdraw", 2.0),
     ]),
     ("hardware_issue", &[
-            ("hardware", 3.0), ("physical", 1.0), ("card * NEG work", 2.0), ("card NEG work", 2.0),
-            ("card * stopped working", 2.0), ("card * NEG * work", 2.0), ("NEG use my card", 1.5),
-            ("card * broken", 2.0), ("card * damaged", 2.0), ("chip", 1.5), ("magnetic strip", 2.0),
+            ("hardware", 3.0), ("physical", 0.5), ("card .. NEG .. work", 2.5),
+            ("card .. stopped working", 2.0), ("NEG .. use .. card", 2.0), ("card .. NEG function", 2.0),
+            ("card .. broken", 2.0), ("card .. broke", 2.0), ("card * damaged", 2.0), ("chip", 1.5), ("magnetic strip", 2.0),
             ("contactless", 3.0), ("tap", 1.0), ("swallow", 3.0), ("ate my card", 3.0),
             ("eaten", 2.0), ("retained", 2.0), ("kept my card", 3.0), ("machine * kept", 2.0),
-            ("atm * took", 2.0), ("atm * keep", 2.0), ("stuck in * atm", 3.0), ("lost", 2.0),
+            ("atm .. took", 2.0), ("machine .. took", 2.0), ("trapped", 2.0), ("get my card out", 2.5), ("card back", 1.0), ("atm * keep", 2.0), ("stuck in * atm", 3.0), ("lost", 2.0),
             ("stolen", 3.0), ("stole", 3.0), ("theft", 3.0), ("missing card", 2.0),
-            ("lost my phone", 3.0), ("phone * stolen", 3.0), ("misplaced", 2.0),
+            ("lost my phone", 3.0), ("mugged", 3.0), ("robbed", 3.0), ("left my phone", 2.5), ("forgot my phone", 2.5), ("without my phone", 2.0), ("phone .. gone", 2.0), ("virtual", -1.5), ("phone * stolen", 3.0), ("misplaced", 2.0),
             ("can't find my", 2.0), ("compromised", 3.0), ("fraud", 2.0), ("fraudulent", 2.0),
-            ("someone * used my", 3.0), ("someone else", 1.5), ("hacked", 2.0),
+            ("someone * used my", 3.0), ("someone .. using my card", 3.0), ("someone else", 1.5), ("hacked", 2.0),
             ("freeze * card", 1.5), ("block * card", 1.5), ("dead", 2.0), ("broken", 1.5),
             ("cracked", 2.0), ("overheat", 3.0), ("smoke", 3.0), ("burning smell", 3.0),
             ("noise", 2.0), ("noisy", 2.0), ("grinding", 2.0), ("fan", 2.0), ("psu", 3.0),
@@ -149,12 +179,17 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("NEG received * card", 2.0), ("still waiting", 1.0), ("waiting * card", 2.0),
             ("waiting for * card", 2.0), ("card * come", 2.0), ("when will * card", 2.0),
             ("when * get * card", 2.0), ("new card", 1.0), ("order * card", 2.0),
-            ("order * physical card", 3.0), ("physical card", 1.0), ("send * card", 1.0),
+            ("order * physical card", 3.0), ("physical card", 2.0), ("actual card", 2.0), ("real card", 2.0), ("send * card", 1.0),
             ("sent * card", 1.0), ("mailed", 2.0), ("order status", 3.0),
-            ("where is my order", 3.0), ("estimated", 1.5), ("how long * take * arrive", 2.0),
+            ("where is my order", 3.0), ("estimated", 1.5), ("how long .. take .. arrive", 2.0),
             ("address", 1.0), ("wrong address", 2.0), ("left at", 1.5), ("signature", 1.0),
             ("in transit", 3.0), ("out of stock", 2.0), ("back in stock", 2.0), ("order", 1.0),
-            ("next day", 1.5), ("express", 1.5),
+            ("next day", 1.5), ("express", 1.5), ("order .. cancelled", 2.5),
+            ("order .. canceled", 2.5),
+            // Money is not a parcel: a transfer that "arrives" is not a delivery.
+            ("money .. arrive", -3.0), ("transfer .. arrive", -3.0),
+            ("transaction .. arrive", -3.0), ("funds .. arrive", -3.0),
+            ("payment .. arrive", -3.0),
     ]),
     ("refund_return", &[
             ("refund", 4.0), ("refunded", 4.0), ("money back", 4.0), ("get * money back", 3.0),
@@ -165,21 +200,21 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("reversal", 1.0),
     ]),
     ("feature_request", &[
-            ("feature", 3.0), ("feature request", 3.0), ("would be great if", 3.0),
-            ("would be nice", 3.0), ("would love", 2.0), ("please add", 3.0),
+            ("feature", 1.5), ("feature request", 3.0), ("new feature", 3.0), ("add .. feature", 3.0), ("would be great if", 3.0),
+            ("would be nice", 3.0), ("would love", 1.0), ("would love it if", 2.0), ("would love to see", 2.0), ("would love to get", -1.0), ("please add", 3.0),
             ("could you add", 3.0), ("can you add", 3.0), ("add support", 2.0),
-            ("add * option", 2.0), ("suggestion", 3.0), ("suggest", 2.0), ("wish", 2.0),
+            ("add * option", 2.0), ("suggestion", 3.0), ("suggest", 2.0), ("wish", 1.0), ("wish to", -1.0), ("wish there", 2.0), ("wish you", 2.0), ("wish * could", 2.0), ("wish * had", 2.0),
             ("request * feature", 2.0), ("roadmap", 3.0), ("dark mode", 2.0), ("integration", 1.5),
             ("improvement", 2.0), ("enhancement", 3.0), ("it would help", 2.0), ("plans to", 1.5),
             ("in the future", 1.5), ("option to", 1.0),
     ]),
     ("general_inquiry", &[
-            ("how do i", 1.5), ("how can i", 1.5), ("how to", 0.5), ("can i", 0.5),
+            ("how do i", 1.5), ("how can i", 1.5), ("how to", 0.5), ("can i", 1.0), ("is there", 1.0), ("add money", 1.5),
             ("is it possible", 1.5), ("which", 0.5), ("what is", 0.5), ("what are", 0.5),
             ("do you support", 2.0), ("do you offer", 2.0), ("do you accept", 2.0),
             ("do you have", 1.5), ("support", 0.5), ("supported", 1.5), ("accept", 1.0),
             ("available", 1.0), ("question", 1.5), ("information", 1.0), ("where can i", 1.5),
-            ("where do i", 1.0), ("how long", 0.5), ("how much", 0.5), ("limit", 1.5),
+            ("where do i", 1.0), ("how long", 1.5), ("how long .. wait", 1.0), ("wait time", 1.5), ("how much", 0.5), ("limit", 1.5),
             ("limits", 1.5), ("maximum", 1.5), ("allowed", 0.5), ("country", 2.0),
             ("countries", 2.0), ("currency", 1.5), ("currencies", 2.0), ("visa", 2.0),
             ("mastercard", 2.0), ("virtual card", 2.0), ("disposable", 2.5), ("spare card", 2.5),

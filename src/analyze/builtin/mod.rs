@@ -16,6 +16,84 @@
 //! * **confidence** — mostly the category's margin and evidence, partly the
 //!   component's.
 //!
+//! # The rules, with examples
+//!
+//! Each example below is checked by the `documented_examples` unit test.
+//!
+//! **Sentiment.** VADER 3.3.2 word valences, negation, boosters, "but", ALL CAPS,
+//! `!`/`?` and emoji; with the support layer, complaint phrases add negative valence
+//! ("Still waiting for my refund, this is the third time I ask!!!" -> negative),
+//! domain words and politeness in a request lose theirs ("How do I get a refund?" ->
+//! neutral). Label from the compound score: positive >= 0.05, negative <= -0.05.
+//!
+//! **Urgency** (1-5) = 1, +2 for a critical word ("urgent", "ASAP", "immediately",
+//! "outage", "is down", "production", "stolen", "fraud"...), +1 for time pressure
+//! ("today", "tomorrow", "deadline", "by friday", "this morning"), +1 when the ticket
+//! reports a problem (a complaint phrase or negative sentiment), +1 for shouting (two
+//! ALL CAPS words or a `!!` run), repeated contact or business impact; clamped.
+//! * "How do I change the email address on my account?" -> 1.
+//! * "Please send the invoice by Friday, the deadline for our accounts is tomorrow."
+//!   -> 2 (time pressure only).
+//! * "I think someone has stolen my card, I need it blocked immediately." -> 4.
+//! * "Our production server is down since this morning and customers are affected."
+//!   -> 5.
+//!
+//! **Frustration** (1-5) = 1, +1/+2/+3 for negative sentiment (compound <= -0.05 /
+//! -0.5 / -0.8), +1 for a complaint phrase ("still waiting", "NEG work", "thanks for
+//! nothing"), +1 for repeated contact ("third time", "contacted you 3 times"), +1 for
+//! polite-but-angry phrasing ("per my last email"), +1 for shouting in a negative
+//! message, -1 for praise of a fix; clamped.
+//! * "How do I change the email address on my account?" -> 1.
+//! * "I was charged twice for my subscription" -> 3 (negative, complaint).
+//! * "Still waiting for my refund, this is the third time I ask!!!" -> 5.
+//!
+//! **Technical expertise** (1-5) = 2, +0.5 per distinct technical term (kernel, dmesg,
+//! RAID, nvme, firmware, API... at most +2), +1 for an error code (`0x7B`, `E1234`),
+//! +1 for a log line or stack trace (`kernel:`, `Traceback`, timestamps), +0.5 for
+//! versions, paths or IP addresses, -1 for novice cues ("I'm not very technical",
+//! "what does this mean"); rounded and clamped.
+//! * "How do I change the email address on my account?" -> 2.
+//! * "I'm not very technical, what does this error mean?" -> 1.
+//! * "After the firmware update the server logs kernel: nvme0: I/O error 0x7B and
+//!   dmesg shows RAID degraded." -> 5.
+//!
+//! **Business impact** is true when a phrase says the business suffers: "revenue",
+//! "our customers", "customers are affected", "production is down", "SLA", "losing
+//! money", "all users", "can't process orders", "downtime"...
+//! * "Our production server is down since this morning and customers are affected."
+//!   -> true; "I was charged twice for my subscription" -> false.
+//!
+//! **Category and component** ([`classify`]): each label sums the weights of its
+//! matched phrases (word stems; `*` = one word, `..` = up to three words, `NEG` = a
+//! negation; a few negative weights pull a generic word away from a label), +2 for a
+//! ticket tag equal to the label; the highest score wins, ties go to the label listed
+//! first, no match gives `general_inquiry` / `none`. The vocabulary is general support
+//! language: disowned or wrong-amount transactions are billing, failed, reversed or
+//! missing payments and transfers are technical issues, an object that stopped
+//! working or was lost is a hardware issue, a parcel that has not arrived is a
+//! delivery, and question forms ("how long", "is there", "can I") lean to
+//! `general_inquiry`.
+//! * "I was charged twice for my subscription" -> billing.
+//! * "There is a charge on my statement that I didn't make." -> billing.
+//! * "The exchange rate applied was wrong." -> billing ("rate .. wrong").
+//! * "My transfer still hasn't arrived." -> technical_issue (money is not a parcel).
+//! * "My package still hasn't arrived." -> shipping_delivery.
+//! * "My card is not working at the shop." -> hardware_issue.
+//! * "Is there an auto top-up feature?" -> general_inquiry (asking about an existing
+//!   feature is not a feature request).
+//! * "How do I change the email address on my account?" -> account_access, component
+//!   none.
+//! * "nvidia-smi shows the GPU fell off the bus" -> hardware_issue, component gpu.
+//!
+//! **Confidence** (0-1, two decimals) = 0.75 x the category's confidence + 0.25 x the
+//! component's (0.5 when no component is named). A label's confidence is
+//! `s / (s + 1.5) * (0.5 + 0.5 * (s - second) / s)` for winning score `s` and
+//! runner-up `second`, so it grows with the evidence and the margin; a fallback with
+//! no evidence has 0.2. "Hello there" -> general_inquiry, none, confidence 0.28; "I
+//! was charged twice for my subscription" -> about 0.76.
+//!
+//! **Priority score** is [`priority_score`] of the four scales (1-10).
+//!
 //! Everything is built once in [`BuiltinAnalyzer::new`] (lexicons parsed into hash
 //! maps, phrase rules indexed by first word) and then only read, so one analyzer is
 //! shared by all worker threads.
@@ -50,7 +128,7 @@ pub use vader::PolarityScores;
 
 /// Bumped whenever a rule or list changes what the analyzer answers, so stored
 /// analyses made by older rules are not reused.
-pub const RULES_VERSION: &str = "2024.1";
+pub const RULES_VERSION: &str = "2024.2";
 
 /// The category or component score from which a ticket counts as being about a
 /// support topic (so the support layer treats domain words as vocabulary), reached
@@ -359,6 +437,74 @@ mod tests {
         let err = BuiltinAnalyzer::new(opts).err().unwrap().to_string();
         assert!(err.contains("lex.tsv") && err.contains("line 2"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The examples of the module docs.
+    #[test]
+    fn documented_examples() {
+        let calm = analyze("How do I change the email address on my account?");
+        assert_eq!(
+            (calm.urgency, calm.frustration, calm.technical_expertise),
+            (1, 1, 2)
+        );
+        assert_eq!(
+            (calm.category.as_str(), calm.component.as_str()),
+            ("account_access", "none")
+        );
+        let a = analyze(
+            "Please send the invoice by Friday, the deadline for our accounts is tomorrow.",
+        );
+        assert_eq!(a.urgency, 2);
+        let a = analyze("I think someone has stolen my card, I need it blocked immediately.");
+        assert_eq!(a.urgency, 4);
+        let a =
+            analyze("Our production server is down since this morning and customers are affected.");
+        assert_eq!((a.urgency, a.business_impact), (5, true));
+        let a = analyze("I was charged twice for my subscription");
+        assert_eq!(
+            (a.frustration, a.business_impact, a.category.as_str()),
+            (3, false, "billing")
+        );
+        assert!((a.confidence - 0.76).abs() <= 0.02, "{}", a.confidence);
+        let a = analyze("Still waiting for my refund, this is the third time I ask!!!");
+        assert_eq!((a.frustration, a.sentiment), (5, Sentiment::Negative));
+        assert_eq!(
+            analyze("How do I get a refund?").sentiment,
+            Sentiment::Neutral
+        );
+        assert_eq!(
+            analyze("I'm not very technical, what does this error mean?").technical_expertise,
+            1
+        );
+        let a = analyze(
+            "After the firmware update the server logs kernel: nvme0: I/O error 0x7B and dmesg \
+             shows RAID degraded.",
+        );
+        assert_eq!(a.technical_expertise, 5);
+        for (text, want) in [
+            (
+                "There is a charge on my statement that I didn't make.",
+                "billing",
+            ),
+            ("The exchange rate applied was wrong.", "billing"),
+            ("My transfer still hasn't arrived.", "technical_issue"),
+            ("My package still hasn't arrived.", "shipping_delivery"),
+            ("My card is not working at the shop.", "hardware_issue"),
+            ("Is there an auto top-up feature?", "general_inquiry"),
+        ] {
+            assert_eq!(analyze(text).category, want, "{text}");
+        }
+        let a = analyze("nvidia-smi shows the GPU fell off the bus");
+        assert_eq!(
+            (a.category.as_str(), a.component.as_str()),
+            ("hardware_issue", "gpu")
+        );
+        let a = analyze("Hello there");
+        assert_eq!(
+            (a.category.as_str(), a.component.as_str()),
+            ("general_inquiry", "none")
+        );
+        assert!((0.27..=0.28).contains(&a.confidence), "{}", a.confidence);
     }
 
     #[test]

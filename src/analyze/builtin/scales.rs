@@ -14,7 +14,8 @@
 //! **Frustration** (1-5) starts at 1 and adds the strength of negative sentiment (+1
 //! at compound <= -0.05, +2 at <= -0.5, +3 at <= -0.8), +1 for complaint phrases, +1
 //! for repeated contact ("third time", "contacted you 3 times"), +1 for polite-but-
-//! angry phrasing ("per my last email"), +1 for shouting. Praise of a fix takes 1 off.
+//! angry phrasing ("per my last email"), +1 for shouting in a negative message. Praise
+//! of a fix takes 1 off.
 //! "Still waiting for my refund, this is the third time I ask!!!" -> 5.
 //!
 //! **Technical expertise** (1-5) starts at 2 (a plain description) and adds 0.5 per

@@ -238,7 +238,7 @@ const DOMAIN: &[&str] = &[
     "protection", "accept", "accepted", "approved", "fine", "save", "important", "matter", "trust",
     "share", "shares", "freeze", "lock", "locked", "reject", "rejected", "denied", "standard",
     "premium", "clear", "reset", "challenge", "safe", "supported", "supports", "faulty", "loss",
-    "mistake", "full", "confirm", "want", "wants", "spec",
+    "mistake", "full", "confirm", "want", "wants", "spec", "smart",
 ];
 
 /// What the layer found in one ticket, for the scales.

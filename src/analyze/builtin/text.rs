@@ -11,9 +11,12 @@
 //! [`PhraseSet`] matches many phrases in one pass over the words: phrases are
 //! indexed by the stem of their first word, so each word costs one hash lookup.
 //! A phrase word matches a text word with the same stem, and two placeholders exist:
-//! `*` matches any one word ("charged * twice" matches "charged me twice") and `NEG`
-//! matches a negating word (not, never, no, cannot, any "n't" word), so "NEG work"
-//! covers "doesn't work", "not working" and "never worked".
+//! `*` matches any one word ("charged * twice" matches "charged me twice"), `..`
+//! matches zero to three words ("rate .. wrong" matches "rate was wrong" and "rate
+//! applied was clearly wrong"; the shortest gap that lets the rest match wins) and
+//! `NEG` matches a negating word (not, never, no, cannot, any "n't" word and its
+//! apostrophe-less spelling such as "couldnt"), so "NEG work" covers "doesn't work",
+//! "not working" and "never worked".
 
 use super::lexicon::FastMap;
 
@@ -123,6 +126,16 @@ pub(crate) fn is_negation(w: &str) -> bool {
             | "neither"
             | "nor"
             | "without"
+            | "couldnt"
+            | "wouldnt"
+            | "shouldnt"
+            | "wasnt"
+            | "werent"
+            | "hasnt"
+            | "havent"
+            | "hadnt"
+            | "arent"
+            | "aint"
     ) || w.ends_with("n't")
 }
 
@@ -132,7 +145,12 @@ enum Pat {
     Stem(Box<str>),
     Any,
     Neg,
+    /// Zero to [`MAX_GAP`] words.
+    Gap,
 }
+
+/// The most words a `..` gap skips.
+const MAX_GAP: usize = 3;
 
 impl Pat {
     fn matches(&self, doc: &Doc, i: usize) -> bool {
@@ -140,6 +158,25 @@ impl Pat {
             Pat::Stem(s) => doc.stem(i) == &**s,
             Pat::Any => true,
             Pat::Neg => doc.negates(i),
+            Pat::Gap => true,
+        }
+    }
+}
+
+/// Matches `pats` against `doc` from word `i`; returns the index after the match.
+/// A gap tries the shortest length first.
+fn match_from(pats: &[Pat], doc: &Doc, i: usize) -> Option<usize> {
+    match pats.split_first() {
+        None => Some(i),
+        Some((Pat::Gap, tail)) => (0..=MAX_GAP)
+            .take_while(|k| i + k <= doc.len())
+            .find_map(|k| match_from(tail, doc, i + k)),
+        Some((p, tail)) => {
+            if i < doc.len() && p.matches(doc, i) {
+                match_from(tail, doc, i + 1)
+            } else {
+                None
+            }
         }
     }
 }
@@ -178,15 +215,16 @@ impl<T> Default for PhraseSet<T> {
 }
 
 impl<T> PhraseSet<T> {
-    /// Adds a phrase (words split as in [`Doc`]; `*` and `NEG` are placeholders).
-    /// A phrase with no words, or starting with `*`, is ignored: it could match
-    /// anywhere.
+    /// Adds a phrase (words split as in [`Doc`]; `*`, `..` and `NEG` are
+    /// placeholders). A phrase with no words, or starting with `*` or `..`, is
+    /// ignored: it could match anywhere.
     pub fn add(&mut self, phrase: &str, value: T) {
         let mut pats: Vec<Pat> = Vec::new();
         for part in phrase.split_whitespace() {
             match part {
                 "*" => pats.push(Pat::Any),
                 "NEG" => pats.push(Pat::Neg),
+                ".." => pats.push(Pat::Gap),
                 _ => {
                     let doc = Doc::new(part);
                     pats.extend((0..doc.len()).map(|i| Pat::Stem(doc.stem(i).into())));
@@ -204,7 +242,7 @@ impl<T> PhraseSet<T> {
         match first {
             Pat::Stem(s) => self.by_stem.entry(s).or_default().push(entry),
             Pat::Neg => self.by_neg.push(entry),
-            Pat::Any => {}
+            Pat::Any | Pat::Gap => {}
         }
     }
 
@@ -222,16 +260,10 @@ impl<T> PhraseSet<T> {
             };
             let by_stem = self.by_stem.get(doc.stem(i)).map_or(&[][..], |v| &v[..]);
             for e in by_stem.iter().chain(neg) {
-                let len = e.rest.len() + 1;
-                if i + len <= doc.len()
-                    && e.rest
-                        .iter()
-                        .enumerate()
-                        .all(|(k, p)| p.matches(doc, i + 1 + k))
-                {
+                if let Some(end) = match_from(&e.rest, doc, i + 1) {
                     f(Match {
                         start: i,
-                        len,
+                        len: end - i,
                         phrase: &e.text,
                         value: &e.value,
                     });
@@ -286,5 +318,21 @@ mod tests {
                 ("refund".to_string(), 3, 9),
             ]
         );
+    }
+
+    #[test]
+    fn gaps_skip_up_to_three_words_and_negations_without_apostrophes() {
+        let mut set = PhraseSet::default();
+        set.add("rate .. wrong", 1);
+        set.add("NEG get", 2);
+        let hits = |text: &str| {
+            let mut found = Vec::new();
+            set.for_each_match(&Doc::new(text), |m| found.push((*m.value, m.len)));
+            found
+        };
+        assert_eq!(hits("the rate wrong"), [(1, 2)]);
+        assert_eq!(hits("the rate applied was clearly wrong"), [(1, 5)]);
+        assert_eq!(hits("the rate applied was very clearly wrong"), []);
+        assert_eq!(hits("i couldnt get cash"), [(2, 2)]);
     }
 }
