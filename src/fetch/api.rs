@@ -64,6 +64,11 @@ impl CursorPage {
 pub struct IncrementalPage {
     #[serde(default)]
     pub tickets: Vec<Value>,
+    /// Sideloaded with `include=users,organizations`.
+    #[serde(default)]
+    pub users: Vec<Value>,
+    #[serde(default)]
+    pub organizations: Vec<Value>,
     #[serde(default)]
     pub after_cursor: Option<String>,
     #[serde(default)]
@@ -75,6 +80,16 @@ pub struct IncrementalPage {
 pub struct ViewPage {
     pub tickets: Vec<Value>,
     pub next: Option<String>,
+    /// Requesters and organizations sideloaded with the page.
+    pub people: Sideloads,
+}
+
+/// Users and organizations that came with a page (`include=users,organizations`),
+/// so each page needs no `show_many` calls of its own.
+#[derive(Debug, Default)]
+pub struct Sideloads {
+    pub users: HashMap<u64, User>,
+    pub organizations: HashMap<u64, User>,
 }
 
 /// The client with the cache in front.
@@ -210,16 +225,41 @@ impl Api {
     /// One page of `GET /api/v2/views/{id}/tickets`; `next` is the previous page's link.
     pub async fn view_page(&self, id: u64, next: Option<&str>) -> Result<ViewPage, FetchError> {
         self.online(|| format!("the ticket listing of view {id}"))?;
-        let first = format!("/api/v2/views/{id}/tickets.json?page[size]={PAGE_SIZE}");
+        let first = format!(
+            "/api/v2/views/{id}/tickets.json?page[size]={PAGE_SIZE}&include=users,organizations"
+        );
         let url = next.unwrap_or(&first);
         let mut page: CursorPage = self
             .client
             .get_json(url, Budget::Api, &format!("view {id}"))
             .await?;
+        let people = self.sideloads(page.items("users"), page.items("organizations"))?;
         Ok(ViewPage {
             tickets: page.items("tickets"),
             next: page.next(),
+            people,
         })
+    }
+
+    /// Reads sideloaded users and organizations and stores them like fetched ones.
+    pub fn sideloads(
+        &self,
+        users: Vec<Value>,
+        organizations: Vec<Value>,
+    ) -> Result<Sideloads, FetchError> {
+        let mut out = Sideloads::default();
+        for (raw, prefix, map) in [
+            (users, b'u', &mut out.users),
+            (organizations, b'o', &mut out.organizations),
+        ] {
+            for v in raw {
+                if let Ok(u) = serde_json::from_value::<User>(v) {
+                    self.store(|c| &c.users, &key(prefix, u.id), &u)?;
+                    map.insert(u.id, u);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Stores a fetched ticket.
@@ -263,8 +303,8 @@ impl Api {
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
-    /// Users (and, with `orgs`, organization names under the same ids) by id, from
-    /// the cache or `users/show_many`. Offline, missing users are simply absent.
+    /// Users by id, from the cache or `users/show_many`. Offline, missing users are
+    /// simply absent.
     pub async fn users(&self, ids: &[u64]) -> Result<HashMap<u64, User>, FetchError> {
         self.named(ids, b'u', "users").await
     }
@@ -356,11 +396,11 @@ impl Api {
         self.online(|| "the incremental export (it is never cached)".into())?;
         let url = match (cursor, start_time) {
             (Some(c), _) => format!(
-                "/api/v2/incremental/tickets/cursor.json?per_page=1000&cursor={}",
+                "/api/v2/incremental/tickets/cursor.json?per_page=1000&include=users,organizations&cursor={}",
                 encode(c)
             ),
             (None, Some(t)) => {
-                format!("/api/v2/incremental/tickets/cursor.json?per_page=1000&start_time={t}")
+                format!("/api/v2/incremental/tickets/cursor.json?per_page=1000&include=users,organizations&start_time={t}")
             }
             (None, None) => {
                 return Err(FetchError::Protocol(

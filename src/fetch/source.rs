@@ -22,7 +22,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use super::api::{describe_ids, Api, PAGE_SIZE};
+use super::api::{describe_ids, Api, Sideloads, PAGE_SIZE};
 use super::file::ExportReader;
 use super::FetchError;
 use crate::model::{Comment, Ticket};
@@ -217,17 +217,20 @@ impl TicketSource {
                         return Ok(None);
                     };
                     let multi = views.len() > 1;
-                    if let Some(mut items) = next_view_page(api, view, state).await? {
+                    if let Some((mut items, people)) = next_view_page(api, view, state).await? {
                         for it in &mut items {
                             it.view_id = Some(view);
                         }
                         if multi {
                             items.retain(|it| seen.insert(it.ticket.id));
                         }
-                        break FetchedPage {
-                            items,
-                            resume: None,
-                        };
+                        break (
+                            FetchedPage {
+                                items,
+                                resume: None,
+                            },
+                            people,
+                        );
                     }
                     *index += 1;
                     *state = ViewState::Start;
@@ -244,9 +247,13 @@ impl TicketSource {
                 if *done {
                     return Ok(None);
                 }
-                let page = api
+                let mut page = api
                     .incremental(Some(*start_time), cursor.as_deref())
                     .await?;
+                let people = api.sideloads(
+                    std::mem::take(&mut page.users),
+                    std::mem::take(&mut page.organizations),
+                )?;
                 *done = page.end_of_stream
                     || page.after_cursor.is_none()
                     || page.tickets.is_empty() && page.after_cursor == *cursor;
@@ -265,7 +272,11 @@ impl TicketSource {
                     last[&it.ticket.id] == i - 1
                 });
                 let resume = cursor.clone().map(ResumePoint::Cursor);
-                (FetchedPage { items, resume }, api.clone(), opts.clone())
+                (
+                    (FetchedPage { items, resume }, people),
+                    api.clone(),
+                    opts.clone(),
+                )
             }
             Kind::File { reader, opts } => {
                 let items = reader.next_items(PAGE_SIZE * 10)?;
@@ -283,12 +294,12 @@ impl TicketSource {
                 return Ok(Some(page));
             }
         };
-        let mut page = page;
+        let (mut page, people) = page;
         if opts.exclude_deleted {
             page.items
                 .retain(|it| it.ticket.status.as_deref() != Some("deleted"));
         }
-        enrich(&api, &mut page.items, &opts).await?;
+        enrich(&api, &mut page.items, &opts, people).await?;
         Ok(Some(page))
     }
 }
@@ -298,7 +309,7 @@ async fn next_view_page(
     api: &Api,
     view: u64,
     state: &mut ViewState,
-) -> Result<Option<Vec<WorkItem>>, FetchError> {
+) -> Result<Option<(Vec<WorkItem>, Sideloads)>, FetchError> {
     if let ViewState::Start = state {
         *state = match api.cached_listing(view)? {
             Some(ids) => ViewState::Listing { ids, pos: 0 },
@@ -339,15 +350,14 @@ async fn next_view_page(
                     describe_ids("tickets", &gone)
                 );
             }
-            Ok(Some(
-                tickets
-                    .into_iter()
-                    .map(|ticket| WorkItem {
-                        ticket,
-                        ..WorkItem::default()
-                    })
-                    .collect(),
-            ))
+            let items = tickets
+                .into_iter()
+                .map(|ticket| WorkItem {
+                    ticket,
+                    ..WorkItem::default()
+                })
+                .collect();
+            Ok(Some((items, Sideloads::default())))
         }
         ViewState::Paging { next: None, .. } => Ok(None),
         ViewState::Paging {
@@ -366,7 +376,7 @@ fn store_view_page(
     view: u64,
     state: &mut ViewState,
     page: super::api::ViewPage,
-) -> Result<Vec<WorkItem>, FetchError> {
+) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
     let items = parse_tickets(page.tickets);
     let ViewState::Paging { next, ids } = state else {
         unreachable!("paging state")
@@ -381,19 +391,33 @@ fn store_view_page(
     if next.is_none() {
         api.store_listing(view, ids)?;
     }
-    Ok(items)
+    Ok((items, page.people))
 }
 
 /// Adds requester and organization names and, when asked, the conversation.
+/// Users and organizations sideloaded with the page are used as they are; only the
+/// rest are looked up (cache, then `show_many`).
 async fn enrich(
     api: &Arc<Api>,
     items: &mut [WorkItem],
     opts: &SourceOptions,
+    known: Sideloads,
 ) -> Result<(), FetchError> {
-    let requesters: Vec<u64> = unique(items.iter().filter_map(|it| it.ticket.requester_id));
-    let orgs: Vec<u64> = unique(items.iter().filter_map(|it| it.ticket.organization_id));
-    let users = api.users(&requesters).await?;
-    let organizations = api.organizations(&orgs).await?;
+    let Sideloads {
+        mut users,
+        mut organizations,
+    } = known;
+    let requesters: Vec<u64> = unique(items.iter().filter_map(|it| it.ticket.requester_id))
+        .into_iter()
+        .filter(|id| !users.contains_key(id))
+        .collect();
+    let orgs: Vec<u64> = unique(items.iter().filter_map(|it| it.ticket.organization_id))
+        .into_iter()
+        .filter(|id| !organizations.contains_key(id))
+        .collect();
+    let (more_users, more_orgs) = tokio::join!(api.users(&requesters), api.organizations(&orgs));
+    users.extend(more_users?);
+    organizations.extend(more_orgs?);
     for it in items.iter_mut() {
         it.requester_name = it
             .ticket

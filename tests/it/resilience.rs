@@ -109,7 +109,7 @@ fn the_client_keeps_under_the_rate_limit() {
     // 10 requests per (scaled) 1-second window on both sides: the server would answer
     // 429 if the client went faster.
     let sb = start(SandboxConfig {
-        tickets: 1500,
+        tickets: 2500,
         rate_limit_per_minute: Some(10),
         rate_window_ms: 1000,
         ..SandboxConfig::default()
