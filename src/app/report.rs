@@ -1,4 +1,9 @@
 //! `zdpipe report` and `zdpipe results export`: read the results store back.
+//!
+//! The store knows every view each ticket was seen in (a run over several views
+//! records the later views of a ticket it wrote under the first). View titles for the
+//! per-view sections come from the cache, where every view-mode run leaves its
+//! views; a report never sends a request. Without them the sections say "View <id>".
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -6,39 +11,60 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use super::{load, Exit, Result, UsageError};
-use crate::cache::Cache;
+use crate::cache::{prefixed_key, Cache, ReadPolicy};
 use crate::cli::{ExportFormat, ReportArgs, ReportFormatArg, ResultsCommand};
 use crate::config::{Pipeline, ReportFormat};
-use crate::model::ResultRecord;
+use crate::model::{ResultRecord, View};
 use crate::report::{self, Format, ReportOptions};
 use crate::write::ResultsStore;
 
-fn store(pipeline: &Pipeline) -> Result<ResultsStore> {
+/// The results store, or `None` when the pipeline has never written one (reading must
+/// not create an empty store as a side effect).
+fn store(pipeline: &Pipeline) -> Result<Option<ResultsStore>> {
     let path = pipeline.results_path().ok_or_else(|| {
         UsageError(format!(
             "{}: reports read the results store; add [[write]] kind = \"sled\" path = \"...\" and run the pipeline",
             pipeline.file.display()
         ))
     })?;
-    Ok(ResultsStore::open(path)?)
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(ResultsStore::open(path)?))
 }
 
-/// View titles from the cache, when it holds them (the report works without).
+fn records(store: &Option<ResultsStore>) -> impl Iterator<Item = ResultRecord> + '_ {
+    store.iter().flat_map(ResultsStore::iter)
+}
+
+/// Titles of the views in the cache (the account's list, then single views). A cache
+/// held by a running job just means no titles.
 fn view_titles(pipeline: &Pipeline) -> BTreeMap<u64, String> {
-    let Ok(cache) = Cache::open(&pipeline.cache) else {
+    if !pipeline.cache.path.exists() {
         return BTreeMap::new();
+    }
+    let cache = match Cache::open(&pipeline.cache) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::info!("view titles unavailable: {e}");
+            return BTreeMap::new();
+        }
     };
-    let Some(bytes) = cache
-        .views
-        .get(b"all", crate::cache::ReadPolicy::AnyAge)
-        .ok()
-        .flatten()
-    else {
-        return BTreeMap::new();
-    };
-    serde_json::from_slice::<Vec<crate::model::View>>(&bytes)
+    let read = |key: &[u8]| cache.views.get(key, ReadPolicy::AnyAge).ok().flatten();
+    let mut titles: BTreeMap<u64, String> = read(b"all")
+        .and_then(|b| serde_json::from_slice::<Vec<View>>(&b).ok())
         .map(|vs| vs.into_iter().map(|v| (v.id, v.title)).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    if let crate::config::Mode::Views(ids) = &pipeline.fetch.mode {
+        for &id in ids {
+            if let Some(v) =
+                read(&prefixed_key(b'v', id)).and_then(|b| serde_json::from_slice::<View>(&b).ok())
+            {
+                titles.entry(id).or_insert(v.title);
+            }
+        }
+    }
+    titles
 }
 
 fn options(
@@ -92,7 +118,7 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
         .map_err(|m| UsageError(format!("--since: {m}")))?;
     let store = store(&pipeline)?;
     let opts = options(&pipeline, args.views, since);
-    let built = report::build(store.iter(), &opts);
+    let built = report::build(records(&store), &opts);
     let format = match args.format {
         ReportFormatArg::Text => Format::Text,
         ReportFormatArg::Markdown => Format::Markdown,
@@ -109,7 +135,7 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
 /// Writes the reports a pipeline's `[report]` asks for (at the end of `run`).
 pub fn write_configured(pipeline: &Pipeline) -> Result<()> {
     let store = store(pipeline)?;
-    let built = report::build(store.iter(), &options(pipeline, Vec::new(), None));
+    let built = report::build(records(&store), &options(pipeline, Vec::new(), None));
     for (format, path) in &pipeline.report.outputs {
         emit(Some(path), &report::render(&built, format_of(*format)))?;
         eprintln!("  wrote report {}", path.display());
@@ -138,19 +164,20 @@ pub fn results(cmd: ResultsCommand) -> Result<Exit> {
     };
     let mut sink = std::io::BufWriter::new(sink);
     let mut n = 0u64;
+    // Write errors become io::Errors, so a closed pipe (`| head`) ends quietly.
     match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut sink);
-            w.write_record(crate::model::CSV_COLUMNS)?;
-            for r in store.iter().filter(keep) {
-                w.write_record(r.to_row().cells())?;
+            w.write_record(crate::model::CSV_COLUMNS).map_err(csv_err)?;
+            for r in records(&store).filter(keep) {
+                w.write_record(r.to_row().cells()).map_err(csv_err)?;
                 n += 1;
             }
             w.flush()?;
         }
         ExportFormat::Jsonl => {
-            for r in store.iter().filter(keep) {
-                serde_json::to_writer(&mut sink, &r)?;
+            for r in records(&store).filter(keep) {
+                serde_json::to_writer(&mut sink, &r).map_err(std::io::Error::from)?;
                 sink.write_all(b"\n")?;
                 n += 1;
             }
@@ -163,6 +190,18 @@ pub fn results(cmd: ResultsCommand) -> Result<Exit> {
         eprintln!("exported {n} results to {}", p.display());
     }
     Ok(Exit::Ok)
+}
+
+/// csv keeps an I/O error inside its own error type, with no `source`; take it out
+/// so that main recognizes a closed pipe.
+fn csv_err(e: csv::Error) -> anyhow::Error {
+    if !e.is_io_error() {
+        return e.into();
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io.into(),
+        other => anyhow::anyhow!("{other:?}"),
+    }
 }
 
 fn partial(p: &Path) -> std::path::PathBuf {

@@ -61,6 +61,9 @@ pub enum ResumePoint {
 pub struct FetchedPage {
     pub items: Vec<WorkItem>,
     pub resume: Option<ResumePoint>,
+    /// `(ticket id, view id)` of tickets already emitted for an earlier view: the CSV
+    /// keeps one row per ticket, the results store records every view it is in.
+    pub memberships: Vec<(u64, u64)>,
 }
 
 /// Options shared by all sources.
@@ -221,13 +224,21 @@ impl TicketSource {
                         for it in &mut items {
                             it.view_id = Some(view);
                         }
+                        let mut memberships = Vec::new();
                         if multi {
-                            items.retain(|it| seen.insert(it.ticket.id));
+                            items.retain(|it| {
+                                let first = seen.insert(it.ticket.id);
+                                if !first {
+                                    memberships.push((it.ticket.id, view));
+                                }
+                                first
+                            });
                         }
                         break (
                             FetchedPage {
                                 items,
                                 resume: None,
+                                memberships,
                             },
                             people,
                         );
@@ -273,7 +284,14 @@ impl TicketSource {
                 });
                 let resume = cursor.clone().map(ResumePoint::Cursor);
                 (
-                    (FetchedPage { items, resume }, people),
+                    (
+                        FetchedPage {
+                            items,
+                            resume,
+                            memberships: Vec::new(),
+                        },
+                        people,
+                    ),
                     api.clone(),
                     opts.clone(),
                 )
@@ -286,6 +304,7 @@ impl TicketSource {
                 let mut page = FetchedPage {
                     items,
                     resume: None,
+                    memberships: Vec::new(),
                 };
                 if opts.exclude_deleted {
                     page.items
@@ -311,6 +330,11 @@ async fn next_view_page(
     state: &mut ViewState,
 ) -> Result<Option<(Vec<WorkItem>, Sideloads)>, FetchError> {
     if let ViewState::Start = state {
+        // One cheap (cached) call first: a clear "view N not found" before any
+        // paging, and the view's title for reports.
+        if !api.offline {
+            api.view(view).await?;
+        }
         *state = match api.cached_listing(view)? {
             Some(ids) => ViewState::Listing { ids, pos: 0 },
             None => {

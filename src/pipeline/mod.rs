@@ -495,6 +495,7 @@ pub fn analyze_pool(
                     .send(stages::Batch {
                         seq,
                         items: batch,
+                        memberships: Vec::new(),
                         resume: None,
                     })
                     .is_err()

@@ -29,6 +29,8 @@ use crate::write::{Sink, WriteError};
 pub struct Batch {
     pub seq: u64,
     pub items: Vec<WorkItem>,
+    /// `(ticket, view)` pairs for tickets written earlier under another view.
+    pub memberships: Vec<(u64, u64)>,
     /// Set on a page's last batch: where to resume once it is written.
     pub resume: Option<ResumePoint>,
 }
@@ -37,6 +39,7 @@ pub struct Batch {
 pub struct Done {
     pub seq: u64,
     pub records: Vec<ResultRecord>,
+    pub memberships: Vec<(u64, u64)>,
     pub resume: Option<ResumePoint>,
 }
 
@@ -139,12 +142,23 @@ pub fn fetch(
         }
         batches.push(items);
         let last = batches.len() - 1;
+        let mut memberships = page.memberships;
         for (i, items) in batches.into_iter().enumerate() {
-            let resume = if i == last { page.resume.clone() } else { None };
-            if items.is_empty() && resume.is_none() {
+            let (resume, memberships) = if i == last {
+                (page.resume.clone(), std::mem::take(&mut memberships))
+            } else {
+                (None, Vec::new())
+            };
+            if items.is_empty() && resume.is_none() && memberships.is_empty() {
                 continue;
             }
-            if tx.send(Batch { seq, items, resume }).is_err() {
+            let batch = Batch {
+                seq,
+                items,
+                memberships,
+                resume,
+            };
+            if tx.send(batch).is_err() {
                 return source.skipped();
             }
             seq += 1;
@@ -173,6 +187,7 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
             .send(Done {
                 seq: batch.seq,
                 records,
+                memberships: batch.memberships,
                 resume: batch.resume,
             })
             .is_err()
@@ -310,6 +325,9 @@ fn write_one(
 ) -> Result<(), WriteError> {
     for s in sinks.iter_mut() {
         s.write(&done.records)?;
+        if !done.memberships.is_empty() {
+            s.add_views(&done.memberships)?;
+        }
     }
     if let (Some(resume), Some(cp)) = (&done.resume, checkpoint) {
         let mut csv_len = None;

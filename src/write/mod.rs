@@ -33,6 +33,11 @@ pub enum WriteError {
 pub trait Sink: Send {
     /// Appends records (in order).
     fn write(&mut self, records: &[ResultRecord]) -> Result<(), WriteError>;
+    /// Records that already-written tickets are also in other views, as
+    /// `(ticket id, view id)`. The CSV keeps one row per ticket and ignores this.
+    fn add_views(&mut self, _memberships: &[(u64, u64)]) -> Result<(), WriteError> {
+        Ok(())
+    }
     /// Makes everything written so far durable; returns the CSV's committed length
     /// where that applies (resume point of an interrupted run).
     fn commit(&mut self) -> Result<Option<u64>, WriteError>;

@@ -104,6 +104,24 @@ impl Sink for ResultsStore {
         records.iter().try_for_each(|r| self.upsert(r))
     }
 
+    fn add_views(&mut self, memberships: &[(u64, u64)]) -> Result<(), WriteError> {
+        for &(ticket, view) in memberships {
+            let key = ticket.to_be_bytes();
+            let Some(old) = self.results.get(key).map_err(self.err())? else {
+                continue;
+            };
+            let Ok(mut record) = serde_json::from_slice::<ResultRecord>(&old) else {
+                continue;
+            };
+            if !record.view_ids.contains(&view) {
+                record.view_ids.push(view);
+                let bytes = serde_json::to_vec(&record).expect("records serialize");
+                self.results.insert(key, bytes).map_err(self.err())?;
+            }
+        }
+        Ok(())
+    }
+
     fn commit(&mut self) -> Result<Option<u64>, WriteError> {
         self.flush()?;
         Ok(None)
