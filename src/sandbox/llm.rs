@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -30,7 +30,7 @@ pub type AnswerFn = Arc<dyn Fn(&str) -> Analysis + Send + Sync>;
 /// Run-time behaviour of the fake endpoints; change the atomics while serving.
 #[derive(Debug, Default)]
 pub struct LlmKnobs {
-    /// Delay before every answer, faults included.
+    /// Time from a request's arrival to its answer, faults included.
     pub latency_ms: AtomicU64,
     /// Percentage (0-100) of requests answered with a retryable error instead.
     /// Faults are spread evenly and deterministically: at 25, every fourth request.
@@ -85,84 +85,115 @@ pub fn llm_router(answer: AnswerFn, knobs: Arc<LlmKnobs>) -> Router {
 }
 
 async fn chat_completions(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Response {
-    let (request, text) = match sb.prepare(Provider::OpenAi, &body).await {
-        Ok(parts) => parts,
-        Err(response) => return response,
-    };
-    let content = prompt::reply_json(&(sb.answer)(&text)).to_string();
-    let (input_tokens, output_tokens) = estimate_tokens(body.len(), content.len());
-    let n = sb.knobs.requests();
-    Json(json!({
-        "id": format!("chatcmpl-sandbox-{n}"),
-        "object": "chat.completion",
-        "created": 0,
-        "model": request["model"],
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": content, "refusal": null},
-            "finish_reason": "stop",
-        }],
-        "usage": {
-            "prompt_tokens": input_tokens,
-            "completion_tokens": output_tokens,
-            "total_tokens": input_tokens + output_tokens,
-        },
-    }))
-    .into_response()
+    sb.respond(move |sb, fault| sb.chat_completion(&body, fault))
+        .await
 }
 
 async fn messages(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Response {
-    let (request, text) = match sb.prepare(Provider::Anthropic, &body).await {
-        Ok(parts) => parts,
-        Err(response) => return response,
-    };
-    let input = prompt::reply_json(&(sb.answer)(&text));
-    let (input_tokens, output_tokens) = estimate_tokens(body.len(), input.to_string().len());
-    let tool = request["tool_choice"]["name"]
-        .as_str()
-        .unwrap_or(SCHEMA_NAME);
-    let n = sb.knobs.requests();
-    Json(json!({
-        "id": format!("msg_sandbox_{n}"),
-        "type": "message",
-        "role": "assistant",
-        "model": request["model"],
-        "content": [{"type": "tool_use", "id": format!("toolu_sandbox_{n}"), "name": tool, "input": input}],
-        "stop_reason": "tool_use",
-        "stop_sequence": null,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
-    }))
-    .into_response()
+    sb.respond(move |sb, fault| sb.message(&body, fault)).await
 }
 
 impl Sandbox {
-    /// Counts the request, waits the latency, injects a fault if due, and returns
-    /// the parsed request with its ticket text, or the response to send instead.
-    async fn prepare(&self, provider: Provider, body: &[u8]) -> Result<(Value, String), Response> {
+    fn chat_completion(&self, body: &[u8], fault: Option<u64>) -> Response {
+        let (request, text) = match self.prepare(Provider::OpenAi, body, fault) {
+            Ok(parts) => parts,
+            Err(response) => return *response,
+        };
+        let content = prompt::reply_json(&(self.answer)(&text)).to_string();
+        let (input_tokens, output_tokens) = estimate_tokens(body.len(), content.len());
+        let n = self.knobs.requests();
+        Json(json!({
+            "id": format!("chatcmpl-sandbox-{n}"),
+            "object": "chat.completion",
+            "created": 0,
+            "model": request["model"],
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": null},
+                "finish_reason": "stop",
+            }],
+            "usage": {
+                "prompt_tokens": input_tokens,
+                "completion_tokens": output_tokens,
+                "total_tokens": input_tokens + output_tokens,
+            },
+        }))
+        .into_response()
+    }
+
+    fn message(&self, body: &[u8], fault: Option<u64>) -> Response {
+        let (request, text) = match self.prepare(Provider::Anthropic, body, fault) {
+            Ok(parts) => parts,
+            Err(response) => return *response,
+        };
+        let input = prompt::reply_json(&(self.answer)(&text));
+        let (input_tokens, output_tokens) = estimate_tokens(body.len(), input.to_string().len());
+        let tool = request["tool_choice"]["name"]
+            .as_str()
+            .unwrap_or(SCHEMA_NAME);
+        let n = self.knobs.requests();
+        Json(json!({
+            "id": format!("msg_sandbox_{n}"),
+            "type": "message",
+            "role": "assistant",
+            "model": request["model"],
+            "content": [{"type": "tool_use", "id": format!("toolu_sandbox_{n}"), "name": tool, "input": input}],
+            "stop_reason": "tool_use",
+            "stop_sequence": null,
+            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+        }))
+        .into_response()
+    }
+
+    /// Answers `latency_ms` after the request arrived. The answer itself is worked
+    /// out halfway through that wait, while the client is idle: when 64 requests land
+    /// at once on a small machine, the simulator's own CPU time then neither delays
+    /// the client sending the next requests nor reading the last answers, which is
+    /// what a benchmark against the sandbox measures.
+    /// The request is counted (and its fault decided) on arrival.
+    async fn respond(
+        self: Arc<Self>,
+        answer: impl FnOnce(&Self, Option<u64>) -> Response,
+    ) -> Response {
+        let arrived = Instant::now();
         let fault = self.knobs.admit();
-        let latency = self.knobs.latency_ms.load(Ordering::Relaxed);
-        if latency > 0 {
-            tokio::time::sleep(Duration::from_millis(latency)).await;
+        let latency = Duration::from_millis(self.knobs.latency_ms.load(Ordering::Relaxed));
+        if latency.is_zero() {
+            return answer(&self, fault);
         }
+        tokio::time::sleep_until((arrived + latency / 2).into()).await;
+        let response = answer(&self, fault);
+        tokio::time::sleep_until((arrived + latency).into()).await;
+        response
+    }
+
+    /// The parsed request with its ticket text, or the response to send instead: the
+    /// `k`-th injected fault when `fault` is `Some(k)`, or a 400.
+    fn prepare(
+        &self,
+        provider: Provider,
+        body: &[u8],
+        fault: Option<u64>,
+    ) -> Result<(Value, String), Box<Response>> {
         if let Some(k) = fault {
-            return Err(self.fault(provider, k));
+            return Err(Box::new(self.fault(provider, k)));
         }
         let request: Value = serde_json::from_slice(body).map_err(|e| {
-            error(
+            Box::new(error(
                 provider,
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
                 &e.to_string(),
-            )
+            ))
         })?;
         let text = ticket_text(&request["messages"]).ok_or_else(|| {
             let m = "no <ticket> ... </ticket> block in the user messages";
-            error(
+            Box::new(error(
                 provider,
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
                 m,
-            )
+            ))
         })?;
         Ok((request, text))
     }
@@ -234,8 +265,6 @@ fn error(provider: Provider, status: StatusCode, kind: &str, message: &str) -> R
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
     use super::*;
     use crate::analyze::llm::{LlmAnalyzer, LlmConfig};
     use crate::analyze::{AnalysisInput, Analyzer};

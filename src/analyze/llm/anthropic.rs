@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::StatusCode;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::http::ErrorInfo;
@@ -31,25 +32,56 @@ pub(super) fn headers(api_key: Option<&str>) -> Result<HeaderMap, LlmError> {
     Ok(headers)
 }
 
-pub(super) fn request_body(
-    cfg: &LlmConfig,
-    system: &str,
-    schema: &Value,
-    turns: &[Value],
-) -> Value {
-    json!({
-        "model": cfg.model,
-        "max_tokens": cfg.max_tokens,
-        "temperature": cfg.temperature,
-        "system": system,
-        "messages": turns,
-        "tools": [{
-            "name": SCHEMA_NAME,
-            "description": "Record the analysis of one support ticket.",
-            "input_schema": schema,
-        }],
-        "tool_choice": {"type": "tool", "name": SCHEMA_NAME},
-    })
+/// The request's fixed parts, built once per analyzer: everything but the turns.
+pub(super) struct Template {
+    model: String,
+    max_tokens: u32,
+    temperature: f64,
+    system: String,
+    tools: Value,
+    tool_choice: Value,
+}
+
+impl Template {
+    pub fn new(cfg: &LlmConfig, system: &str, schema: &Value) -> Self {
+        Template {
+            model: cfg.model.clone(),
+            max_tokens: cfg.max_tokens,
+            temperature: cfg.temperature,
+            system: system.to_string(),
+            tools: json!([{
+                "name": SCHEMA_NAME,
+                "description": "Record the analysis of one support ticket.",
+                "input_schema": schema,
+            }]),
+            tool_choice: json!({"type": "tool", "name": SCHEMA_NAME}),
+        }
+    }
+
+    /// The serialized request body; borrows the fixed parts.
+    pub fn body(&self, turns: &[Value]) -> Vec<u8> {
+        let body = Body {
+            model: &self.model,
+            max_tokens: self.max_tokens,
+            temperature: self.temperature,
+            system: &self.system,
+            messages: turns,
+            tools: &self.tools,
+            tool_choice: &self.tool_choice,
+        };
+        serde_json::to_vec(&body).expect("a request body always serializes")
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    temperature: f64,
+    system: &'a str,
+    messages: &'a [Value],
+    tools: &'a Value,
+    tool_choice: &'a Value,
 }
 
 /// Reads a 2xx response. A truncated answer or a refusal is final for the ticket.

@@ -3,22 +3,26 @@
 //!
 //! Retries (backon, exponential with jitter, at most `max_retries`) cover what a
 //! later attempt can fix: 408/429/500/502/503/504/529, timeouts and connection
-//! errors. A `retry-after-ms` / `retry-after` header replaces the computed delay. When
+//! errors (a server still unreachable after the last retry stops the run). A
+//! `retry-after-ms` / `retry-after` header replaces the computed delay. When
 //! a response says no requests remain in the window, every worker pauses until the
 //! window resets instead of burning attempts on certain 429s.
 //!
-//! A rejected key or exhausted quota is fatal: the first such answer is remembered and
-//! every later call fails fast with the same message, so 64 workers do not each
-//! hammer the provider on their way out. The API key never appears in an error or log
-//! line: provider messages are scrubbed of it, and 401/403 bodies are not quoted at
-//! all (OpenAI echoes part of the key there).
+//! Answers that every ticket would get alike are fatal and stop the run: a rejected
+//! key (401/403), an exhausted quota or credit, a 404 (a model the server does not
+//! have, or a base URL that is not this dialect's API; the message names the URL and
+//! the model; 405 and 501 alike), and a 400 about an unsupported parameter or value. The first such
+//! answer is remembered and every later call fails fast with the same message, so 64
+//! workers do not each hammer the provider on their way out. The API key never
+//! appears in an error or log line: provider messages are scrubbed of it, and 401/403
+//! bodies are not quoted at all (OpenAI echoes part of the key there).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -49,6 +53,9 @@ enum Failure {
     Retry {
         reason: String,
         after: Option<Duration>,
+        /// No connection could be made: once retries run out, no other ticket
+        /// will fare better.
+        unreachable: bool,
     },
     Ticket(String),
     Fatal(String),
@@ -67,8 +74,14 @@ impl ErrorInfo {
         let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
         let e = &v["error"];
         let text = |key: &str| e[key].as_str().unwrap_or_default().to_string();
+        // vLLM and FastAPI-based servers put the message at the top level.
         let message = match e {
             Value::String(s) => s.clone(),
+            Value::Null => ["message", "detail"]
+                .iter()
+                .find_map(|k| v[k].as_str())
+                .unwrap_or_default()
+                .to_string(),
             _ => text("message"),
         };
         ErrorInfo {
@@ -84,9 +97,13 @@ pub(super) struct Transport {
     client: reqwest::Client,
     provider: Provider,
     url: String,
+    /// `url` without any user info, for messages.
+    shown_url: String,
     headers: HeaderMap,
     /// Only for scrubbing it out of provider messages.
     api_key: Option<String>,
+    /// For messages about a model the server does not know.
+    model: String,
     max_retries: u32,
     paused_until: Mutex<Option<Instant>>,
     fatal: OnceLock<String>,
@@ -100,14 +117,25 @@ impl Transport {
         url: String,
         headers: HeaderMap,
         api_key: Option<String>,
+        model: &str,
         max_retries: u32,
     ) -> Self {
+        let shown_url = match reqwest::Url::parse(&url) {
+            Ok(mut u) => {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string()
+            }
+            Err(_) => url.clone(),
+        };
         Transport {
             client,
             provider,
             url,
+            shown_url,
             headers,
             api_key,
+            model: model.to_string(),
             max_retries,
             paused_until: Mutex::new(None),
             fatal: OnceLock::new(),
@@ -120,8 +148,9 @@ impl Transport {
         self.fatal.get().map(|m| AnalyzeError::Fatal(m.clone()))
     }
 
-    /// POSTs `body` and returns the parsed JSON of a 2xx answer, retrying as needed.
-    pub async fn post(&self, body: &Value) -> Result<Value, AnalyzeError> {
+    /// POSTs `body` (serialized JSON) and returns the parsed JSON of a 2xx answer,
+    /// retrying as needed.
+    pub async fn post(&self, body: &[u8]) -> Result<Value, AnalyzeError> {
         let policy = ExponentialBuilder::default()
             .with_min_delay(MIN_DELAY)
             .with_max_delay(MAX_DELAY)
@@ -142,6 +171,11 @@ impl Transport {
             })
             .await;
         result.map_err(|f| match f {
+            Failure::Retry {
+                reason,
+                unreachable: true,
+                ..
+            } => AnalyzeError::Fatal(self.fatal.get_or_init(|| self.unreachable(&reason)).clone()),
             Failure::Retry { reason, .. } => AnalyzeError::Ticket(format!(
                 "{}: giving up after {} retries: {reason}",
                 self.provider.as_str(),
@@ -152,7 +186,7 @@ impl Transport {
         })
     }
 
-    async fn attempt(&self, body: &Value) -> Result<Value, Failure> {
+    async fn attempt(&self, body: &[u8]) -> Result<Value, Failure> {
         self.wait_for_window().await;
         if let Some(m) = self.fatal.get() {
             return Err(Failure::Fatal(m.clone()));
@@ -163,7 +197,8 @@ impl Transport {
             .client
             .post(&self.url)
             .headers(self.headers.clone())
-            .json(body)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_vec())
             .send()
             .await
             .map_err(|e| self.transport_failure(&e))?;
@@ -192,6 +227,7 @@ impl Transport {
             Failure::Retry {
                 reason,
                 after: None,
+                unreachable: e.is_connect(),
             }
         } else {
             Failure::Ticket(reason)
@@ -209,6 +245,9 @@ impl Transport {
             return Failure::Fatal(format!("{name}: {hint} (HTTP {})", status.as_u16()));
         }
         let info = ErrorInfo::parse(body);
+        if matches!(status.as_u16(), 404 | 405 | 501) {
+            return Failure::Fatal(self.wrong_endpoint(status, &info));
+        }
         let message = self.scrub(if info.message.is_empty() {
             body
         } else {
@@ -224,11 +263,21 @@ impl Transport {
                 status.as_u16()
             ));
         }
+        if status == StatusCode::BAD_REQUEST && is_setting_error(&info) {
+            // Every ticket would get the same answer: a setting (temperature,
+            // json_mode...) this model does not support.
+            return Failure::Fatal(format!(
+                "{name}: {} rejected the request for model \"{}\" (HTTP 400): {message}; \
+                 check the [analyze] settings",
+                self.shown_url, self.model
+            ));
+        }
         let reason = format!("{name}: HTTP {}: {message}", status.as_u16());
         match status.as_u16() {
             408 | 429 | 500 | 502 | 503 | 504 | 529 => Failure::Retry {
                 reason,
                 after: retry_after(headers),
+                unreachable: false,
             },
             _ => Failure::Ticket(reason),
         }
@@ -262,9 +311,40 @@ impl Transport {
         }
     }
 
-    /// A provider message fit for an error cell: without the key, and short.
+    /// The message for a 404 (or a 405/501: the URL takes no POST): the same for
+    /// every ticket, so it stops the run. Both a model the server does not have
+    /// (OpenAI `model_not_found`, Ollama before `ollama pull`, Anthropic
+    /// `not_found_error`) and a base URL that is not an API of this dialect end up here.
+    fn wrong_endpoint(&self, status: StatusCode, info: &ErrorInfo) -> String {
+        let said = if info.message.is_empty() {
+            " and no API error message (is base_url the server's API root?)".to_string()
+        } else {
+            format!(": {}", self.scrub(&info.message))
+        };
+        format!(
+            "{}: POST {} answered HTTP {} for model \"{}\"{said}; check [analyze] model and \
+             base_url",
+            self.provider.as_str(),
+            self.shown_url,
+            status.as_u16(),
+            self.model
+        )
+    }
+
+    /// The message when the server could not be reached even after the retries.
+    fn unreachable(&self, reason: &str) -> String {
+        let name = self.provider.as_str();
+        let reason = reason.strip_prefix(&format!("{name}: ")).unwrap_or(reason);
+        format!(
+            "{name}: cannot reach the model server at {} (gave up after {} retries): {reason}",
+            self.shown_url, self.max_retries
+        )
+    }
+
+    /// A provider message fit for an error cell and a one-line log: without the key,
+    /// on one line, and short.
     fn scrub(&self, message: &str) -> String {
-        let mut m = message.trim().to_string();
+        let mut m = message.split_whitespace().collect::<Vec<_>>().join(" ");
         if let Some(key) = self.api_key.as_deref().filter(|k| !k.is_empty()) {
             m = m.replace(key, "[redacted]");
         }
@@ -273,6 +353,16 @@ impl Transport {
         }
         m
     }
+}
+
+/// A 400 about a parameter or value the model does not support (OpenAI's codes for,
+/// say, `temperature = 0` on a reasoning model), as opposed to one about the ticket
+/// (such as `context_length_exceeded`).
+fn is_setting_error(info: &ErrorInfo) -> bool {
+    matches!(
+        info.code.as_str(),
+        "unsupported_parameter" | "unsupported_value"
+    )
 }
 
 /// `retry-after-ms` (OpenAI) or `retry-after` in seconds, capped at [`MAX_WAIT`].

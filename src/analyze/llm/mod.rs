@@ -7,7 +7,13 @@
 //! reply is validated against the shared schema. An invalid reply gets exactly one
 //! repair round trip (the validation error is sent back), after which the ticket
 //! becomes an error row. Refusals, truncated answers and content filtering are error
-//! rows straight away. A rejected key or an exhausted quota stops the run.
+//! rows straight away. What every ticket would hit alike stops the run: a rejected
+//! key, an exhausted quota, an unknown model or wrong base URL (404), an unsupported
+//! setting, a server still unreachable after the retries.
+//!
+//! The fixed part of each request (model, system prompt, schema) is built once per
+//! analyzer and borrowed into each body, which is serialized once per exchange and
+//! reused by its retries.
 //!
 //! Pool workers are plain threads; [`Analyzer::analyze`] drives the async client on
 //! the runtime whose [`Handle`] it was given, and must not itself be called from a
@@ -174,13 +180,18 @@ struct Answer {
     pub tool_use_id: Option<String>,
 }
 
+/// The fixed part of every request, in the provider's dialect.
+enum Template {
+    OpenAi(openai::Template),
+    Anthropic(anthropic::Template),
+}
+
 /// Scores tickets with an LLM. Shared by all pool workers.
 pub struct LlmAnalyzer {
     cfg: LlmConfig,
     rt: Handle,
     transport: Transport,
-    system: String,
-    schema: Value,
+    template: Template,
 }
 
 impl LlmAnalyzer {
@@ -220,14 +231,24 @@ impl LlmAnalyzer {
             format!("{}{path}", cfg.base_url),
             headers,
             key.map(str::to_string),
+            &cfg.model,
             cfg.max_retries,
         );
+        let (system, schema) = (
+            prompt::system_prompt(&cfg.taxonomy),
+            prompt::schema(&cfg.taxonomy),
+        );
+        let template = match cfg.provider {
+            Provider::OpenAi => Template::OpenAi(openai::Template::new(&cfg, &system, &schema)),
+            Provider::Anthropic => {
+                Template::Anthropic(anthropic::Template::new(&cfg, &system, &schema))
+            }
+        };
         Ok(LlmAnalyzer {
-            system: prompt::system_prompt(&cfg.taxonomy),
-            schema: prompt::schema(&cfg.taxonomy),
             cfg,
             rt,
             transport,
+            template,
         })
     }
 
@@ -278,11 +299,9 @@ impl LlmAnalyzer {
 
     /// One request/response: sends the turns, counts tokens, reads the answer.
     async fn exchange(&self, turns: &[Value]) -> Result<Answer, AnalyzeError> {
-        let body = match self.cfg.provider {
-            Provider::OpenAi => openai::request_body(&self.cfg, &self.system, &self.schema, turns),
-            Provider::Anthropic => {
-                anthropic::request_body(&self.cfg, &self.system, &self.schema, turns)
-            }
+        let body = match &self.template {
+            Template::OpenAi(t) => t.body(turns),
+            Template::Anthropic(t) => t.body(turns),
         };
         let response = self.transport.post(&body).await?;
         let reply = match self.cfg.provider {

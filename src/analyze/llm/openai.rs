@@ -5,11 +5,17 @@
 //! `json_schema`, strict) or, for servers without schema support, plain JSON mode
 //! (`json_object`); either way it arrives as a JSON string in
 //! `choices[0].message.content` and is validated locally.
+//!
+//! The output cap goes to api.openai.com as `max_completion_tokens` (`max_tokens` is
+//! deprecated there and refused by its reasoning models) and to every other server
+//! as `max_tokens`, the name Ollama, vLLM and llama.cpp have always read.
 
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use reqwest::StatusCode;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
 use super::http::ErrorInfo;
@@ -28,28 +34,114 @@ pub(super) fn headers(api_key: Option<&str>) -> Result<HeaderMap, LlmError> {
     Ok(headers)
 }
 
-pub(super) fn request_body(
-    cfg: &LlmConfig,
-    system: &str,
-    schema: &Value,
-    turns: &[Value],
-) -> Value {
-    let response_format = match cfg.json_mode {
-        JsonMode::JsonSchema => json!({
-            "type": "json_schema",
-            "json_schema": {"name": SCHEMA_NAME, "strict": true, "schema": schema},
-        }),
-        JsonMode::JsonObject => json!({"type": "json_object"}),
-    };
-    let mut messages = vec![json!({"role": "system", "content": system})];
-    messages.extend_from_slice(turns);
-    json!({
-        "model": cfg.model,
-        "temperature": cfg.temperature,
-        "max_tokens": cfg.max_tokens,
-        "messages": messages,
-        "response_format": response_format,
-    })
+/// The public API wants `max_completion_tokens`: `max_tokens` is deprecated there and
+/// rejected by its reasoning models. Compatible servers (Ollama, vLLM, llama.cpp)
+/// have long read `max_tokens` but not all know the new name, so they get that.
+pub(super) fn max_tokens_field(base_url: &str) -> &'static str {
+    let public = reqwest::Url::parse(base_url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.eq_ignore_ascii_case("api.openai.com"))
+        })
+        .unwrap_or(false);
+    if public {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    }
+}
+
+/// The request's fixed parts, built once per analyzer: everything but the turns.
+pub(super) struct Template {
+    model: String,
+    temperature: f64,
+    max_tokens_field: &'static str,
+    max_tokens: u32,
+    system: String,
+    response_format: Value,
+}
+
+impl Template {
+    pub fn new(cfg: &LlmConfig, system: &str, schema: &Value) -> Self {
+        let response_format = match cfg.json_mode {
+            JsonMode::JsonSchema => json!({
+                "type": "json_schema",
+                "json_schema": {"name": SCHEMA_NAME, "strict": true, "schema": schema},
+            }),
+            JsonMode::JsonObject => json!({"type": "json_object"}),
+        };
+        Template {
+            model: cfg.model.clone(),
+            temperature: cfg.temperature,
+            max_tokens_field: max_tokens_field(&cfg.base_url),
+            max_tokens: cfg.max_tokens,
+            system: system.to_string(),
+            response_format,
+        }
+    }
+
+    /// The serialized request body. Borrows the fixed parts instead of copying the
+    /// schema into a fresh `Value` for every ticket.
+    pub fn body(&self, turns: &[Value]) -> Vec<u8> {
+        let body = Body {
+            model: &self.model,
+            temperature: self.temperature,
+            max_tokens: (self.max_tokens_field, self.max_tokens),
+            messages: Messages {
+                system: &self.system,
+                turns,
+            },
+            response_format: &self.response_format,
+        };
+        serde_json::to_vec(&body).expect("a request body always serializes")
+    }
+}
+
+struct Body<'a> {
+    model: &'a str,
+    temperature: f64,
+    max_tokens: (&'static str, u32),
+    messages: Messages<'a>,
+    response_format: &'a Value,
+}
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("model", self.model)?;
+        m.serialize_entry("temperature", &self.temperature)?;
+        m.serialize_entry(self.max_tokens.0, &self.max_tokens.1)?;
+        m.serialize_entry("messages", &self.messages)?;
+        m.serialize_entry("response_format", self.response_format)?;
+        m.end()
+    }
+}
+
+/// The system message followed by the conversation turns.
+struct Messages<'a> {
+    system: &'a str,
+    turns: &'a [Value],
+}
+
+impl Serialize for Messages<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.turns.len() + 1))?;
+        seq.serialize_element(&SystemMessage {
+            role: "system",
+            content: self.system,
+        })?;
+        for turn in self.turns {
+            seq.serialize_element(turn)?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct SystemMessage<'a> {
+    role: &'static str,
+    content: &'a str,
 }
 
 /// Reads a 2xx response. Refusals, truncation and content filtering are final for
@@ -186,8 +278,25 @@ mod tests {
     fn json_object_mode_sends_no_schema() {
         let mut cfg = LlmConfig::new(super::super::Provider::OpenAi, "http://x", "m");
         cfg.json_mode = JsonMode::JsonObject;
-        let body = request_body(&cfg, "sys", &json!({}), &[]);
+        let body = Template::new(&cfg, "sys", &json!({})).body(&[]);
+        let body: Value = serde_json::from_slice(&body).expect("JSON");
         assert_eq!(body["response_format"], json!({"type": "json_object"}));
         assert_eq!(body["messages"][0]["role"], "system");
+        assert_eq!(body["messages"][0]["content"], "sys");
+    }
+
+    #[test]
+    fn the_public_api_gets_max_completion_tokens() {
+        let body = |url: &str| {
+            let cfg = LlmConfig::new(super::super::Provider::OpenAi, url, "m");
+            let body = Template::new(&cfg, "sys", &json!({})).body(&[]);
+            serde_json::from_slice::<Value>(&body).expect("JSON")
+        };
+        let public = body("https://api.openai.com");
+        assert_eq!(public["max_completion_tokens"], 1024);
+        assert!(public.get("max_tokens").is_none());
+        let local = body("http://localhost:11434");
+        assert_eq!(local["max_tokens"], 1024);
+        assert!(local.get("max_completion_tokens").is_none());
     }
 }

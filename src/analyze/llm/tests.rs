@@ -328,6 +328,58 @@ fn exhausted_quota_is_fatal_without_retries() {
 }
 
 #[test]
+fn unknown_model_or_wrong_url_is_fatal_naming_both() {
+    // Ollama's answer for a model that was never pulled.
+    let ollama = json!({"error": {"message": "model \"llama3.1:8b\" not found, try pulling it first", "type": "api_error"}});
+    let fake = Fake::start(vec![error(404, vec![], ollama)]);
+    let a = fake.analyzer(Provider::OpenAi, |c| c.model = "llama3.1:8b".into());
+    let Err(AnalyzeError::Fatal(m)) = a.analyze(&ticket("s", "b")) else {
+        panic!("expected a fatal error");
+    };
+    let url = format!("{}/v1/chat/completions", fake.url);
+    assert!(m.starts_with("openai: POST ") && m.contains(&url), "{m}");
+    assert!(
+        m.contains("\"llama3.1:8b\"") && m.contains("try pulling it"),
+        "{m}"
+    );
+    assert!(matches!(
+        a.analyze(&ticket("s", "b")),
+        Err(AnalyzeError::Fatal(_))
+    ));
+    assert_eq!(fake.requests(), 1, "later tickets fail fast");
+
+    // vLLM puts the message at the top level; a plain 404 page has none.
+    let vllm = json!({"object": "error", "message": "The model `x` does not exist.", "code": 404});
+    let fake = Fake::start(vec![error(404, vec![], vllm)]);
+    let a = fake.analyzer(Provider::Anthropic, |_| {});
+    let Err(AnalyzeError::Fatal(m)) = a.analyze(&ticket("s", "b")) else {
+        panic!("expected a fatal error");
+    };
+    assert!(
+        m.contains("/v1/messages") && m.contains("does not exist"),
+        "{m}"
+    );
+    let fake = Fake::start(vec![error(405, vec![], json!("Method Not Allowed"))]);
+    let a = fake.analyzer(Provider::OpenAi, |_| {});
+    let Err(AnalyzeError::Fatal(m)) = a.analyze(&ticket("s", "b")) else {
+        panic!("expected a fatal error");
+    };
+    assert!(m.contains("HTTP 405") && m.contains("base_url"), "{m}");
+}
+
+#[test]
+fn an_unsupported_setting_is_fatal() {
+    let body = json!({"error": {"message": "Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.", "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}});
+    let fake = Fake::start(vec![error(400, vec![], body)]);
+    let a = fake.analyzer(Provider::OpenAi, |_| {});
+    let Err(AnalyzeError::Fatal(m)) = a.analyze(&ticket("s", "b")) else {
+        panic!("expected a fatal error");
+    };
+    assert!(m.contains("temperature") && m.contains("test-model"), "{m}");
+    assert_eq!(fake.requests(), 1);
+}
+
+#[test]
 fn other_client_errors_are_ticket_rows() {
     let body =
         json!({"error": {"message": "context length exceeded", "code": "context_length_exceeded"}});
@@ -441,7 +493,7 @@ fn timeouts_are_retried() {
 }
 
 #[test]
-fn connection_errors_are_retried() {
+fn connection_errors_are_retried_then_fatal() {
     // Bind, then drop, to get a port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -457,14 +509,23 @@ fn connection_errors_are_retried() {
     cfg.max_retries = 1;
     cfg.api_key = Some(KEY.into());
     let a = LlmAnalyzer::new(cfg, fake.rt.handle().clone()).unwrap();
+    // Still unreachable after the retries: every ticket would wait the same way.
     match a.analyze(&ticket("s", "b")) {
-        Err(AnalyzeError::Ticket(m)) => assert!(
-            m.contains("giving up after 1 retries") && !m.contains(KEY),
+        Err(AnalyzeError::Fatal(m)) => assert!(
+            m.contains(&format!(
+                "cannot reach the model server at http://127.0.0.1:{port}/v1/chat/completions"
+            )) && m.contains("after 1 retries")
+                && !m.contains(KEY),
             "{m}"
         ),
-        other => panic!("expected a ticket error, got {other:?}"),
+        other => panic!("expected a fatal error, got {other:?}"),
     }
     assert_eq!((a.usage().requests, a.usage().retries), (2, 1));
+    assert!(matches!(
+        a.analyze(&ticket("s", "b")),
+        Err(AnalyzeError::Fatal(_))
+    ));
+    assert_eq!(a.usage().requests, 2, "later tickets fail fast");
 }
 
 #[test]
