@@ -90,7 +90,7 @@ pub enum Command {
     },
     /// Measure the cache and the analyzer pool against the sandbox.
     #[command(
-        after_help = "Example:\n  zdpipe bench --test batch --tickets 200 --max-workers 16 --latency-ms 100"
+        after_help = "Examples:\n  zdpipe bench --test batch --tickets 200 --max-workers 16 --latency-ms 100\n  zdpipe bench --test cache --tickets 10000 --api-latency-ms 50\n  zdpipe bench --test pipeline --tickets 100000"
     )]
     Bench(BenchArgs),
 }
@@ -249,18 +249,26 @@ pub enum ResultsCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BenchTest {
+    /// First vs second fetch of a view through the cache.
     Cache,
+    /// Sequential LLM analysis vs the worker pool.
     Batch,
+    /// cache and batch.
     All,
+    /// Whole runs in child processes: cold and warm throughput, peak memory, and the
+    /// built-in analyzer on 1 vs 2 workers.
+    Pipeline,
 }
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Which measurement to run.
     #[arg(long, value_enum, default_value = "all")]
     pub test: BenchTest,
     /// Tickets in the sandbox data set.
     #[arg(long, default_value_t = 200)]
     pub tickets: u64,
+    /// Tickets per batch handed to a worker.
     #[arg(long, default_value_t = 50)]
     pub batch_size: usize,
     /// Workers of the pool in the batch test.

@@ -210,6 +210,18 @@ pub fn bench(args: BenchArgs) -> Result<Exit> {
         )
         .into());
     }
+    if args.test == BenchTest::Pipeline {
+        let dir = tempdir()?;
+        let result = super::bench_pipeline::run(args.tickets, args.batch_size, &dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let result = result?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        } else {
+            print!("{}", result.render());
+        }
+        return Ok(Exit::Ok);
+    }
     let mut results = Vec::new();
     if matches!(args.test, BenchTest::Cache | BenchTest::All) {
         results.push(cache_test(&args)?);

@@ -6,12 +6,13 @@ use std::path::Path;
 
 use super::{load, Exit, Result};
 use crate::cache::ReadPolicy;
-use crate::config::{AnalyzerKind, Mode, Source};
+use crate::config::{Mode, Source};
 use crate::pipeline::connect;
 
 pub fn check(path: &Path) -> Result<Exit> {
     let (pipeline, env) = load(path)?;
     println!("{}: pipeline {:?} is valid", path.display(), pipeline.name);
+    let mut sandbox_url = None;
     match &pipeline.fetch.source {
         Source::File {
             path,
@@ -26,21 +27,25 @@ pub fn check(path: &Path) -> Result<Exit> {
             );
         }
         _ => {
-            let (api, _sandbox, _) = connect(&pipeline, &env, None, ReadPolicy::Bypass, false)?;
+            let (api, sandbox, _) = connect(&pipeline, &env, None, ReadPolicy::Bypass, false)?;
+            sandbox_url = sandbox.as_ref().map(|s| s.base_url());
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             rt.block_on(async {
                 let me = api.me().await?;
-                let name = me
-                    .pointer("/user/name")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("?");
-                let role = me
-                    .pointer("/user/role")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("?");
-                println!("connected to {} as {name} (role {role})", api.client.host());
+                let field = |k: &str| {
+                    me.pointer(&format!("/user/{k}"))
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("?")
+                        .to_string()
+                };
+                println!(
+                    "connected to {} as {} (role {})",
+                    api.client.host(),
+                    field("name"),
+                    field("role")
+                );
                 if let Mode::Views(ids) = &pipeline.fetch.mode {
                     for id in ids {
                         let view = api.view(*id).await?;
@@ -59,29 +64,9 @@ pub fn check(path: &Path) -> Result<Exit> {
             })?;
         }
     }
-    match pipeline.analyze.analyzer {
-        AnalyzerKind::Builtin => println!("analyzer: builtin (offline)"),
-        AnalyzerKind::OpenAi if env.openai_api_key.is_none() => {
-            println!(
-                "analyzer: openai, model {} (no OPENAI_API_KEY: fine for local servers)",
-                pipeline.analyze.llm.model
-            )
-        }
-        AnalyzerKind::Anthropic
-            if env.anthropic_api_key.is_none()
-                && !matches!(pipeline.fetch.source, Source::Sandbox(_)) =>
-        {
-            return Err(super::UsageError(
-                "analyzer = \"anthropic\" needs ANTHROPIC_API_KEY in the environment".into(),
-            )
-            .into())
-        }
-        kind => println!(
-            "analyzer: {}, model {}",
-            kind.as_str(),
-            pipeline.analyze.llm.model
-        ),
-    }
+    // The same resolution of endpoint and key as a run; no request is sent.
+    let built = crate::analyze::build(&pipeline.analyze, &env, sandbox_url.as_deref())?;
+    println!("analyzer: {}", built.analyzer.name());
     println!("ok");
     Ok(Exit::Ok)
 }
