@@ -140,3 +140,45 @@ fn relative_paths_resolve_against_the_pipeline_folder() {
     assert!(ws.path("sub/out/x.csv").exists());
     assert!(ws.path("sub/c").is_dir());
 }
+
+#[test]
+fn every_example_pipeline_is_valid() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+    let env = zdpipe::config::Env {
+        zendesk_subdomain: Some("acme".into()),
+        ..Default::default()
+    };
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            zdpipe::config::Pipeline::load(&p, &env).unwrap_or_else(|e| panic!("{e}"));
+            n += 1;
+        }
+    }
+    assert!(n >= 7, "{n} example pipelines");
+}
+
+#[test]
+fn the_export_example_runs_offline() {
+    let ws = Workspace::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("pipelines/export.toml")).unwrap();
+    std::fs::create_dir_all(ws.path("data")).unwrap();
+    std::fs::copy(
+        root.join("data/sample_tickets.ndjson"),
+        ws.path("data/sample_tickets.ndjson"),
+    )
+    .unwrap();
+    let p = ws.file("pipelines/export.toml", &text);
+    let out = zdpipe().arg("run").arg(&p).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("sample_tickets.ndjson:7"),
+        "the bad line is reported"
+    );
+    let csv = ws.path("out/export.csv");
+    assert_eq!(csv_ids(&csv), vec![101, 102, 103, 104, 105, 106, 107, 108]);
+    let categories = column(&csv, "category");
+    assert_eq!(categories[0], "outage", "the custom category with keywords");
+}
