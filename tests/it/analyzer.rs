@@ -6,7 +6,8 @@
 //!
 //! The shared evaluation sets live at `../shared/eval` next to the crate; when that
 //! folder is absent, the tests that need it print why and pass. The hand-labelled
-//! support sentences (`tests/data/support_sentences.csv`) are always measured.
+//! support sentences (`tests/data/support_sentences.csv`) and the realistic support
+//! tickets (`tests/data/support_tickets.csv`) are always measured.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -253,4 +254,100 @@ fn support_sentences() {
     print_field("support sentences, support layer on", s);
     let acc = num(s, "accuracy");
     assert!(acc >= 0.90, "accuracy {acc:.4} < 0.90");
+}
+
+/// Realistic multi-sentence tickets (`tests/data/support_tickets.csv`: outages,
+/// billing disputes, delays, RMAs, polite questions, thanks, sarcasm), labelled
+/// before the rules were tuned: sentiment and category through `zdpipe eval`, and
+/// a floor for urgency where one is obvious.
+#[test]
+fn support_tickets() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/support_tickets.csv");
+    let ws = Workspace::new();
+    let mut rdr = csv::Reader::from_path(&path).unwrap();
+    let mut ndjson = String::new();
+    let mut labels = csv::Writer::from_writer(Vec::new());
+    labels
+        .write_record(["ticket_id", "sentiment", "category"])
+        .unwrap();
+    let mut rows = HashMap::new();
+    for (i, r) in rdr.records().enumerate() {
+        let r = r.unwrap();
+        let (id, text) = (i + 1, &r[0]);
+        let ticket = serde_json::json!({
+            "id": id, "subject": "", "description": text, "status": "open",
+            "priority": null, "tags": [], "requester_id": id,
+            "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+        });
+        ndjson.push_str(&ticket.to_string());
+        ndjson.push('\n');
+        labels
+            .write_record([id.to_string().as_str(), &r[1], &r[3]])
+            .unwrap();
+        let urgency_min: Option<u8> = (!r[2].is_empty()).then(|| r[2].parse().unwrap());
+        rows.insert(
+            id.to_string(),
+            (
+                text.to_string(),
+                r[1].to_string(),
+                r[3].to_string(),
+                urgency_min,
+            ),
+        );
+    }
+    assert!(rows.len() >= 60, "only {} support tickets", rows.len());
+    let input = ws.file("tickets.ndjson", &ndjson);
+    let gold = ws.file(
+        "tickets.labels.csv",
+        &String::from_utf8(labels.into_inner().unwrap()).unwrap(),
+    );
+
+    let out = run(&ws, "tickets", &input, true);
+    let (sentiment, category, urgency) = (
+        column(&out, "sentiment"),
+        column(&out, "category"),
+        column(&out, "urgency"),
+    );
+    let mut ids: Vec<_> = rows.keys().cloned().collect();
+    ids.sort_by_key(|id| id.parse::<u64>().unwrap_or(0));
+    let mut low_urgency = Vec::new();
+    for id in &ids {
+        let (text, want_s, want_c, urgency_min) = &rows[id];
+        let short: String = text.chars().take(90).collect();
+        if sentiment.get(id) != Some(want_s) {
+            println!(
+                "sentiment miss {id}: want {want_s}, got {:?}: {short}",
+                sentiment.get(id)
+            );
+        }
+        if category.get(id) != Some(want_c) {
+            println!(
+                "category miss {id}: want {want_c}, got {:?}: {short}",
+                category.get(id)
+            );
+        }
+        if let Some(min) = urgency_min {
+            let got: u8 = urgency[id].parse().unwrap();
+            if got < *min {
+                low_urgency.push(format!("{id}: urgency {got} < {min}: {short}"));
+            }
+        }
+    }
+    let report = eval(&out, &gold);
+    let (s, c) = (&report["sentiment"], &report["category"]);
+    print_field("support tickets, sentiment", s);
+    print_field("support tickets, category", c);
+    let with_min = rows.values().filter(|r| r.3.is_some()).count();
+    println!(
+        "support tickets, urgency: {}/{with_min} at or above their floor",
+        with_min - low_urgency.len()
+    );
+    let (sa, ca) = (num(s, "accuracy"), num(c, "accuracy"));
+    assert!(sa >= 0.85, "sentiment accuracy {sa:.4} < 0.85");
+    assert!(ca >= 0.80, "category accuracy {ca:.4} < 0.80");
+    assert!(
+        low_urgency.is_empty(),
+        "urgency below floor:\n{}",
+        low_urgency.join("\n")
+    );
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use crate::helpers::*;
 
 fn summary(ws: &Workspace, name: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(ws.path(name)).unwrap()).unwrap()
+    read_json(&ws.path(name))
 }
 
 #[test]
@@ -203,14 +203,7 @@ fn a_second_run_on_the_same_cache_exits_75() {
     .unwrap();
     let ws = Workspace::new();
     let p = ws.view_pipeline("lock", &sb.base_url(), &[1], "");
-    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("zdpipe"))
-        .arg("run")
-        .arg(&p)
-        .env("ZENDESK_EMAIL", EMAIL)
-        .env("ZENDESK_API_TOKEN", TOKEN)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_run(&p, false);
     // The first run holds the cache once its pid file is written.
     let pid_file = ws.path("cache/zdpipe.pid");
     let t = Instant::now();

@@ -140,3 +140,27 @@ pub fn stderr(o: &std::process::Output) -> String {
 pub fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// Reads a JSON file (a run summary, a report).
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `zdpipe run PIPELINE` as a child process with the sandbox credentials, for tests
+/// that signal or kill it; stderr is discarded unless `capture` is set.
+pub fn spawn_run(pipeline: &Path, capture: bool) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("zdpipe"))
+        .arg("run")
+        .arg(pipeline)
+        .arg("--no-progress")
+        .env("ZENDESK_EMAIL", EMAIL)
+        .env("ZENDESK_API_TOKEN", TOKEN)
+        .stderr(if capture {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        })
+        .spawn()
+        .expect("zdpipe starts")
+}

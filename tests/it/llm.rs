@@ -171,8 +171,7 @@ fn file_pipeline(ws: &Workspace, analyze: &str) -> PathBuf {
 }
 
 fn summary(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("summary written");
-    serde_json::from_str(&text).expect("summary is JSON")
+    read_json(path)
 }
 
 /// Every byte under `dir` (cache, CSV, summary), for "the key is nowhere" checks.

@@ -252,14 +252,7 @@ fn sigterm_mid_run_exits_130_with_a_valid_csv() {
     .unwrap();
     let ws = Workspace::new();
     let p = ws.view_pipeline("term", &sb.base_url(), &[1], "");
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("zdpipe"))
-        .arg("run")
-        .arg(&p)
-        .env("ZENDESK_EMAIL", EMAIL)
-        .env("ZENDESK_API_TOKEN", TOKEN)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&p, true);
     // Signal once the run has fetched a few pages.
     let t = Instant::now();
     while sb

@@ -7,10 +7,6 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::*;
 
-fn summary(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 fn start(cfg: SandboxConfig) -> SandboxHandle {
     SandboxHandle::start(SandboxConfig {
         auth: Some(Credentials {
@@ -57,7 +53,7 @@ fn faults_and_429s_are_retried_and_nothing_is_lost() {
     let expected: Vec<u64> = sb.dataset().view_ticket_ids(1).collect();
     assert!(expected.len().div_ceil(100) >= 5, "5 pages");
     assert_eq!(ids, expected, "every ticket exactly once, in order");
-    let s = summary(&ws.path("view.json"));
+    let s = read_json(&ws.path("view.json"));
     let log = sb.request_log();
     let faulted = log
         .iter()
@@ -296,18 +292,6 @@ fn kill_when(child: &mut std::process::Child, ready: impl Fn() -> bool) {
     child.wait().unwrap();
 }
 
-fn spawn_run(p: &Path) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("zdpipe"))
-        .arg("run")
-        .arg(p)
-        .arg("--no-progress")
-        .env("ZENDESK_EMAIL", EMAIL)
-        .env("ZENDESK_API_TOKEN", TOKEN)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 /// Analyses the cache holds for good (what a killed run left behind).
 fn stored_analyses(ws: &Workspace, p: &Path) -> u64 {
     let out = zdpipe()
@@ -350,7 +334,7 @@ fn a_killed_backfill_resumes_without_losing_or_repeating_tickets() {
     let mut stored = 0;
     for at in [20, 80, 150] {
         sb.reset_counters();
-        let mut child = spawn_run(&p);
+        let mut child = spawn_run(&p, false);
         kill_when(&mut child, pages(at));
         let now = stored_analyses(&ws, &p);
         assert!(now >= stored, "stored analyses never shrink");
@@ -368,7 +352,7 @@ fn a_killed_backfill_resumes_without_losing_or_repeating_tickets() {
     let ids = csv_ids(&ws.path("out/backfill.csv"));
     let expected: Vec<u64> = sb.dataset().view_ticket_ids(1).collect();
     assert_eq!(ids, expected, "every ticket once, in order");
-    let s = summary(&ws.path("s.json"));
+    let s = read_json(&ws.path("s.json"));
     assert_eq!(
         s["reused"].as_u64().unwrap(),
         stored,
@@ -396,7 +380,7 @@ fn a_killed_nightly_run_resumes_from_its_checkpoint() {
             .filter(|r| r.path_and_query.contains("incremental") && r.status == 200)
             .count()
     };
-    let mut child = spawn_run(&p);
+    let mut child = spawn_run(&p, false);
     kill_when(&mut child, || export_pages() >= 3);
     assert!(
         ws.path("out/nightly.csv.partial").exists(),

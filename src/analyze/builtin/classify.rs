@@ -37,7 +37,13 @@
 //! a more specific phrase says otherwise: "arrive" is a delivery word but not after
 //! "money", "transfer" or "payment"; "account" is an access word but not in "in my
 //! account" or "to my account"; "wish" leans to a feature request but "I wish to" just
-//! means "I want to"; "virtual" things are not hardware.
+//! means "I want to"; "virtual" things are not hardware; "tracked it down" is no
+//! parcel tracking.
+//!
+//! Besides the Banking77-style vocabulary, the rules know service tickets: a node
+//! that went "offline", is "unreachable" or is "not responding", "maintenance", a
+//! "sync" or an app that "won't open" are technical issues; a "suspended" or
+//! "deactivated" account and "add a user" / "read only access" are account access.
 
 use super::text::{Doc, PhraseSet};
 use crate::analyze::taxonomy::{Label, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
@@ -104,7 +110,8 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("my child", 2.5), ("my children", 2.5), ("my kids", 2.5), ("daughter", 2.5),
             ("son", 2.0), ("minimum age", 3.0), ("how old", 3.0), ("open an account", 2.0),
             ("details", 1.5), ("change * information", 2.0), ("new address", 2.0),
-            ("change of address", 2.5), ("my information", 1.5),
+            ("change of address", 2.5), ("my information", 1.5), ("suspended", 2.5),
+            ("deactivated", 2.5), ("add .. user", 2.0), ("new user", 1.5), ("read only access", 2.0),
     ]),
     ("technical_issue", &[
             ("error", 2.0), ("crash", 2.0), ("bug", 2.0), ("NEG work", 1.5),
@@ -132,7 +139,9 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("NEG gone through", 3.0), ("top up * NEG", 2.0), ("NEG see my money", 2.0),
             ("what happened", 1.0), ("NEG get money", 2.0), ("atm * NEG", 1.5),
             ("NEG * get * cash", 2.0), ("atm * declined", 2.0), ("segfault", 2.0),
-            ("blue screen", 2.0), ("bsod", 2.0), ("went wrong", 1.5),
+            ("blue screen", 2.0), ("bsod", 2.0), ("went wrong", 1.5), ("offline", 2.0), ("maintenance", 1.0),
+            ("unreachable", 2.0), ("NEG respond", 1.5), ("sync", 2.0), ("NEG open", 1.0),
+            ("NEG * open", 1.0),
             // A payment or transfer that failed, bounced or never arrived.
             ("payment .. reversed", 3.0), ("payment .. returned", 3.0),
             ("payment .. came back", 3.0), ("payment .. cancelled", 2.5),
@@ -185,7 +194,7 @@ const CATEGORY_RULES: &[(&str, &[(&str, f32)])] = &[
             ("address", 1.0), ("wrong address", 2.0), ("left at", 1.5), ("signature", 1.0),
             ("in transit", 3.0), ("out of stock", 2.0), ("back in stock", 2.0), ("order", 1.0),
             ("next day", 1.5), ("express", 1.5), ("order .. cancelled", 2.5),
-            ("order .. canceled", 2.5),
+            ("order .. canceled", 2.5), ("track * down", -2.0),
             // Money is not a parcel: a transfer that "arrives" is not a delivery.
             ("money .. arrive", -3.0), ("transfer .. arrive", -3.0),
             ("transaction .. arrive", -3.0), ("funds .. arrive", -3.0),

@@ -24,19 +24,35 @@
 //! `!`/`?` and emoji; with the support layer, complaint phrases add negative valence
 //! ("Still waiting for my refund, this is the third time I ask!!!" -> negative),
 //! domain words and politeness in a request lose theirs ("How do I get a refund?" ->
-//! neutral). Label from the compound score: positive >= 0.05, negative <= -0.05.
+//! neutral), and so do request forms ("I wish to cancel my subscription" ->
+//! neutral). Outage and failure reports ("is down", "won't boot", "stuck", "can't
+//! log in", "never arrives", "not responding", "error code") add -0.8 to -1.2 each,
+//! at most -2 in all, and make the text a ticket, so its domain words ("urgent",
+//! "error") lose their VADER valence and the `!` emphasis follows the now negative
+//! sum: "URGENT: production is down and our customers cannot place orders!!" ->
+//! negative (VADER alone: positive, from "urgent" +0.8 in caps); "Our server won't
+//! boot after the BIOS update, stuck at POST with error code 0xE1." and "Can't log
+//! in, password reset email never arrives." -> mildly negative. In a ticket that
+//! reports a problem or complains and praises no fix, positive words are sarcasm or
+//! politeness and lose their valence ("Great, another week without my order" ->
+//! negative). Label from the compound score: positive >= 0.05, negative <= -0.05.
 //!
 //! **Urgency** (1-5) = 1, +2 for a critical word ("urgent", "ASAP", "immediately",
-//! "outage", "is down", "production", "stolen", "fraud"...), +1 for time pressure
+//! "production", "stolen", "fraud", "suspicious activity"...) or an outage
+//! ("outage", "is down", "went offline", "not responding"), +1 for time pressure
 //! ("today", "tomorrow", "deadline", "by friday", "this morning"), +1 when the ticket
-//! reports a problem (a complaint phrase or negative sentiment), +1 for shouting (two
-//! ALL CAPS words or a `!!` run), repeated contact or business impact; clamped.
+//! reports a problem (a complaint or failure phrase, or negative sentiment), +1 for
+//! shouting (two ALL CAPS words or a `!!` run), repeated contact or business impact;
+//! clamped. An outage together with a critical word or business impact is 5.
+//! * "URGENT: production is down and our customers cannot place orders!!" -> 5.
 //! * "How do I change the email address on my account?" -> 1.
 //! * "Please send the invoice by Friday, the deadline for our accounts is tomorrow."
 //!   -> 2 (time pressure only).
 //! * "I think someone has stolen my card, I need it blocked immediately." -> 4.
 //! * "Our production server is down since this morning and customers are affected."
 //!   -> 5.
+//! * "Our server won't boot after the BIOS update, stuck at POST with error code
+//!   0xE1." -> 2 (a problem report, no urgency word).
 //!
 //! **Frustration** (1-5) = 1, +1/+2/+3 for negative sentiment (compound <= -0.05 /
 //! -0.5 / -0.8), +1 for a complaint phrase ("still waiting", "NEG work", "thanks for
@@ -46,6 +62,8 @@
 //! * "How do I change the email address on my account?" -> 1.
 //! * "I was charged twice for my subscription" -> 3 (negative, complaint).
 //! * "Still waiting for my refund, this is the third time I ask!!!" -> 5.
+//! * "URGENT: production is down and our customers cannot place orders!!" -> 4
+//!   (negative, shouting).
 //!
 //! **Technical expertise** (1-5) = 2, +0.5 per distinct technical term (kernel, dmesg,
 //! RAID, nvme, firmware, API... at most +2), +1 for an error code (`0x7B`, `E1234`),
@@ -59,7 +77,8 @@
 //!
 //! **Business impact** is true when a phrase says the business suffers: "revenue",
 //! "our customers", "customers are affected", "production is down", "SLA", "losing
-//! money", "all users", "can't process orders", "downtime"...
+//! money", "all users", "can't process orders", "customers cannot", "cannot place
+//! orders", "downtime"...
 //! * "Our production server is down since this morning and customers are affected."
 //!   -> true; "I was charged twice for my subscription" -> false.
 //!
@@ -122,13 +141,13 @@ use crate::model::{priority_score, Analysis, Sentiment};
 
 use classify::LabelSet;
 use scales::ScaleRules;
-use support::{Findings, Support};
+use support::{Findings, Support, Topic};
 use text::{Doc, PhraseSet};
 pub use vader::PolarityScores;
 
 /// Bumped whenever a rule or list changes what the analyzer answers, so stored
 /// analyses made by older rules are not reused.
-pub const RULES_VERSION: &str = "2024.2";
+pub const RULES_VERSION: &str = "2024.3";
 
 /// The category or component score from which a ticket counts as being about a
 /// support topic (so the support layer treats domain words as vocabulary), reached
@@ -214,25 +233,17 @@ impl BuiltinAnalyzer {
     /// support layer is off, VADER plus the support corrections when it is on.
     pub fn polarity_scores(&self, text: &str) -> PolarityScores {
         let doc = Doc::new(text);
-        let domain = self.support.is_some() && self.is_domain(&doc, &[]);
-        self.sentiment(text, &doc, domain).0
+        let topic = topic(
+            &self.categories.choose(&doc, &[]),
+            &self.components.choose(&doc, &[]),
+        );
+        self.sentiment(text, &doc, topic).0
     }
 
-    /// Whether the ticket is about a support topic: a non-fallback category or a
-    /// component with real evidence.
-    fn is_domain(&self, doc: &Doc, tags: &[String]) -> bool {
-        let cat = self.categories.choose(doc, tags);
-        (cat.label != FALLBACK_CATEGORY && cat.is_evidence(DOMAIN_EVIDENCE))
-            || self
-                .components
-                .choose(doc, tags)
-                .is_evidence(DOMAIN_EVIDENCE)
-    }
-
-    fn sentiment(&self, text: &str, doc: &Doc, domain: bool) -> (PolarityScores, Findings) {
+    fn sentiment(&self, text: &str, doc: &Doc, topic: Topic) -> (PolarityScores, Findings) {
         let mut pass = self.vader.pass(text);
         let mut found = match &self.support {
-            Some(support) => support.apply(doc, &mut pass, domain),
+            Some(support) => support.apply(doc, &mut pass, topic),
             None => Findings::default(),
         };
         if !self.user_phrases.is_empty() {
@@ -242,6 +253,18 @@ impl BuiltinAnalyzer {
         let mut valences = pass.valences;
         valences.extend_from_slice(&found.extra);
         (vader::score(&valences, pass.punct), found)
+    }
+}
+
+/// How much the ticket is about a support topic: `evidence` is a non-fallback
+/// category or a component with real evidence; `hint` is any category or component
+/// phrase at all (weight >= 1), which with a complaint, a failure report or a
+/// request is enough.
+fn topic(category: &classify::Choice<'_>, component: &classify::Choice<'_>) -> Topic {
+    Topic {
+        evidence: (category.label != FALLBACK_CATEGORY && category.is_evidence(DOMAIN_EVIDENCE))
+            || component.is_evidence(DOMAIN_EVIDENCE),
+        hint: category.score >= 1.0 || component.score >= 1.0,
     }
 }
 
@@ -263,9 +286,7 @@ impl Analyzer for BuiltinAnalyzer {
         let doc = Doc::new(&text);
         let category = self.categories.choose(&doc, input.tags);
         let component = self.components.choose(&doc, input.tags);
-        let domain = (category.label != FALLBACK_CATEGORY && category.is_evidence(DOMAIN_EVIDENCE))
-            || component.is_evidence(DOMAIN_EVIDENCE);
-        let (scores, found) = self.sentiment(&text, &doc, self.support.is_some() && domain);
+        let (scores, found) = self.sentiment(&text, &doc, topic(&category, &component));
         let scales = self.scales.score(&text, &doc, scores.compound, &found);
 
         let mut key_phrases: Vec<String> = Vec::new();
@@ -363,12 +384,15 @@ mod tests {
             "Hi, I would like to update my billing address. Thanks!",
             "Please help, my card payment was declined.",
             "Thanks in advance, could you send me the invoice for March?",
+            "Hello, could you please tell me when my package will ship? Thanks!",
+            "I wish to cancel my subscription",
         ] {
             assert_eq!(label(&support, text), Sentiment::Neutral, "{text}");
         }
         for text in [
             "Thanks, it works now, great service!",
             "The refund arrived, thank you so much!",
+            "Thanks so much, the replacement drive works perfectly. Great support!",
         ] {
             assert_eq!(label(&support, text), Sentiment::Positive, "{text}");
         }
@@ -466,6 +490,30 @@ mod tests {
             (3, false, "billing")
         );
         assert!((a.confidence - 0.76).abs() <= 0.02, "{}", a.confidence);
+        let a = analyze("URGENT: production is down and our customers cannot place orders!!");
+        assert_eq!(
+            (a.sentiment, a.urgency, a.frustration, a.business_impact),
+            (Sentiment::Negative, 5, 4, true)
+        );
+        assert!(a.priority_score >= 8, "{}", a.priority_score);
+        assert_eq!(
+            analyze("I wish to cancel my subscription").sentiment,
+            Sentiment::Neutral
+        );
+        let a = analyze(
+            "Our server won't boot after the BIOS update, stuck at POST with error code 0xE1.",
+        );
+        assert_eq!(a.sentiment, Sentiment::Negative);
+        assert!(a.sentiment_score > -0.5, "mild: {}", a.sentiment_score);
+        assert_eq!(a.urgency, 2);
+        assert!(a.technical_expertise >= 3);
+        let a = analyze("Can't log in, password reset email never arrives.");
+        assert_eq!(a.sentiment, Sentiment::Negative);
+        assert!(a.sentiment_score > -0.5, "mild: {}", a.sentiment_score);
+        assert_eq!(
+            analyze("Great, another week without my order.").sentiment,
+            Sentiment::Negative
+        );
         let a = analyze("Still waiting for my refund, this is the third time I ask!!!");
         assert_eq!((a.frustration, a.sentiment), (5, Sentiment::Negative));
         assert_eq!(

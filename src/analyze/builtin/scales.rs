@@ -2,14 +2,19 @@
 //! rules over phrases and the shape of the text.
 //!
 //! **Urgency** (1-5) starts at 1 and adds:
-//! * +2 for a critical word or phrase: "urgent", "ASAP", "immediately", "emergency",
-//!   "critical", "outage", "is down", "production", "as soon as possible", "right
-//!   away", "data loss", "stolen", "fraud" ("URGENT: production is down" -> 5);
+//! * +2 for a critical word or phrase ("urgent", "ASAP", "immediately", "emergency",
+//!   "critical", "production", "as soon as possible", "right away", "data loss",
+//!   "stolen", "fraud", "suspicious activity", "unknown location") or an outage
+//!   ("outage", "is down", "went offline", "unreachable", or the support layer's
+//!   outage phrases such as "not responding");
 //! * +1 for a time pressure word: "deadline", "today", "tonight", "tomorrow",
 //!   "before friday", "time sensitive";
-//! * +1 when the ticket reports a problem (a complaint phrase or negative sentiment);
+//! * +1 when the ticket reports a problem (a complaint or failure phrase, or negative
+//!   sentiment);
 //! * +1 for shouting (two or more ALL CAPS words, or a "!!" run), repeated contact, or
-//!   business impact.
+//!   business impact;
+//! * an outage with a critical word or business impact is 5 ("URGENT: production is
+//!   down", "the site is down and customers cannot place orders").
 //!
 //! **Frustration** (1-5) starts at 1 and adds the strength of negative sentiment (+1
 //! at compound <= -0.05, +2 at <= -0.5, +3 at <= -0.8), +1 for complaint phrases, +1
@@ -29,7 +34,7 @@
 //! **Business impact** is true when a phrase says the business suffers: "revenue",
 //! "our customers", "customers are affected", "production down", "SLA", "losing
 //! money", "business impact", "business critical", "all users", "can't process
-//! orders"...
+//! orders", "customers cannot", "cannot place orders", "losing sales"...
 //!
 //! **Emotions**, in this order: anger (anger words, or frustration 5), frustration
 //! (frustration >= 3 with a complaint, or "frustrated"/"annoyed"), anxiety ("worried",
@@ -45,6 +50,7 @@ use super::text::{Doc, PhraseSet};
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Cue {
     Critical,
+    Outage,
     Deadline,
     Technical,
     Novice,
@@ -63,10 +69,15 @@ use Cue::*;
 #[rustfmt::skip]
 const CUES: &[(Cue, &[&str])] = &[
     (Critical, &[
-            "urgent", "urgently", "asap", "immediately", "emergency", "critical", "outage",
-            "is down", "are down", "went down", "still down", "production", "as soon as possible",
-            "right away", "right now", "data loss", "lost data", "stolen", "fraud", "compromised",
-            "security breach", "hacked", "p1", "sev1", "severity 1",
+            "urgent", "urgently", "asap", "immediately", "emergency", "critical", "production",
+            "as soon as possible", "right away", "right now", "data loss", "lost data", "stolen",
+            "fraud", "compromised", "security breach", "hacked", "p1", "sev1", "severity 1",
+            "suspicious activity", "unknown location", "unknown device", "unauthorized access",
+            "unauthorised access",
+    ]),
+    (Outage, &[
+            "outage", "is down", "are down", "went down", "still down", "completely down",
+            "went offline", "is offline", "are offline", "unreachable",
     ]),
     (Deadline, &[
             "deadline", "today", "tonight", "tomorrow", "by friday", "before friday", "end of day",
@@ -93,7 +104,9 @@ const CUES: &[(Cue, &[&str])] = &[
             "lost revenue", "business impact", "business critical", "mission critical", "all users",
             "all our users", "entire team", "whole team", "whole company", "can't process orders",
             "cannot process orders", "orders are", "sales", "payroll", "penalty", "downtime",
-            "business customer",
+            "business customer", "customers cannot", "customers can't", "customers are unable",
+            "NEG place orders", "unable to place orders", "NEG complete checkout",
+            "losing orders", "losing sales", "lose sales",
     ]),
     (Anger, &[
             "angry", "furious", "outraged", "livid", "unacceptable", "ridiculous", "disgusting",
@@ -167,7 +180,7 @@ impl ScaleRules {
     /// Computes the scales. `text` is the raw ticket text, `compound` its final
     /// sentiment score.
     pub fn score(&self, text: &str, doc: &Doc, compound: f64, found: &Findings) -> Scales {
-        let mut seen = [0u32; 12];
+        let mut seen = [0u32; 13];
         let mut technical_terms: Vec<&str> = Vec::new();
         let mut phrases = Vec::new();
         self.cues.for_each_match(doc, |m| {
@@ -176,7 +189,7 @@ impl ScaleRules {
             if cue == Technical && !technical_terms.contains(&m.phrase) {
                 technical_terms.push(m.phrase);
             }
-            if matches!(cue, Critical | Deadline | Impact) {
+            if matches!(cue, Critical | Outage | Deadline | Impact) {
                 phrases.push(
                     (m.start..m.start + m.len)
                         .map(|i| doc.word(i))
@@ -190,12 +203,18 @@ impl ScaleRules {
         let shouting = shape.shouted_words >= 2 || shape.bang_run >= 2;
         let complaint = found.complaint || found.polite_angry || found.repeat_contact;
         let impact = has(Impact);
+        let outage = has(Outage) || found.outage;
+        // An urgency marker or business impact on top of an outage.
+        let urgent_outage = outage && (has(Critical) || impact);
 
         let mut urgency = 1;
-        urgency += 2 * u8::from(has(Critical));
+        urgency += 2 * u8::from(has(Critical) || outage);
         urgency += u8::from(has(Deadline));
-        urgency += u8::from(complaint || compound <= -0.05);
+        urgency += u8::from(complaint || found.failure || compound <= -0.05);
         urgency += u8::from(shouting || found.repeat_contact || impact);
+        if urgent_outage {
+            urgency = 5;
+        }
 
         let mut frustration: i32 = 1;
         frustration += match compound {
@@ -342,6 +361,19 @@ mod tests {
         assert_eq!(s.urgency, 5);
         assert!(s.business_impact);
         assert!(s.phrases.contains(&"urgent".to_string()));
+    }
+
+    #[test]
+    fn an_outage_with_an_urgency_marker_is_most_urgent() {
+        let outage = Findings {
+            failure: true,
+            outage: true,
+            ..Findings::default()
+        };
+        let text = "Emergency: the storage node is not responding";
+        assert_eq!(scales(text, -0.3, outage.clone()).urgency, 5);
+        let text = "The storage node is not responding";
+        assert_eq!(scales(text, -0.3, outage).urgency, 4);
     }
 
     #[test]

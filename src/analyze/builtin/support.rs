@@ -20,24 +20,52 @@
 //!      second week" -1.5, "yet again" -1.5...;
 //!    * contextual cues that only complain in a ticket about a support topic: "again" -1,
 //!      "for days/weeks" -1, "nobody" -1 (skipped when the message praises a fix:
-//!      "working again" is good news);
+//!      "working again" is good news, or after a negation: "make sure I won't be
+//!      charged again");
+//!    * outages and failures: "is down", "went offline", "outage", "not responding"
+//!      -1.2; "won't boot", "not loading", "never arrives" (a negation before boot,
+//!      load, connect, arrive, turn on, sync...) -1; "can't log in", "unable to
+//!      access", "won't even open" (an inability before log in, access, open, see,
+//!      place, complete, install...) -1; "error code", "blue screen", "data loss"
+//!      -0.8 to -1.2; and, only in a ticket about a support topic, "failed", "stuck",
+//!      "crashed", "froze" -1 (where their larger VADER valence is zeroed, see 2).
+//!      Together they add at most -2, so a calm report of three symptoms is mildly
+//!      negative. A denied one ("no outage", "not stuck") or one in a message that
+//!      praises a fix ("the crash is gone, thanks") does not count;
+//!    * threats and broken promises: "file a chargeback", "to a competitor", "as
+//!      promised", "not what I agreed", "I was promised", "been trying to"...;
 //!    * praise of a resolution: "works now" +1.5, "back to normal" +1.5, "above and
-//!      beyond" +2, "quick response" +1.5...;
+//!      beyond" +2, "quick response" +1.5... ("worked fine until the update" is a
+//!      complaint, and a past "everything worked fine" next to a failure resolves
+//!      nothing); thanks such as "thank you so much" +0.8 is praise only outside a
+//!      request;
 //!    * the reference's sentiment-laden idioms, which it lists but never applies
 //!      ("under the weather" -2, "in the red" -2, "on the ball" +2...).
 //! 2. **Domain words** that are vocabulary, not feeling, lose their VADER valence in a
-//!    ticket about a support topic (one with category or component evidence):
-//!    "credit" card, "interest" rate, "top" up, "charged", "cancel", "error",
-//!    "failed", "problem", "pending", "urgent", "support"... "My credit card payment
-//!    failed, error 51" is a neutral report; "broken", "lost", "stolen", "wrong" and
-//!    real emotion words keep their valence.
-//! 3. **Politeness** ("please", "thanks", "hi", "hope", "help", "kind regards",
-//!    "appreciate", "would like") is zeroed in a request ("can you", "please", "I
-//!    need") or a ticket about a support topic, unless it praises something, and
-//!    always in a complaint. A bare question is not enough: without a request or a
+//!    ticket about a support topic: one with category or component evidence, one
+//!    that reports an outage or failure, or one with any topic word and a complaint
+//!    or a request. They are "credit" card, "interest" rate, "top" up, "charged",
+//!    "cancel", "error", "failed", "problem", "pending", "urgent", "support", order
+//!    "number", "effective" date... "My credit card payment failed, error 51" loses
+//!    VADER's -2.3 and -1.7 and keeps the failure rule's -1: mildly negative.
+//!    "broken", "lost", "stolen", "wrong" and real emotion words keep their valence.
+//!    In such a ticket that reports a problem or complains and praises no fix, every
+//!    positive word is zeroed too: it is sarcasm ("Great, another week without my
+//!    order", "Oh great, the 'fixed' firmware bricked two more") or politeness.
+//! 3. **Politeness** ("please", "thanks", "hi", "hope", "help", "appreciate", "would
+//!    like") is zeroed in a request ("can you", "please", "I need", "I want to", "I
+//!    wish to") or a ticket about a support topic, unless it praises something, and
+//!    always in a complaint or failure report. Request forms zero their own word
+//!    everywhere ("I wish to cancel my subscription" is neutral); sign-off formulas
+//!    ("kind regards", "thank you for your reply") are always neutral; neutral
+//!    wording ("happy to send", "hard drive", "dead pixel", "no rush", "make sure")
+//!    is zeroed in a request or a ticket about a support topic. A bare question is not enough: without a request or a
 //!    topic the text may be chit-chat, where "I wish" and "yes!" do carry feeling. So "Hi, I would like to
 //!    change my address. Thanks!" is neutral, "thanks for nothing" is negative, and
 //!    "Thanks, it works now, great service" stays positive.
+//!
+//! No phrase spans a sentence end (`.`, `!`, `?`, `;`, a line break): in "it worked
+//! fine. Now I can't log in" there is no "fine now".
 //!
 //! Phrases that neutralize a word ("would like", "would be great if", "kind regards")
 //! zero that word wherever it occurs in the ticket: tokens are matched by word, not by
@@ -55,10 +83,23 @@ pub(crate) enum Kind {
     RepeatContact,
     /// A complaint only when the ticket is about a problem.
     Contextual,
+    /// Something the customer needs does not work ("won't boot", "can't log in",
+    /// "never arrived"): a problem report.
+    Failure,
+    /// A service or machine is out ("is down", "outage", "not responding").
+    Outage,
+    /// A failure word that names a problem only in a ticket about a support topic
+    /// ("failed", "stuck", "crashed"): elsewhere VADER's own valence stands.
+    DomainFailure,
     Praise,
+    /// Thanks that is praise outside a request ("thank you so much").
+    Gratitude,
     Request,
-    /// Neutral wording: only zeroes words.
+    /// Neutral wording: only zeroes words, in a ticket about a support topic or a
+    /// request.
     Neutral,
+    /// Set formulas that never carry sentiment (sign-offs): always zero their words.
+    Formula,
     Idiom,
 }
 
@@ -124,6 +165,15 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("why is it so", -1.0, Complaint, &[]), ("simple answer", -0.8, Complaint, &[]),
     ("takes * days", -0.8, Complaint, &[]), ("is anyone", -1.0, Complaint, &[]),
     ("is anybody", -1.0, Complaint, &[]), ("anyone actually", -1.5, Complaint, &[]),
+    ("nobody * answer", -1.5, Complaint, &[]), ("no one * answer", -1.5, Complaint, &[]),
+    ("where is my", -1.0, Complaint, &[]), ("was promised", -1.5, Complaint, &["promised"]),
+    ("were promised", -1.5, Complaint, &["promised"]), ("you promised", -1.5, Complaint, &["promised"]),
+    ("still being charged", -1.5, Complaint, &[]), ("still getting charged", -1.5, Complaint, &[]),
+    ("been trying to", -1.2, Complaint, &[]),
+    ("automated reply", -1.0, Complaint, &[]), ("automated response", -1.0, Complaint, &[]),
+    ("canned response", -1.0, Complaint, &[]), ("file a chargeback", -1.5, Complaint, &[]),
+    ("dispute the", -1.0, Complaint, &[]), ("to a competitor", -1.5, Complaint, &[]),
+    ("business elsewhere", -1.5, Complaint, &[]), ("for * months", -0.8, Complaint, &[]),
     // Polite but angry.
     (
         "appreciate it if someone actually",
@@ -141,7 +191,9 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("i have already explained", -1.2, PoliteAngry, &[]), ("already sent", -0.8, PoliteAngry, &[]),
     ("already told", -1.2, PoliteAngry, &[]), ("per my last", -1.8, PoliteAngry, &[]),
     ("per my previous", -1.8, PoliteAngry, &[]), ("as per my last", -0.5, PoliteAngry, &[]),
-    ("for the last time", -1.5, PoliteAngry, &[]), ("frankly", -0.8, PoliteAngry, &[]),
+    ("for the last time", -1.5, PoliteAngry, &[]), ("as promised", -1.0, PoliteAngry, &["promised"]),
+    ("NEG what i agreed", -1.5, PoliteAngry, &["agreed"]),
+    ("NEG what we agreed", -1.5, PoliteAngry, &["agreed"]), ("frankly", -0.8, PoliteAngry, &[]),
     ("honestly", -0.5, PoliteAngry, &[]), ("just process it", -1.0, PoliteAngry, &[]),
     ("i don't appreciate", -0.8, PoliteAngry, &[]), ("explain * again", -1.0, PoliteAngry, &[]),
     ("same question", -0.8, PoliteAngry, &[]),
@@ -159,13 +211,37 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("asked * times", -1.5, RepeatContact, &[]), ("this is my * email", -1.5, RepeatContact, &[]),
     ("this is my * ticket", -1.5, RepeatContact, &[]), ("second week", -1.5, RepeatContact, &[]),
     ("third week", -1.8, RepeatContact, &[]), ("another week", -1.2, RepeatContact, &[]),
-    ("yet again", -1.5, RepeatContact, &[]), ("once again", -1.2, RepeatContact, &[]),
+    ("NEG the first time", -1.5, RepeatContact, &[]), ("yet again", -1.5, RepeatContact, &[]), ("once again", -1.2, RepeatContact, &[]),
     ("a new agent", -0.5, RepeatContact, &[]), ("same logs", -0.5, RepeatContact, &[]),
     // Cues that complain only about a problem.
     ("again", -1.0, Contextual, &[]), ("for days", -1.0, Contextual, &[]),
     ("for weeks", -1.0, Contextual, &[]), ("for hours", -1.0, Contextual, &[]),
     ("nobody", -1.0, Contextual, &[]), ("no one", -1.0, Contextual, &[]),
     ("two weeks", -0.8, Contextual, &[]), ("a month", -0.6, Contextual, &[]),
+    // Outages and failures (more are generated from FAILURE_VERBS and ABILITY_VERBS).
+    ("is down", -1.2, Outage, &[]), ("are down", -1.2, Outage, &[]),
+    ("was down", -1.2, Outage, &[]), ("went down", -1.2, Outage, &[]),
+    ("been down", -1.2, Outage, &[]), ("completely down", -1.2, Outage, &[]),
+    ("outage", -1.2, Outage, &[]), ("went offline", -1.2, Outage, &[]),
+    ("is offline", -1.2, Outage, &[]), ("are offline", -1.2, Outage, &[]),
+    ("gone offline", -1.2, Outage, &[]), ("unreachable", -1.2, Outage, &[]),
+    ("unresponsive", -1.2, Outage, &[]), ("NEG respond", -1.2, Outage, &[]),
+    ("stopped responding", -1.2, Outage, &[]), ("NEG reachable", -1.2, Outage, &[]),
+    ("error code", -0.8, Failure, &[]), ("blue screen", -1.0, Failure, &[]),
+    ("bsod", -1.0, Failure, &[]), ("kernel panic", -1.0, Failure, &[]),
+    ("boot loop", -1.0, Failure, &[]), ("bootloop", -1.0, Failure, &[]),
+    ("black screen", -1.0, Failure, &[]), ("goes black", -1.0, Failure, &[]),
+    ("go black", -1.0, Failure, &[]), ("shuts down", -1.0, Failure, &[]),
+    ("shutting down", -1.0, Failure, &[]),
+    ("data loss", -1.2, Failure, &[]),
+    ("keep getting", -0.8, Failure, &[]), ("keeps getting", -0.8, Failure, &[]),
+    ("500 error", -1.0, Failure, &[]), ("error 500", -1.0, Failure, &[]),
+    ("throwing * error", -1.0, Failure, &[]), ("throwing error", -1.0, Failure, &[]),
+    ("fell off the bus", -1.0, Failure, &[]), ("fallen off the bus", -1.0, Failure, &[]),
+    ("fail", -1.0, DomainFailure, &[]), ("failur", -1.0, DomainFailure, &[]),
+    ("stuck", -1.0, DomainFailure, &[]), ("crash", -1.0, DomainFailure, &[]),
+    ("freez", -0.8, DomainFailure, &[]), ("froze", -0.8, DomainFailure, &[]),
+    ("overheat", -1.0, DomainFailure, &[]),
     // Praise of a resolution or of the service.
     ("works now", 1.5, Praise, &[]), ("working now", 1.5, Praise, &[]),
     ("working again", 1.5, Praise, &[]), ("works perfectly", 1.0, Praise, &[]),
@@ -184,9 +260,9 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("arrived early", 1.5, Praise, &[]), ("on time", 0.8, Praise, &[]),
     ("well packed", 1.5, Praise, &[]), ("went smoothly", 1.5, Praise, &[]),
     ("saved my", 1.5, Praise, &[]), ("in no time", 1.5, Praise, &[]),
-    ("out of the box", 0.8, Praise, &[]), ("thank you so much", 0.8, Praise, &[]),
-    ("thanks a lot", 0.8, Praise, &[]), ("thanks again", 0.8, Praise, &[]),
-    ("thank you all", 0.8, Praise, &[]), ("i managed to", 1.0, Praise, &[]),
+    ("out of the box", 0.8, Praise, &[]), ("thank you so much", 0.8, Gratitude, &[]),
+    ("thanks a lot", 0.8, Gratitude, &[]), ("thanks again", 0.8, Gratitude, &[]),
+    ("thank you all", 0.8, Gratitude, &[]), ("i managed to", 1.0, Praise, &[]),
     ("correct now", 1.2, Praise, &[]), ("recommend you", 1.0, Praise, &[]),
     ("kudos", 2.0, Praise, &[]),
     // Requests: polite forms that are not sentiment.
@@ -200,10 +276,23 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("i need", 0.0, Request, &[]), ("i want to", 0.0, Request, &[]),
     ("is it possible", 0.0, Request, &[]), ("need help", 0.0, Request, &["help"]),
     ("please help", 0.0, Request, &["help"]), ("let me know", 0.0, Request, &[]),
-    ("please advise", 0.0, Request, &[]),
+    ("please advise", 0.0, Request, &[]), ("wish to", 0.0, Request, &["wish"]),
+    ("i want to", 0.0, Request, &["want"]), ("we want to", 0.0, Request, &["want"]),
+    ("i would like to", 0.0, Request, &["like"]), ("wanted to ask", 0.0, Request, &[]),
+    ("want to ask", 0.0, Request, &[]),
+    // Sign-offs and set formulas: never sentiment.
+    ("kind regards", 0.0, Formula, &["kind"]), ("best regards", 0.0, Formula, &["best"]),
+    ("warm regards", 0.0, Formula, &["warm"]), ("thank you for your reply", 0.0, Formula, &["thank"]),
+    ("thanks for your reply", 0.0, Formula, &["thanks"]),
+    ("thanks for getting back", 0.0, Formula, &["thanks"]),
+    ("thank you for getting back", 0.0, Formula, &["thank"]),
     // Neutral wording that VADER scores.
-    ("kind regards", 0.0, Neutral, &["kind"]), ("best regards", 0.0, Neutral, &["best"]),
-    ("warm regards", 0.0, Neutral, &["warm"]), ("best wishes", 0.0, Neutral, &["best"]),
+    ("best wishes", 0.0, Neutral, &["best"]), ("happy to", 0.0, Neutral, &["happy"]),
+    ("make sure", 0.0, Neutral, &["sure"]), ("no rush", 0.0, Neutral, &["no"]),
+    ("no hurry", 0.0, Neutral, &["no"]), ("feel free", 0.0, Neutral, &["free"]),
+    ("no longer", 0.0, Neutral, &["no"]), ("dead pixel", 0.0, Neutral, &["dead"]),
+    ("hard drive", 0.0, Neutral, &["hard"]), ("hard disk", 0.0, Neutral, &["hard"]),
+    ("sorry if", 0.0, Neutral, &["sorry"]), ("sorry to bother", 0.0, Neutral, &["sorry"]),
     ("looks like", 0.0, Neutral, &["like"]), ("seems like", 0.0, Neutral, &["like"]),
     ("something like", 0.0, Neutral, &["like"]), ("feel like", 0.0, Neutral, &["like"]),
     ("hope you are well", 0.0, Neutral, &["hope", "well"]),
@@ -219,12 +308,62 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("on the ball", 2.0, Idiom, &[]), ("under the weather", -2.0, Idiom, &[]),
 ];
 
+/// Verbs that report a failure after any negation: "won't boot", "not loading",
+/// "never arrived", "doesn't connect" (each a [`Kind::Failure`] of -1).
+#[rustfmt::skip]
+const FAILURE_VERBS: &[&str] = &[
+    "boot", "load", "connect", "arrive", "turn on", "power on", "start up", "sync",
+    "come through", "show up",
+];
+
+/// Verbs that report a failure after an inability ("can't log in", "unable to
+/// access", "couldn't even open"), where a plain negation may just be a statement
+/// ("I don't see a dark mode setting").
+#[rustfmt::skip]
+const ABILITY_VERBS: &[&str] = &[
+    "log in", "login", "log into", "sign in", "access", "open", "see", "use", "install",
+    "download", "upload", "complete", "place", "process", "pay", "check out", "checkout", "send",
+    "print", "save", "submit", "reset", "verify", "reach", "get in", "update", "withdraw",
+    "start", "boot", "load", "connect",
+];
+
+/// How an inability is said (of a person, or of a machine: "won't open").
+const INABILITY: &[&str] = &[
+    "can't",
+    "cannot",
+    "cant",
+    "can not",
+    "couldn't",
+    "couldnt",
+    "could not",
+    "unable to",
+    "not able to",
+    "won't let me",
+    "can no longer",
+    "won't",
+    "wont",
+    "will not",
+];
+
+/// The most failure and outage phrases add together: a calm report of three
+/// symptoms is mildly negative, not furious.
+const FAILURE_CAP: f64 = -2.0;
+
+/// Word `i` of `doc`, or "" past the end.
+fn doc_word(doc: &Doc, i: usize) -> &str {
+    if i < doc.len() {
+        doc.word(i)
+    } else {
+        ""
+    }
+}
+
 /// Politeness that carries no sentiment in a request or problem report.
 #[rustfmt::skip]
 const POLITE: &[&str] = &[
     "please", "pls", "plz", "thanks", "thank", "thx", "ty", "appreciate", "appreciated", "hope",
     "hoping", "help", "helping", "kindly", "dear", "welcome", "sure", "ok", "okay", "yes", "yeah",
-    "hi", "hello", "hey", "cheers", "glad", "grateful", "respect", "well",
+    "hi", "hello", "hey", "cheers", "glad", "grateful", "respect", "well", "hopefully",
 ];
 
 /// Domain vocabulary VADER scores but that names a topic, not a feeling.
@@ -238,8 +377,17 @@ const DOMAIN: &[&str] = &[
     "protection", "accept", "accepted", "approved", "fine", "save", "important", "matter", "trust",
     "share", "shares", "freeze", "lock", "locked", "reject", "rejected", "denied", "standard",
     "premium", "clear", "reset", "challenge", "safe", "supported", "supports", "faulty", "loss",
-    "mistake", "full", "confirm", "want", "wants", "spec", "smart",
+    "mistake", "full", "confirm", "want", "wants", "spec", "smart", "number", "effective", "attachment",
 ];
+
+/// How much a ticket is about a support topic (see `super::topic`).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Topic {
+    /// A category or component with real evidence.
+    pub evidence: bool,
+    /// Some category or component phrase.
+    pub hint: bool,
+}
 
 /// What the layer found in one ticket, for the scales.
 #[derive(Debug, Default, Clone)]
@@ -249,6 +397,10 @@ pub(crate) struct Findings {
     pub repeat_contact: bool,
     pub praise: bool,
     pub request: bool,
+    /// A failure or outage is reported (and not said to be fixed).
+    pub failure: bool,
+    /// An outage is reported: "is down", "outage", "not responding".
+    pub outage: bool,
     /// The matched complaint/repeat/polite-angry phrases, in text order.
     pub phrases: Vec<String>,
     /// Valences to add to the token valences.
@@ -271,6 +423,21 @@ enum WordClass {
 impl Support {
     pub fn new() -> Self {
         let mut rules = PhraseSet::default();
+        let failure = |valence| Rule {
+            valence,
+            kind: Failure,
+            zero: &[],
+        };
+        for verb in FAILURE_VERBS {
+            rules.add(&format!("NEG {verb}"), failure(-1.0));
+            rules.add(&format!("NEG * {verb}"), failure(-1.0));
+        }
+        for verb in ABILITY_VERBS {
+            for cant in INABILITY {
+                rules.add(&format!("{cant} {verb}"), failure(-1.0));
+                rules.add(&format!("{cant} even {verb}"), failure(-1.0));
+            }
+        }
         for &(phrase, valence, kind, zero) in RULES {
             rules.add(
                 phrase,
@@ -288,15 +455,23 @@ impl Support {
     }
 
     /// Applies the layer to `pass` (zeroing valences) and returns the findings,
-    /// whose `extra` valences the caller adds. `domain` says whether the ticket has
-    /// category or component evidence.
-    pub fn apply(&self, doc: &Doc, pass: &mut Pass, domain: bool) -> Findings {
+    /// whose `extra` valences the caller adds. `topic` says how much the ticket is
+    /// about a support topic.
+    pub fn apply(&self, doc: &Doc, pass: &mut Pass, topic: Topic) -> Findings {
         let mut f = Findings::default();
-        // Words to zero: those of complaint phrases always, those of polite or
-        // neutral wording only in a ticket about a support topic.
+        // Words to zero: those of complaint phrases and requests always, those of
+        // neutral wording only in a ticket about a support topic or a request.
         let mut zero: Vec<&'static str> = Vec::new();
+        let mut neutral: Vec<&'static str> = Vec::new();
         let mut contextual = Vec::new();
+        let mut past_praise = Vec::new();
+        let mut gratitude = Vec::new();
+        // (valence, needs a support topic, is an outage, phrase)
+        let mut failures: Vec<(f64, bool, bool, String)> = Vec::new();
         self.rules.for_each_match(doc, |m| {
+            if doc.crosses_sentence(m.start, m.start + m.len) {
+                return;
+            }
             let r = m.value;
             let words = || {
                 (m.start..m.start + m.len)
@@ -313,24 +488,93 @@ impl Support {
                     f.extra.push(r.valence);
                     zero.extend_from_slice(r.zero);
                 }
-                Contextual => contextual.push(r.valence),
-                Praise => {
-                    f.praise = true;
-                    f.extra.push(r.valence);
+                // "make sure I won't be charged again" is no complaint.
+                Contextual if !(m.start.saturating_sub(3)..m.start).any(|i| doc.negates(i)) => {
+                    contextual.push(r.valence)
                 }
+                Contextual => {}
+                Failure | Outage | DomainFailure => {
+                    // "no outage", "never stuck", "not down": denied, not reported.
+                    let denied = !doc.negates(m.start) && m.start > 0 && doc.negates(m.start - 1);
+                    if !denied {
+                        failures.push((
+                            r.valence,
+                            r.kind == DomainFailure,
+                            r.kind == Outage,
+                            words(),
+                        ));
+                    }
+                }
+                Praise => {
+                    let next = doc_word(doc, m.start + m.len);
+                    if matches!(next, "until" | "till" | "before") {
+                        // "It worked fine until the update": a complaint.
+                        f.complaint = true;
+                        f.phrases.push(words());
+                        f.extra.push(-1.0);
+                    } else if doc.word(m.start) == "worked" {
+                        // Past praise ("everything worked fine") resolves nothing.
+                        past_praise.push(r.valence);
+                    } else {
+                        f.praise = true;
+                        f.extra.push(r.valence);
+                    }
+                }
+                Gratitude => gratitude.push(r.valence),
                 Request => {
                     f.request = true;
                     zero.extend_from_slice(r.zero);
                 }
-                Neutral if domain => zero.extend_from_slice(r.zero),
-                Neutral => {}
+                Neutral => neutral.extend_from_slice(r.zero),
+                Formula => zero.extend_from_slice(r.zero),
                 Idiom => f.extra.push(r.valence),
             }
         });
+        // A reported failure makes the text a ticket about a problem even without
+        // topic words ("URGENT: production is down!!"); so does a complaint or a
+        // request that names some topic.
+        let domain = topic.evidence
+            || failures.iter().any(|x| !x.1)
+            || (topic.hint && (f.complaint || f.repeat_contact || f.request));
+        // Thanks at the end of a request is politeness; elsewhere it is praise.
+        if !f.request && !gratitude.is_empty() {
+            f.praise = true;
+            f.extra.extend(gratitude);
+        }
+        // A failure that the message says is fixed ("the crash is gone, thanks")
+        // is no longer a problem.
+        let resolved = f.praise;
+        if !resolved {
+            let mut sum = 0.0;
+            for (valence, topic_only, outage, phrase) in failures {
+                if topic_only && !domain {
+                    continue;
+                }
+                f.failure = true;
+                f.outage |= outage;
+                sum += valence;
+                if !f.phrases.contains(&phrase) {
+                    f.phrases.push(phrase);
+                }
+            }
+            if f.failure {
+                f.extra.push(sum.max(FAILURE_CAP));
+            }
+        }
+        if !f.failure && !past_praise.is_empty() {
+            f.praise = true;
+            f.extra.extend(past_praise);
+        }
+        if domain || f.request {
+            zero.extend_from_slice(&neutral);
+        }
         let angry = f.complaint || f.polite_angry || f.repeat_contact;
         if domain && !f.praise {
             f.extra.extend(contextual);
         }
+        // In a ticket that reports a problem and praises no fix, positive words are
+        // sarcasm ("Great, another week without my order") or politeness.
+        let sarcasm = domain && (angry || f.failure) && !resolved;
         let mut strong_positive = false;
         let mut polite = Vec::new();
         for i in 0..pass.len() {
@@ -339,7 +583,10 @@ impl Support {
             }
             let w = pass.word(i);
             let class = self.classes.get(w).copied();
-            if zero.contains(&w) || (domain && class == Some(WordClass::Domain)) {
+            if zero.contains(&w)
+                || (domain && class == Some(WordClass::Domain))
+                || (sarcasm && pass.valences[i] > 0.0)
+            {
                 pass.valences[i] = 0.0;
             } else if class == Some(WordClass::Polite) {
                 polite.push(i);
@@ -348,7 +595,7 @@ impl Support {
             }
         }
         f.praise |= strong_positive;
-        if angry || ((domain || f.request) && !f.praise) {
+        if angry || f.failure || ((domain || f.request) && !f.praise) {
             for i in polite {
                 pass.valences[i] = 0.0;
             }

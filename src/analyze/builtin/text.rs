@@ -78,6 +78,18 @@ impl Doc {
         &self.lower[w.start as usize..w.stem_end as usize]
     }
 
+    /// Whether a sentence ends between words `from` and `to - 1` (a `.`, `!`, `?`,
+    /// `;` or line break between them), so a phrase spanning them is no phrase.
+    pub fn crosses_sentence(&self, from: usize, to: usize) -> bool {
+        if to <= from + 1 {
+            return false;
+        }
+        let (a, b) = (self.words[from].end, self.words[to - 1].start);
+        self.lower.as_bytes()[a as usize..b as usize]
+            .iter()
+            .any(|c| matches!(c, b'.' | b'!' | b'?' | b';' | b'\n'))
+    }
+
     /// Whether word `i` negates what follows it.
     pub fn negates(&self, i: usize) -> bool {
         is_negation(self.word(i))
