@@ -23,9 +23,15 @@ impl Progress {
             MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
         };
         let style = ProgressStyle::with_template(
-            "{prefix:>9} [{bar:30}] {pos:>7}/{len:7} {per_sec:>10} eta {eta}",
+            "{prefix:>9} [{bar:30}] {pos:>7}/{len:7} {rate:>9} eta {eta}",
         )
         .expect("valid template")
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        )
         .progress_chars("=> ");
         let bar = |name: &str| {
             let b = multi.add(ProgressBar::new(0));

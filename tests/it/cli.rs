@@ -88,3 +88,62 @@ fn bad_flag_values_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn check_reports_the_account_and_each_view() {
+    let sb = sandbox(60);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("chk", &sb.base_url(), &[1, 3], "");
+    let out = zdpipe_auth().arg("check").arg(&p).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("is valid"), "{text}");
+    assert!(text.contains("connected to 127.0.0.1"), "{text}");
+    assert!(
+        text.contains("view 1 \"All tickets\"") && text.contains("view 3"),
+        "{text}"
+    );
+    assert!(text.contains("analyzer: builtin"), "{text}");
+    // A wrong token is named as the problem.
+    let out = zdpipe()
+        .env("ZENDESK_EMAIL", EMAIL)
+        .env("ZENDESK_API_TOKEN", "nope")
+        .arg("check")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("rejected the credentials"));
+}
+
+#[test]
+fn the_standalone_sandbox_serves_the_api() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("zdpipe"))
+        .args(["sandbox", "--port", "0", "--tickets", "25"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("prints its URL")
+        .to_string();
+    let addr = url.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "GET /api/v2/views/1/count.json HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut body = String::new();
+    conn.read_to_string(&mut body).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("\"view_count\""), "{body}");
+}
