@@ -5,6 +5,7 @@
 //! folder and reporting every problem as `FILE:LINE: [section] key: what is wrong
 //! (what is valid)`. Secrets never come from the file: see `env.rs`.
 
+mod analyze;
 mod env;
 mod raw;
 mod validate;

@@ -213,3 +213,28 @@ fn file_source_reads_json_array_and_tickets_object() {
         assert_eq!(csv_ids(&ws.path(&format!("{name}.csv"))), ids);
     }
 }
+
+#[test]
+fn oauth_sends_a_bearer_token() {
+    let sb = sandbox(30);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("oauth", &sb.base_url(), &[1], "");
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("auth = \"api_token\"", "auth = \"oauth\"");
+    std::fs::write(&p, text).unwrap();
+    let out = zdpipe()
+        .env("ZENDESK_OAUTH_TOKEN", TOKEN)
+        .arg("run")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        csv_ids(&ws.path("out/oauth.csv")).len(),
+        sb.dataset().view_ticket_ids(1).count()
+    );
+    let out = zdpipe().arg("run").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("ZENDESK_OAUTH_TOKEN"));
+}
