@@ -133,12 +133,14 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
 }
 
 /// Writes the reports a pipeline's `[report]` asks for (at the end of `run`).
-pub fn write_configured(pipeline: &Pipeline) -> Result<()> {
+pub fn write_configured(pipeline: &Pipeline, quiet: bool) -> Result<()> {
     let store = store(pipeline)?;
     let built = report::build(records(&store), &options(pipeline, Vec::new(), None));
     for (format, path) in &pipeline.report.outputs {
         emit(Some(path), &report::render(&built, format_of(*format)))?;
-        eprintln!("  wrote report {}", path.display());
+        if !quiet {
+            eprintln!("  wrote report {}", path.display());
+        }
     }
     Ok(())
 }

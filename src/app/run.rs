@@ -95,7 +95,7 @@ pub fn run(args: RunArgs, quiet: bool, interrupted: Arc<AtomicBool>) -> Result<E
         eprint!("{}", summary.render());
     }
     if outcome == Outcome::Completed && !pipeline.report.outputs.is_empty() {
-        super::report::write_configured(&pipeline)?;
+        super::report::write_configured(&pipeline, quiet)?;
     }
     Ok(match outcome {
         Outcome::Interrupted => Exit::Interrupted,

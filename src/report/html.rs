@@ -76,10 +76,7 @@ pub(super) fn render(r: &Report) -> String {
     }
     h.push_str("<h2>Executive summary</h2>\n");
     summary(&mut h, s);
-    h.push_str("<h2>High-priority tickets (score 7-10)</h2>\n");
-    tickets(&mut h, &r.high_priority);
-    h.push_str("<h2>Business-impact tickets</h2>\n");
-    tickets(&mut h, &r.business_impact);
+    // Charts before the long ticket lists: most readers look at the picture first.
     distributions(&mut h, s);
     if !r.trend.is_empty() {
         h.push_str(
@@ -97,6 +94,10 @@ pub(super) fn render(r: &Report) -> String {
         }
         h.push_str("</table></div></details></div>\n");
     }
+    h.push_str("<h2>High-priority tickets (score 7-10)</h2>\n");
+    tickets(&mut h, &r.high_priority);
+    h.push_str("<h2>Business-impact tickets</h2>\n");
+    tickets(&mut h, &r.business_impact);
     for v in &r.views {
         let _ = writeln!(h, "<h2>View: {} (#{})</h2>", esc(&v.title), v.id);
         summary(&mut h, &v.section);
