@@ -140,3 +140,46 @@ pub fn build(
         _runtime: Some(runtime),
     })
 }
+
+/// An LLM analyzer for `--offline` runs: it answers to the same name and fingerprint
+/// (so stored analyses are reused) but never sends a request; a ticket without a
+/// stored analysis becomes an error row.
+struct CacheOnly(Arc<dyn Analyzer>);
+
+impl Analyzer for CacheOnly {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+
+    fn fingerprint(&self) -> String {
+        self.0.fingerprint()
+    }
+
+    fn analyze(
+        &self,
+        _input: &super::AnalysisInput<'_>,
+    ) -> Result<crate::model::Analysis, super::AnalyzeError> {
+        Err(super::AnalyzeError::Ticket(
+            "--offline: no stored analysis of this ticket version; run without --offline to analyze it".into(),
+        ))
+    }
+}
+
+/// The analyzer of an `--offline` run: the built-in one as usual; an LLM one only
+/// reuses stored analyses and contacts nobody.
+pub fn build_offline(
+    settings: &AnalyzeSettings,
+    env: &Env,
+) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
+    if settings.analyzer == AnalyzerKind::Builtin {
+        return build(settings, env, None);
+    }
+    // Any loopback URL: it only satisfies the key rule; nothing is ever sent.
+    let built = build(settings, env, Some("http://127.0.0.1:9"))?;
+    let offline = Arc::new(CacheOnly(built.analyzer.clone()));
+    Ok(BuiltAnalyzer {
+        analyzer: offline,
+        llm: None,
+        _runtime: built._runtime,
+    })
+}

@@ -10,7 +10,7 @@ pub mod builtin;
 pub mod llm;
 pub mod taxonomy;
 
-pub use build::{build, builtin, AnalyzerSetupError, BuiltAnalyzer};
+pub use build::{build, build_offline, builtin, AnalyzerSetupError, BuiltAnalyzer};
 
 use crate::model::{Analysis, Ticket};
 

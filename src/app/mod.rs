@@ -67,7 +67,9 @@ pub fn exit_code_for(err: &anyhow::Error) -> Exit {
             };
         }
         match cause.downcast_ref::<RunError>() {
-            Some(RunError::Config(_)) => return Exit::Usage,
+            Some(RunError::Config(_)) | Some(RunError::Halted { config: true, .. }) => {
+                return Exit::Usage
+            }
             Some(RunError::Cache(CacheError::Locked { .. })) => return Exit::Locked,
             Some(_) => return Exit::Failed,
             None => {}

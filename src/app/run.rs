@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::{load, Exit, Result, UsageError};
 use crate::cli::RunArgs;
 use crate::config::{Env, Pipeline};
-use crate::pipeline::{self, MaxFailures, Outcome, RunOptions, RunSummary};
+use crate::pipeline::{self, MaxFailures, Outcome, RunError, RunOptions, RunSummary};
 
 /// Runs `pipeline` with the analyzer its settings name.
 pub fn run_pipeline(
@@ -71,17 +71,23 @@ pub fn run(args: RunArgs, quiet: bool, interrupted: Arc<AtomicBool>) -> Result<E
     let (summary, outcome) = match result {
         Ok(r) => r,
         Err(e) => {
-            if let Some(path) = &args.summary_json {
-                let failed = RunSummary {
+            let summary = match e.downcast_ref::<RunError>() {
+                Some(RunError::Halted { summary, .. }) => (**summary).clone(),
+                _ => RunSummary {
                     pipeline: pipeline.name.clone(),
                     outcome: "failed".into(),
                     errors: vec![format!("{e:#}")],
                     ..RunSummary::default()
-                };
-                let json = serde_json::to_string_pretty(&failed).expect("summary serializes");
+                },
+            };
+            if let Some(path) = &args.summary_json {
+                let json = serde_json::to_string_pretty(&summary).expect("summary serializes");
                 if let Err(w) = write_atomic(path, &json) {
                     tracing::warn!("cannot write {}: {w}", path.display());
                 }
+            }
+            if !quiet && summary.fetched > 0 {
+                eprint!("{}", summary.render());
             }
             return Err(e);
         }

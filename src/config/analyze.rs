@@ -147,8 +147,20 @@ pub(super) fn analyze(ctx: &Ctx, raw: Option<RawAnalyze>) -> Result<AnalyzeSetti
         model,
         base_url,
         temperature,
-        max_tokens: raw.max_tokens.unwrap_or(1024),
-        timeout: ctx.duration(s, "timeout", raw.timeout.as_ref(), Duration::from_secs(60))?,
+        max_tokens: match raw.max_tokens.unwrap_or(1024) {
+            0 => {
+                return Err(ctx.err(
+                    s,
+                    "max_tokens",
+                    "must be at least 1 (the answer needs ~300 tokens)",
+                ))
+            }
+            n => n,
+        },
+        timeout: match ctx.duration(s, "timeout", raw.timeout.as_ref(), Duration::from_secs(60))? {
+            t if t.is_zero() => return Err(ctx.err(s, "timeout", "must be more than 0s")),
+            t => t,
+        },
         json_object,
         redact_pii: raw.redact_pii.unwrap_or(true),
         max_retries: raw.max_retries.unwrap_or(5),

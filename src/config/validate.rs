@@ -184,6 +184,17 @@ pub(super) fn parse(file: &Path, text: &str, env: &Env) -> Result<Pipeline, Conf
     let analyze = super::analyze::analyze(&ctx, raw.analyze)?;
     let writes = writes(&ctx, raw.write)?;
     let report = report(&ctx, raw.report);
+    if !report.outputs.is_empty()
+        && !writes
+            .iter()
+            .any(|w| matches!(w, WriteSettings::Sled { .. }))
+    {
+        return Err(ctx.err(
+            "report",
+            "",
+            "reports are made from the results store: add [[write]] kind = \"sled\" path = \"...\"",
+        ));
+    }
     Ok(Pipeline {
         name,
         file: file.to_path_buf(),
@@ -215,6 +226,11 @@ pub fn check_base_url(url: &str) -> Result<String, String> {
     };
     if host.is_empty() {
         return Err(format!("{url:?} has no host"));
+    }
+    if authority.contains('@') {
+        return Err(
+            "a user or password in the URL is not allowed (it would show in messages and links); credentials come from the environment".into(),
+        );
     }
     match scheme {
         "https" => Ok(url.to_string()),
@@ -261,7 +277,7 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
         }
         "sandbox" => {
             let mut settings = SandboxSettings::default();
-            if let Some(sb) = raw.sandbox {
+            if let Some(sb) = raw.sandbox.as_ref() {
                 settings.tickets = sb.tickets.unwrap_or(settings.tickets);
                 settings.seed = sb.seed.unwrap_or(settings.seed);
                 settings.latency_ms = sb.latency_ms.unwrap_or(0);
@@ -294,15 +310,64 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
             }
         }
     };
-    if !matches!(source, Source::File { .. }) {
-        for (key, set) in [
-            ("path", raw.path.is_some()),
-            ("on_bad_record", raw.on_bad_record.is_some()),
-        ] {
-            if set {
-                return Err(ctx.err(s, key, "only applies to source = \"file\""));
-            }
+    // Keys that do not apply are errors, not silently ignored settings.
+    let is_file = matches!(source, Source::File { .. });
+    let is_zendesk = matches!(source, Source::Zendesk(_));
+    let incremental = raw.mode.as_deref() == Some("incremental");
+    let misplaced = [
+        (
+            "path",
+            raw.path.is_some() && !is_file,
+            "only applies to source = \"file\"",
+        ),
+        (
+            "on_bad_record",
+            raw.on_bad_record.is_some() && !is_file,
+            "only applies to source = \"file\"",
+        ),
+        (
+            "subdomain",
+            raw.subdomain.is_some() && !is_zendesk,
+            "only applies to source = \"zendesk\"",
+        ),
+        (
+            "base_url",
+            raw.base_url.is_some() && !is_zendesk,
+            "only applies to source = \"zendesk\"",
+        ),
+        (
+            "auth",
+            raw.auth.is_some() && !is_zendesk,
+            "only applies to source = \"zendesk\"",
+        ),
+        (
+            "mode",
+            raw.mode.is_some() && is_file,
+            "does not apply to source = \"file\" (it reads the whole file)",
+        ),
+        (
+            "views",
+            raw.views.is_some() && (incremental || is_file),
+            "only applies to mode = \"view\" (the incremental export covers the whole account)",
+        ),
+        (
+            "since",
+            raw.since.is_some() && !incremental,
+            "only applies to mode = \"incremental\"",
+        ),
+        (
+            "high_volume",
+            raw.high_volume.is_some() && !incremental,
+            "only applies to mode = \"incremental\"",
+        ),
+    ];
+    for (key, wrong, why) in misplaced {
+        if wrong {
+            return Err(ctx.err(s, key, why));
         }
+    }
+    if raw.sandbox.is_some() && !matches!(source, Source::Sandbox(_)) {
+        return Err(ctx.err("fetch.sandbox", "", "only applies to source = \"sandbox\""));
     }
     let mode = if matches!(source, Source::File { .. }) {
         Mode::File
@@ -376,12 +441,18 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
             Duration::from_secs(60),
         )?,
         timeout,
-        connect_timeout: ctx.duration(
-            s,
-            "connect_timeout",
-            raw.connect_timeout.as_ref(),
-            Duration::from_secs(10),
-        )?,
+        connect_timeout: {
+            let t = ctx.duration(
+                s,
+                "connect_timeout",
+                raw.connect_timeout.as_ref(),
+                Duration::from_secs(10),
+            )?;
+            if t.is_zero() {
+                return Err(ctx.err(s, "connect_timeout", "must be more than 0s"));
+            }
+            t
+        },
         include_comments: raw.include_comments.unwrap_or(false),
         exclude_deleted: raw.exclude_deleted.unwrap_or(false),
     })

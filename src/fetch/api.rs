@@ -42,6 +42,17 @@ struct CursorPage {
     rest: serde_json::Map<String, Value>,
 }
 
+/// The next page's URL, refusing a server that sends the same page again (which
+/// would otherwise loop forever).
+fn advance(current: &str, next: Option<String>, what: &str) -> Result<Option<String>, FetchError> {
+    match next {
+        Some(n) if n == current => Err(FetchError::Protocol(format!(
+            "{what}: the server sent the same page link again ({n}); stopping instead of looping"
+        ))),
+        other => Ok(other),
+    }
+}
+
 impl CursorPage {
     fn items(&mut self, key: &str) -> Vec<Value> {
         match self.rest.remove(key) {
@@ -163,7 +174,7 @@ impl Api {
                     Err(e) => tracing::warn!("skipping a view that could not be read: {e}"),
                 }
             }
-            next = page.next();
+            next = advance(&url, page.next(), "the list of views")?;
         }
         self.store(|c| &c.views, b"all", &out)?;
         Ok(out)
@@ -236,7 +247,7 @@ impl Api {
         let people = self.sideloads(page.items("users"), page.items("organizations"))?;
         Ok(ViewPage {
             tickets: page.items("tickets"),
-            next: page.next(),
+            next: advance(url, page.next(), &format!("view {id}"))?,
             people,
         })
     }
@@ -374,7 +385,7 @@ impl Api {
                     .into_iter()
                     .filter_map(|v| serde_json::from_value::<Comment>(v).ok()),
             );
-            next = page.next();
+            next = advance(&url, page.next(), &what)?;
         }
         self.store(
             |c| &c.tickets,
@@ -440,4 +451,20 @@ fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::advance;
+
+    #[test]
+    fn a_repeated_page_link_is_an_error_not_a_loop() {
+        assert_eq!(
+            advance("/a?p=1", Some("/a?p=2".into()), "x").unwrap(),
+            Some("/a?p=2".into())
+        );
+        assert_eq!(advance("/a?p=2", None, "x").unwrap(), None);
+        let err = advance("/a?p=2", Some("/a?p=2".into()), "view 5").unwrap_err();
+        assert!(err.to_string().contains("view 5") && err.to_string().contains("same page"));
+    }
 }

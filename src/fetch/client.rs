@@ -11,7 +11,8 @@
 //!
 //! Credentials are attached here and nowhere else; no error or log line carries them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -85,6 +86,8 @@ pub struct ZendeskClient {
     max_retries: u32,
     retry_after_default: Duration,
     pub counters: FetchCounters,
+    /// Set by Ctrl-C / SIGTERM: waits (retries, rate limit) end early.
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 /// Why one attempt failed, and whether another may succeed.
@@ -132,7 +135,34 @@ impl ZendeskClient {
             max_retries: settings.max_retries,
             retry_after_default: settings.retry_after_default,
             counters: FetchCounters::default(),
+            interrupt: None,
         })
+    }
+
+    /// Makes waits end early once `flag` is set, with [`FetchError::Interrupted`].
+    pub fn set_interrupt(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = Some(flag);
+    }
+
+    fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    /// Sleeps `d`, in short steps so that Ctrl-C is noticed within 100 ms.
+    async fn pause(&self, d: Duration) -> Result<(), FetchError> {
+        let until = tokio::time::Instant::now() + d;
+        loop {
+            if self.interrupted() {
+                return Err(FetchError::Interrupted);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= until {
+                return Ok(());
+            }
+            tokio::time::sleep((until - now).min(Duration::from_millis(100))).await;
+        }
     }
 
     /// The account's host, for messages.
@@ -154,12 +184,18 @@ impl ZendeskClient {
         what: &str,
     ) -> Result<T, FetchError> {
         let url = if path.starts_with("http://") || path.starts_with("https://") {
-            if !path.starts_with(&self.base_url) {
+            // A next-page link: requests (and credentials) only ever go to base_url.
+            // A link under it is used as is; one naming another host (Zendesk's own
+            // host behind a proxy or custom domain) keeps only its /api/v2 path.
+            if path.starts_with(&format!("{}/", self.base_url)) {
+                path.to_string()
+            } else if let Some(i) = path.find("/api/v2/") {
+                format!("{}{}", self.base_url, &path[i..])
+            } else {
                 return Err(FetchError::Protocol(format!(
-                    "{what}: the server sent a next-page link to another host; refusing to follow it"
+                    "{what}: the server sent a next-page link outside the API; refusing to follow it"
                 )));
             }
-            path.to_string()
         } else {
             format!("{}{}", self.base_url, path)
         };
@@ -188,7 +224,7 @@ impl ZendeskClient {
                     let wait =
                         wait.unwrap_or_else(|| backoff.next().unwrap_or(Duration::from_secs(30)));
                     tracing::debug!(what, retry = retries, wait_ms = wait.as_millis() as u64, reason = %reason, "retrying Zendesk request");
-                    tokio::time::sleep(wait).await;
+                    self.pause(wait).await?;
                 }
             }
         }
@@ -200,11 +236,18 @@ impl ZendeskClient {
         budget: Budget,
         what: &str,
     ) -> Result<T, Attempt> {
-        let limiter = match budget {
-            Budget::Api => &self.api_limit,
-            Budget::Incremental => &self.incremental_limit,
+        // An export request counts against its own budget and the account's.
+        let limiters: &[&WindowLimiter] = match budget {
+            Budget::Api => &[&self.api_limit],
+            Budget::Incremental => &[&self.incremental_limit, &self.api_limit],
         };
-        limiter.acquire().await;
+        for limiter in limiters {
+            while let Some(wait) = limiter.try_acquire() {
+                self.pause(wait.min(Duration::from_millis(100)))
+                    .await
+                    .map_err(Attempt::Fail)?;
+            }
+        }
         let mut req = self.http.get(url).header("Accept", "application/json");
         req = match &self.credentials {
             Credentials::None => req,

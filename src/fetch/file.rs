@@ -6,7 +6,7 @@
 //! line number and either skipped (`on_bad_record = "skip"`) or fatal (`"fail"`).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -41,15 +41,22 @@ fn file_err(path: &Path, msg: impl std::fmt::Display) -> FetchError {
 
 /// Opens `path`, working out which of the three shapes it has.
 pub fn read_export(path: &Path, on_bad: OnBadRecord) -> Result<ExportReader, FetchError> {
-    let mut file = File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")))?;
-    let mut head = [0u8; 4096];
-    let n = file.read(&mut head).map_err(|e| file_err(path, e))?;
-    let first = head[..n].iter().find(|b| !b.is_ascii_whitespace()).copied();
-    let first_line_complete = {
-        let text = String::from_utf8_lossy(&head[..n]);
-        let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        serde_json::from_str::<Value>(line).is_ok_and(|v| v.get("tickets").is_none())
-    };
+    let file = File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")))?;
+    // The first non-blank line decides: a whole JSON object that is not a
+    // `{"tickets": ...}` wrapper means NDJSON, however long the line is.
+    let mut reader = BufReader::new(file);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(|e| file_err(path, e))? == 0
+            || !line.trim().is_empty()
+        {
+            break;
+        }
+    }
+    let first = line.bytes().find(|b| !b.is_ascii_whitespace());
+    let first_line_complete =
+        serde_json::from_str::<Value>(&line).is_ok_and(|v| v.get("tickets").is_none());
     let reopen = || File::open(path).map_err(|e| file_err(path, format!("cannot open: {e}")));
     let records = match first {
         None => Records::List(Vec::new().into_iter()),

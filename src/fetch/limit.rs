@@ -66,39 +66,40 @@ impl WindowLimiter {
         }
     }
 
-    /// Waits for a slot, then records the request as sent.
-    pub async fn acquire(&self) {
-        loop {
-            let wait_until = {
-                let mut s = self.state.lock().expect("limiter lock");
-                let now = Instant::now();
-                let window = s.window;
-                while s
-                    .sent
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= window)
-                {
+    /// Takes a slot if one is free now (recording the request as sent); otherwise
+    /// says how long until one may be.
+    pub fn try_acquire(&self) -> Option<Duration> {
+        let mut s = self.state.lock().expect("limiter lock");
+        let now = Instant::now();
+        let window = s.window;
+        while s
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            s.sent.pop_front();
+        }
+        let free_at = match s.paused_until {
+            Some(p) if p > now => Some(p),
+            _ if s.sent.len() >= s.limit => Some(s.sent[s.sent.len() - s.limit] + window),
+            _ => None,
+        };
+        match free_at {
+            Some(t) => Some(t.duration_since(now)),
+            None => {
+                s.sent.push_back(now);
+                while s.sent.len() > s.limit {
                     s.sent.pop_front();
                 }
-                match s.paused_until {
-                    Some(p) if p > now => Some(p),
-                    _ if s.sent.len() >= s.limit => {
-                        let oldest = s.sent[s.sent.len() - s.limit];
-                        Some(oldest + window)
-                    }
-                    _ => {
-                        s.sent.push_back(now);
-                        while s.sent.len() > s.limit {
-                            s.sent.pop_front();
-                        }
-                        None
-                    }
-                }
-            };
-            match wait_until {
-                None => return,
-                Some(t) => tokio::time::sleep_until(t).await,
+                None
             }
+        }
+    }
+
+    /// Waits for a slot, then records the request as sent.
+    pub async fn acquire(&self) {
+        while let Some(wait) = self.try_acquire() {
+            tokio::time::sleep(wait).await;
         }
     }
 }

@@ -56,6 +56,8 @@ pub enum FetchError {
     File(String),
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl FetchError {

@@ -76,8 +76,15 @@ pub struct SourceOptions {
 
 enum ViewState {
     Start,
-    Listing { ids: Vec<u64>, pos: usize },
-    Paging { next: Option<String>, ids: Vec<u64> },
+    Listing {
+        ids: Vec<u64>,
+        pos: usize,
+    },
+    Paging {
+        next: Option<String>,
+        ids: Vec<u64>,
+        clean: bool,
+    },
 }
 
 /// The source the fetch stage pulls pages from.
@@ -265,9 +272,15 @@ impl TicketSource {
                     std::mem::take(&mut page.users),
                     std::mem::take(&mut page.organizations),
                 )?;
+                let same_cursor = page.after_cursor.is_some() && page.after_cursor == *cursor;
+                if same_cursor && !page.end_of_stream && !page.tickets.is_empty() {
+                    return Err(FetchError::Protocol(
+                        "the incremental export sent the same cursor again with tickets; stopping instead of looping".into(),
+                    ));
+                }
                 *done = page.end_of_stream
                     || page.after_cursor.is_none()
-                    || page.tickets.is_empty() && page.after_cursor == *cursor;
+                    || page.tickets.is_empty() && same_cursor;
                 if page.after_cursor.is_some() {
                     *cursor = page.after_cursor.clone();
                 }
@@ -346,6 +359,7 @@ async fn next_view_page(
                 ViewState::Paging {
                     next: None,
                     ids: Vec::new(),
+                    clean: true,
                 }
             }
         };
@@ -402,17 +416,21 @@ fn store_view_page(
     page: super::api::ViewPage,
 ) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
     let items = parse_tickets(page.tickets);
-    let ViewState::Paging { next, ids } = state else {
+    let ViewState::Paging { next, ids, clean } = state else {
         unreachable!("paging state")
     };
     for it in &items {
         if it.error.is_none() {
             api.store_ticket(&it.ticket)?;
+        } else {
+            *clean = false;
         }
         ids.push(it.ticket.id);
     }
     *next = page.next;
-    if next.is_none() {
+    // A listing is reused only if every ticket in it is cached; one that could not be
+    // read would otherwise vanish from a warm rerun instead of failing again visibly.
+    if next.is_none() && *clean {
         api.store_listing(view, ids)?;
     }
     Ok((items, page.people))
@@ -457,7 +475,8 @@ async fn enrich(
     if opts.include_comments {
         let mut tasks = JoinSet::new();
         for (i, it) in items.iter().enumerate() {
-            if it.error.is_some() {
+            // Soft-deleted tickets have no readable comments.
+            if it.error.is_some() || it.ticket.status.as_deref() == Some("deleted") {
                 continue;
             }
             let api = api.clone();
@@ -467,7 +486,18 @@ async fn enrich(
         while let Some(joined) = tasks.join_next().await {
             let (i, comments) = joined
                 .map_err(|e| FetchError::Protocol(format!("comment fetch task failed: {e}")))?;
-            items[i].conversation = Some(conversation(&comments?, opts.max_input_chars));
+            match comments {
+                Ok(c) => items[i].conversation = Some(conversation(&c, opts.max_input_chars)),
+                // One ticket's comments gone (404) or hidden (403): it is analyzed from
+                // its first message; the run goes on.
+                Err(e @ (FetchError::NotFound { .. } | FetchError::Forbidden { .. })) => {
+                    tracing::warn!(
+                        "ticket {}: {e}; analyzing its first message only",
+                        items[i].ticket.id
+                    )
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(())

@@ -66,6 +66,15 @@ impl Checkpoint {
         self.save(&state);
     }
 
+    /// Drops the partial-CSV length of the stored state (a run that does not resume).
+    pub fn forget_partial(&self) {
+        let last = self.last.lock().expect("checkpoint lock").clone();
+        if let Some(mut s) = last.filter(|s| s.csv_len.is_some()) {
+            s.csv_len = None;
+            self.save(&s);
+        }
+    }
+
     /// Marks the run complete: keep the cursor, forget the partial file.
     pub fn complete(&self) {
         let last = self.last.lock().expect("checkpoint lock").clone();

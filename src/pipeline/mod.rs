@@ -42,6 +42,14 @@ impl MaxFailures {
             MaxFailures::Percent(p) => written >= 20 && failed as f64 * 100.0 > p * written as f64,
         }
     }
+
+    /// The same test once the run is over, whatever the number of tickets.
+    pub fn exceeded_at_end(self, failed: u64, written: u64) -> bool {
+        match self {
+            MaxFailures::Count(n) => failed > n,
+            MaxFailures::Percent(p) => failed as f64 * 100.0 > p * written as f64,
+        }
+    }
 }
 
 impl std::str::FromStr for MaxFailures {
@@ -97,6 +105,13 @@ pub enum RunError {
     Failed(String),
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The run started and then stopped on a fatal error; what it did is summarized.
+    #[error("{message}")]
+    Halted {
+        message: String,
+        config: bool,
+        summary: Box<RunSummary>,
+    },
 }
 
 impl From<FetchError> for RunError {
@@ -204,11 +219,14 @@ pub fn run(
     } else {
         ReadPolicy::Fresh
     };
-    let (api, sandbox, link_base) =
+    let (mut api, sandbox, link_base) =
         connect(pipeline, env, Some(cache.clone()), policy, opts.offline)?;
+    api.client.set_interrupt(interrupted.clone());
     let api = Arc::new(api);
     let built = match analyzer {
         Some(a) => BuiltAnalyzer::from_analyzer(a),
+        None if opts.offline => crate::analyze::build_offline(&pipeline.analyze, env)
+            .map_err(|e| RunError::Config(e.to_string()))?,
         None => {
             let sandbox_url = sandbox.as_ref().map(SandboxHandle::base_url);
             crate::analyze::build(&pipeline.analyze, env, sandbox_url.as_deref())
@@ -248,7 +266,12 @@ pub fn run(
                     resume_csv = s.csv_len;
                     Some(s.cursor.clone())
                 }
-                _ => None,
+                _ => {
+                    // Not resuming: a partial CSV of an earlier run must not be
+                    // continued later with this run's file.
+                    cp.forget_partial();
+                    None
+                }
             };
             checkpoint = Some(cp);
             TicketSource::incremental(api.clone(), start_time, cursor, source_opts)
@@ -286,7 +309,17 @@ pub fn run(
     let progress = Progress::new(opts.progress);
     let counters = Counters::default();
     let stop = StopState::default();
-    let fingerprint = analyzer.fingerprint();
+    // What the analyzer read is part of what it said: with comments (and their
+    // budget) the same ticket version can get another answer.
+    let fingerprint = if pipeline.fetch.include_comments {
+        format!(
+            "{}:conversation{}",
+            analyzer.fingerprint(),
+            analyze.max_input_chars
+        )
+    } else {
+        analyzer.fingerprint()
+    };
     let name = analyzer.name();
     let (batch_tx, batch_rx) = crossbeam_channel::bounded(analyze.queue);
     let (done_tx, done_rx) = crossbeam_channel::bounded(analyze.queue.max(workers));
@@ -342,10 +375,25 @@ pub fn run(
                 )
             })
             .expect("spawn write thread");
-        let skipped = fetcher.join().unwrap_or(0);
-        (skipped, writer.join().unwrap_or_default())
+        let skipped = fetcher.join().unwrap_or_else(|_| {
+            stop.fail("the fetch stage panicked (a bug): stopping".into(), false);
+            0
+        });
+        let written = writer.join().unwrap_or_else(|_| {
+            stop.fail("the write stage panicked (a bug): stopping".into(), false);
+            stages::WriteOutcome::default()
+        });
+        (skipped, written)
     });
     progress.finish();
+    let mut write_out = write_out;
+    // A percentage limit is checked along the way from 20 tickets on; small runs are
+    // judged here, at the end.
+    if let Some(limit @ MaxFailures::Percent(_)) = opts.max_failures {
+        if limit.exceeded_at_end(write_out.failed, write_out.written) {
+            write_out.max_failures_hit = true;
+        }
+    }
 
     let fatal = stop.fatal.lock().expect("stop lock").take();
     let was_interrupted = interrupted.load(Ordering::SeqCst);
@@ -356,7 +404,12 @@ pub fn run(
     } else {
         Outcome::Completed
     };
-    let finish_outputs = fatal.is_none() && write_out.error.is_none();
+    // Outputs are put in place only when the run got to its end (or stopped at
+    // --max-failures, which asks for what was done). An interrupted or failed run leaves
+    // the last complete CSV as it was; a resumable (incremental) run keeps its partial
+    // CSV, whose committed length the checkpoint knows, and the next run continues it.
+    let finish_outputs =
+        fatal.is_none() && write_out.error.is_none() && outcome != Outcome::Interrupted;
     let t_finish = Instant::now();
     if finish_outputs {
         for s in sinks {
@@ -366,7 +419,6 @@ pub fn run(
             cp.complete();
         }
     } else {
-        // A resumable run keeps its partial CSV (the checkpoint knows its length).
         let keep_partial = checkpoint.as_ref().is_some_and(|c| c.has_partial());
         for s in sinks {
             if !keep_partial {
@@ -428,17 +480,19 @@ pub fn run(
         outputs: if finish_outputs { outputs } else { Vec::new() },
         errors: Vec::new(),
     };
-    if let Some(msg) = fatal {
-        let config = stop.fatal_is_config.load(Ordering::SeqCst);
-        summary.errors.push(msg.clone());
-        return Err(if config {
-            RunError::Config(msg)
-        } else {
-            RunError::Failed(msg)
+    let failure = match (fatal, write_out.error) {
+        (Some(msg), _) => Some((msg, stop.fatal_is_config.load(Ordering::SeqCst))),
+        (None, Some(e)) => Some((e.to_string(), false)),
+        (None, None) => None,
+    };
+    if let Some((message, config)) = failure {
+        summary.outcome = "failed".into();
+        summary.errors.push(message.clone());
+        return Err(RunError::Halted {
+            message,
+            config,
+            summary: Box::new(summary),
         });
-    }
-    if let Some(e) = write_out.error {
-        return Err(e.into());
     }
     Ok((summary, outcome))
 }

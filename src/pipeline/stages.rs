@@ -21,7 +21,7 @@ use super::progress::Progress;
 use super::{Checkpoint, MaxFailures};
 use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
 use crate::cache::{Cache, StoredAnalysis};
-use crate::fetch::{ResumePoint, TicketSource, WorkItem};
+use crate::fetch::{FetchError, ResumePoint, TicketSource, WorkItem};
 use crate::model::ResultRecord;
 use crate::write::{Sink, WriteError};
 
@@ -123,7 +123,7 @@ pub fn fetch(
         add_ns(&counters.fetch_busy_ns, t);
         let page = match page {
             Ok(Some(p)) => p,
-            Ok(None) => break,
+            Ok(None) | Err(FetchError::Interrupted) => break,
             Err(e) => {
                 let config = e.is_config();
                 stop.fail(e.to_string(), config);
@@ -293,7 +293,10 @@ pub fn write(
         pending.insert(done.seq, done);
         while let Some(done) = pending.remove(&next) {
             next += 1;
-            if out.error.is_some() || out.max_failures_hit {
+            // After a fatal error nothing more is written and no checkpoint moves, so
+            // the next run re-reads from the last checkpoint instead of skipping tickets.
+            let halted = stop.fatal.lock().expect("stop lock").is_some();
+            if halted || out.error.is_some() || out.max_failures_hit {
                 continue;
             }
             let t = Instant::now();

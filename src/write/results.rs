@@ -68,11 +68,18 @@ impl ResultsStore {
     }
 
     /// Inserts or replaces one record, keeping the view ids it had.
+    /// A failed analysis never replaces a good one: reports keep the last analysis.
     pub fn upsert(&self, record: &ResultRecord) -> Result<(), WriteError> {
         let key = record.ticket_id.to_be_bytes();
         let mut merged = record.clone();
         if let Some(old) = self.results.get(key).map_err(self.err())? {
             if let Ok(old) = serde_json::from_slice::<ResultRecord>(&old) {
+                if record.analysis.is_none() && old.analysis.is_some() {
+                    merged = ResultRecord {
+                        view_ids: record.view_ids.clone(),
+                        ..old.clone()
+                    };
+                }
                 let mut views = old.view_ids;
                 for v in &record.view_ids {
                     if !views.contains(v) {

@@ -182,3 +182,21 @@ fn the_export_example_runs_offline() {
     let categories = column(&csv, "category");
     assert_eq!(categories[0], "outage", "the custom category with keywords");
 }
+
+#[test]
+fn keys_that_do_not_apply_are_errors() {
+    check_bad(
+        &format!(
+            "[fetch]\nsource = \"sandbox\"\nmode = \"incremental\"\nviews = [1]\n{GOOD_WRITE}"
+        ),
+        &["views", "mode = \"view\""],
+    );
+    check_bad(
+        &format!("{GOOD_FETCH}[report]\nhtml = \"r.html\"\n{GOOD_WRITE}"),
+        &["[report]", "kind = \"sled\""],
+    );
+    check_bad(
+        &format!("[fetch]\nsource = \"zendesk\"\nbase_url = \"https://me:pw@support.example.com\"\nviews = [1]\n{GOOD_WRITE}"),
+        &["base_url", "password"],
+    );
+}

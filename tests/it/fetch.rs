@@ -238,3 +238,20 @@ fn oauth_sends_a_bearer_token() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("ZENDESK_OAUTH_TOKEN"));
 }
+
+#[test]
+fn an_export_with_long_lines_is_read_as_ndjson() {
+    let ws = Workspace::new();
+    let long = "The array controller keeps dropping disks. ".repeat(300);
+    ws.file(
+        "big.ndjson",
+        &format!("{{\"id\": 1, \"description\": \"{long}\"}}\n{{\"id\": 2, \"description\": \"{long}\"}}\n"),
+    );
+    let p = ws.file(
+        "big.toml",
+        "[fetch]\nsource = \"file\"\npath = \"big.ndjson\"\n[cache]\npath = \"cache\"\n[[write]]\nkind = \"csv\"\npath = \"out.csv\"\n",
+    );
+    let out = zdpipe().arg("run").arg(&p).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(csv_ids(&ws.path("out.csv")), vec![1, 2]);
+}

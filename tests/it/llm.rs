@@ -537,3 +537,34 @@ fn pii_is_masked_in_what_the_model_server_sees() {
     let text = sent[1].1.to_string();
     assert!(raw.iter().all(|r| text.contains(r)), "{text}");
 }
+
+#[test]
+fn offline_reruns_reuse_stored_answers_and_call_no_model() {
+    let sb = sandbox(40);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline(
+        "offline-llm",
+        &sb.base_url(),
+        &[1],
+        &format!(
+            "[analyze]\nanalyzer = \"openai\"\nmodel = \"gpt-it\"\nbase_url = \"{}\"\n",
+            sb.base_url()
+        ),
+    );
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let calls = sb.state().llm().requests();
+    let zendesk_calls = sb.requests();
+    let csv = std::fs::read(ws.path("out/offline-llm.csv")).unwrap();
+    // Even with a key in the environment, --offline contacts no model.
+    let out = zdpipe()
+        .env("OPENAI_API_KEY", "sk-must-not-be-used")
+        .arg("run")
+        .arg(&p)
+        .arg("--offline")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sb.state().llm().requests(), calls);
+    assert_eq!(sb.requests(), zendesk_calls, "nor Zendesk");
+    assert_eq!(std::fs::read(ws.path("out/offline-llm.csv")).unwrap(), csv);
+}

@@ -492,3 +492,87 @@ fn the_analyzer_reads_the_whole_conversation() {
     }
     assert!(checked > 3, "tickets with a conversation: {checked}");
 }
+
+/// Stops the run (like a rejected API key) at one ticket; analyzes the rest.
+struct StopsAt(u64);
+
+impl zdpipe::analyze::Analyzer for StopsAt {
+    fn name(&self) -> String {
+        "builtin".into()
+    }
+    fn fingerprint(&self) -> String {
+        "stops-at".into()
+    }
+    fn analyze(
+        &self,
+        input: &zdpipe::analyze::AnalysisInput<'_>,
+    ) -> Result<zdpipe::model::Analysis, zdpipe::analyze::AnalyzeError> {
+        if input.ticket_id == self.0 {
+            return Err(zdpipe::analyze::AnalyzeError::Fatal(
+                "quota exhausted".into(),
+            ));
+        }
+        zdpipe::analyze::builtin::BuiltinAnalyzer::new(Default::default())
+            .unwrap()
+            .analyze(input)
+    }
+}
+
+#[test]
+fn a_fatal_analyzer_error_moves_no_checkpoint_past_unanalyzed_tickets() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let sb = start(SandboxConfig {
+        tickets: 2500,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = nightly(&ws, &sb.base_url(), "");
+    let env = zdpipe::config::Env {
+        zendesk_email: Some(EMAIL.into()),
+        zendesk_api_token: Some(zdpipe::config::Secret::new(TOKEN)),
+        ..Default::default()
+    };
+    let pipeline = zdpipe::config::Pipeline::load(&p, &env).unwrap();
+    let err = zdpipe::pipeline::run(
+        &pipeline,
+        &env,
+        &Default::default(),
+        Some(Arc::new(StopsAt(1500))),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("quota exhausted"), "{err}");
+    // The next run (a working analyzer) continues from the last good checkpoint.
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let ids = csv_ids(&ws.path("out/nightly.csv"));
+    let unique: HashSet<u64> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "no ticket twice");
+    assert_eq!(
+        unique,
+        (1..=2500).collect::<HashSet<u64>>(),
+        "no ticket skipped"
+    );
+    let errors = column(&ws.path("out/nightly.csv"), "error");
+    assert!(
+        errors.iter().all(|e| e.is_empty()),
+        "no 'run was stopped' rows"
+    );
+}
+
+#[test]
+fn comments_of_deleted_tickets_do_not_stop_a_nightly_run() {
+    let sb = start(SandboxConfig {
+        tickets: 400,
+        ..SandboxConfig::default()
+    });
+    let ws = Workspace::new();
+    let p = nightly(&ws, &sb.base_url(), "include_comments = true");
+    let out = zdpipe_auth().arg("run").arg(&p).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        (1..=400).any(|id| sb.dataset().is_deleted(id)),
+        "the export has deleted tickets"
+    );
+    assert_eq!(csv_ids(&ws.path("out/nightly.csv")).len(), 400);
+}
