@@ -164,3 +164,29 @@ pub fn spawn_run(pipeline: &Path, capture: bool) -> std::process::Child {
         .spawn()
         .expect("zdpipe starts")
 }
+
+/// The environment a library-level run needs for the sandbox's credentials.
+pub fn credentials_env() -> zdpipe::config::Env {
+    zdpipe::config::Env {
+        zendesk_email: Some(EMAIL.into()),
+        zendesk_api_token: Some(zdpipe::config::Secret::new(TOKEN)),
+        ..Default::default()
+    }
+}
+
+/// Runs a pipeline file in this process with `analyzer` (tests that need an analyzer
+/// that fails, panics or records what it saw).
+pub fn run_with(
+    pipeline: &Path,
+    analyzer: std::sync::Arc<dyn zdpipe::analyze::Analyzer>,
+) -> Result<(zdpipe::pipeline::RunSummary, zdpipe::pipeline::Outcome), zdpipe::pipeline::RunError> {
+    let env = credentials_env();
+    let pipeline = zdpipe::config::Pipeline::load(pipeline, &env).expect("valid pipeline");
+    zdpipe::pipeline::run(
+        &pipeline,
+        &env,
+        &Default::default(),
+        Some(analyzer),
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    )
+}

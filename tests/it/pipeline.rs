@@ -2,14 +2,12 @@
 //! max-failures, the run summary and graceful shutdown.
 
 use std::collections::HashSet;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use zdpipe::analyze::{AnalysisInput, AnalyzeError, Analyzer};
-use zdpipe::config::{Env, Pipeline, Secret};
 use zdpipe::model::Analysis;
-use zdpipe::pipeline::{run, Outcome, RunOptions};
+use zdpipe::pipeline::Outcome;
 
 use crate::helpers::*;
 
@@ -85,34 +83,17 @@ impl Analyzer for Flaky {
     }
 }
 
-fn lib_pipeline(ws: &Workspace, base_url: &str) -> (Pipeline, Env) {
-    let p = ws.view_pipeline(
-        "lib",
-        base_url,
-        &[1],
-        "[analyze]\nworkers = 4\nbatch_size = 9\n",
-    );
-    let env = Env {
-        zendesk_email: Some(EMAIL.into()),
-        zendesk_api_token: Some(Secret::new(TOKEN)),
-        ..Env::default()
-    };
-    (Pipeline::load(&p, &env).unwrap(), env)
-}
-
 #[test]
 fn failing_and_panicking_tickets_become_error_rows() {
     let sb = sandbox(120);
     let ws = Workspace::new();
-    let (pipeline, env) = lib_pipeline(&ws, &sb.base_url());
-    let (summary, outcome) = run(
-        &pipeline,
-        &env,
-        &RunOptions::default(),
-        Some(Arc::new(Flaky)),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap();
+    let p = ws.view_pipeline(
+        "lib",
+        &sb.base_url(),
+        &[1],
+        "[analyze]\nworkers = 4\nbatch_size = 9\n",
+    );
+    let (summary, outcome) = run_with(&p, Arc::new(Flaky)).unwrap();
     assert_eq!(outcome, Outcome::Completed);
     let (h, rows) = read_csv(&ws.path("out/lib.csv"));
     let err = h.iter().position(|c| c == "error").unwrap();

@@ -451,7 +451,6 @@ impl zdpipe::analyze::Analyzer for Recorder {
 
 #[test]
 fn the_analyzer_reads_the_whole_conversation() {
-    use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
     let sb = start(SandboxConfig {
         tickets: 30,
@@ -459,21 +458,8 @@ fn the_analyzer_reads_the_whole_conversation() {
     });
     let ws = Workspace::new();
     let p = ws.view_pipeline("talk", &sb.base_url(), &[1], "include_comments = true\n");
-    let env = zdpipe::config::Env {
-        zendesk_email: Some(EMAIL.into()),
-        zendesk_api_token: Some(zdpipe::config::Secret::new(TOKEN)),
-        ..Default::default()
-    };
-    let pipeline = zdpipe::config::Pipeline::load(&p, &env).unwrap();
     let recorder = Arc::new(Recorder(Default::default()));
-    zdpipe::pipeline::run(
-        &pipeline,
-        &env,
-        &Default::default(),
-        Some(recorder.clone()),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap();
+    run_with(&p, recorder.clone()).unwrap();
     let seen = recorder.0.lock().unwrap();
     let mut checked = 0;
     for id in sb.dataset().view_ticket_ids(1) {
@@ -520,7 +506,6 @@ impl zdpipe::analyze::Analyzer for StopsAt {
 
 #[test]
 fn a_fatal_analyzer_error_moves_no_checkpoint_past_unanalyzed_tickets() {
-    use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
     let sb = start(SandboxConfig {
         tickets: 2500,
@@ -528,20 +513,7 @@ fn a_fatal_analyzer_error_moves_no_checkpoint_past_unanalyzed_tickets() {
     });
     let ws = Workspace::new();
     let p = nightly(&ws, &sb.base_url(), "");
-    let env = zdpipe::config::Env {
-        zendesk_email: Some(EMAIL.into()),
-        zendesk_api_token: Some(zdpipe::config::Secret::new(TOKEN)),
-        ..Default::default()
-    };
-    let pipeline = zdpipe::config::Pipeline::load(&p, &env).unwrap();
-    let err = zdpipe::pipeline::run(
-        &pipeline,
-        &env,
-        &Default::default(),
-        Some(Arc::new(StopsAt(1500))),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap_err();
+    let err = run_with(&p, Arc::new(StopsAt(1500))).unwrap_err();
     assert!(err.to_string().contains("quota exhausted"), "{err}");
     // The next run (a working analyzer) continues from the last good checkpoint.
     zdpipe_auth().arg("run").arg(&p).assert().success();
