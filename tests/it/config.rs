@@ -200,3 +200,33 @@ fn keys_that_do_not_apply_are_errors() {
         &["base_url", "password"],
     );
 }
+
+#[test]
+fn a_user_lexicon_changes_the_scores_and_a_bad_one_is_named() {
+    let ws = Workspace::new();
+    ws.file(
+        "t.ndjson",
+        "{\"id\": 1, \"subject\": \"\", \"description\": \"The flurbish is back.\"}\n",
+    );
+    let pipeline = |lexicon: &str| {
+        format!("[fetch]\nsource = \"file\"\npath = \"t.ndjson\"\n[cache]\npath = \"cache\"\n[analyze]\n[analyze.builtin]\n{lexicon}\n[[write]]\nkind = \"csv\"\npath = \"out.csv\"\n")
+    };
+    let plain = ws.file("plain.toml", &pipeline(""));
+    zdpipe().arg("run").arg(&plain).assert().success();
+    assert_eq!(column(&ws.path("out.csv"), "sentiment"), vec!["neutral"]);
+
+    ws.file("terms.tsv", "# our words\nflurbish\t-3.0\n");
+    let with = ws.file("with.toml", &pipeline("lexicon = \"terms.tsv\""));
+    zdpipe().arg("run").arg(&with).assert().success();
+    assert_eq!(column(&ws.path("out.csv"), "sentiment"), vec!["negative"]);
+
+    ws.file("bad.tsv", "flurbish\t-3.0\nglorp\tvery bad\n");
+    let bad = ws.file("bad.toml", &pipeline("lexicon = \"bad.tsv\""));
+    let out = zdpipe().arg("run").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.tsv") && err.contains('2'),
+        "names the file and line: {err}"
+    );
+}
