@@ -49,9 +49,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    let interrupted = app::install_signal_handler();
     let quiet = cli.quiet;
-    match app::dispatch(cli, interrupted) {
+    match app::dispatch(cli) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

@@ -78,8 +78,9 @@ pub fn exit_code_for(err: &anyhow::Error) -> Exit {
     Exit::Failed
 }
 
-/// Ctrl-C and SIGTERM: the first sets the returned flag (stop fetching, finish what
-/// is in flight, flush, exit 130); the second exits at once.
+/// Ctrl-C and SIGTERM during `run`: the first sets the returned flag (stop fetching,
+/// finish what is in flight, flush, exit 130); the second exits at once. Other
+/// commands keep the default: they have nothing to flush.
 pub fn install_signal_handler() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
@@ -106,13 +107,13 @@ pub fn load(path: &Path) -> Result<(Pipeline, Env)> {
 }
 
 /// Runs the parsed command.
-pub fn dispatch(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
+pub fn dispatch(cli: Cli) -> Result<Exit> {
     let quiet = cli.quiet;
     match cli.command {
-        Command::Run(args) => run::run(args, quiet, interrupted),
+        Command::Run(args) => run::run(args, quiet, install_signal_handler()),
         Command::Views { pipeline, json } => views::views(&pipeline, json),
         Command::Check { pipeline } => check::check(&pipeline),
-        Command::Sandbox(args) => sandbox::serve(args, interrupted),
+        Command::Sandbox(args) => sandbox::serve(args),
         Command::Cache(cmd) => cache::cache(cmd),
         Command::Report(args) => report::report(args),
         Command::Results(cmd) => report::results(cmd),

@@ -1,13 +1,11 @@
 //! `zdpipe sandbox`: serve the simulated Zendesk (and LLM) API in the foreground.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
-
 use super::{Exit, Result, UsageError};
 use crate::cli::SandboxArgs;
 use crate::sandbox::{serve_forever, SandboxConfig};
 
-pub fn serve(args: SandboxArgs, _interrupted: Arc<AtomicBool>) -> Result<Exit> {
+/// Serves until the process is stopped (Ctrl-C ends it: there is nothing to flush).
+pub fn serve(args: SandboxArgs) -> Result<Exit> {
     if !(0.0..=1.0).contains(&args.fault_rate) {
         return Err(UsageError(format!(
             "--fault-rate: {} is not between 0 and 1",
