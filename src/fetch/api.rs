@@ -70,6 +70,21 @@ impl CursorPage {
     }
 }
 
+/// One page of a view listing in progress: its ticket ids and the link after it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct ListingPage {
+    pub ids: Vec<u64>,
+    pub next: Option<String>,
+}
+
+/// `p` + view id + page number: pages of a listing in progress (`view_listings` tree).
+fn page_key(view: u64, n: u32) -> [u8; 13] {
+    let mut k = [b'p'; 13];
+    k[1..9].copy_from_slice(&view.to_be_bytes());
+    k[9..].copy_from_slice(&n.to_be_bytes());
+    k
+}
+
 /// One page of the incremental ticket export.
 #[derive(Debug, Deserialize)]
 pub struct IncrementalPage {
@@ -231,6 +246,32 @@ impl Api {
 
     pub fn store_listing(&self, id: u64, ids: &[u64]) -> Result<(), FetchError> {
         self.store(|c| &c.view_listings, &id.to_be_bytes(), &ids)
+    }
+
+    /// Records page `n` of a view listing still being paged, so a run killed mid-way
+    /// can resume after it (kept with the listing TTL).
+    pub fn store_listing_page(&self, id: u64, n: u32, page: &ListingPage) -> Result<(), FetchError> {
+        self.store(|c| &c.view_listings, &page_key(id, n), page)
+    }
+
+    /// The pages of an unfinished listing of view `id` stored by an earlier run, in order.
+    pub fn listing_pages(&self, id: u64) -> Result<Vec<ListingPage>, FetchError> {
+        let mut pages = Vec::new();
+        while let Some(p) = self.cached::<ListingPage>(|c| &c.view_listings, &page_key(id, pages.len() as u32))? {
+            pages.push(p);
+        }
+        Ok(pages)
+    }
+
+    /// Forgets the pages of an unfinished listing (it is complete, or unusable).
+    pub fn clear_listing_pages(&self, id: u64) -> Result<(), FetchError> {
+        if let Some(c) = &self.cache {
+            let mut n = 0;
+            while c.view_listings.remove(&page_key(id, n))? {
+                n += 1;
+            }
+        }
+        Ok(())
     }
 
     /// One page of `GET /api/v2/views/{id}/tickets`; `next` is the previous page's link.

@@ -4,8 +4,11 @@
 //! **Views.** For each view in order: when the cache holds a complete listing (the
 //! ordered ticket ids of an earlier run, within the listing TTL) the tickets come from
 //! the tickets cache, the rest from `tickets/show_many`; otherwise the view is paged
-//! with `views/{id}/tickets` and the listing is stored once it is complete. A ticket
-//! in several views is emitted once, with the first view's id.
+//! with `views/{id}/tickets` and the listing is stored once it is complete. While
+//! paging, each page's ids and the link after it are stored too, so a run killed
+//! mid-way continues where it stopped (an expired link means listing again). A
+//! ticket is emitted once per run: a ticket in several views with the first view's
+//! id (the later ones become memberships), and one listed twice only once.
 //!
 //! **Incremental.** Pages of the cursor export from the stored checkpoint (or from
 //! `since` on the first run) until `end_of_stream`. Each page carries the cursor that
@@ -22,7 +25,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use super::api::{describe_ids, Api, Sideloads, PAGE_SIZE};
+use super::api::{describe_ids, Api, ListingPage, Sideloads, PAGE_SIZE};
 use super::file::ExportReader;
 use super::FetchError;
 use crate::model::{Comment, Ticket};
@@ -76,15 +79,28 @@ pub struct SourceOptions {
 
 enum ViewState {
     Start,
+    /// Tickets by id from a listing (complete, or the pages an earlier run managed);
+    /// `then` is where paging continues afterwards for an unfinished one.
     Listing {
         ids: Vec<u64>,
         pos: usize,
+        then: Option<Resume>,
     },
     Paging {
         next: Option<String>,
         ids: Vec<u64>,
         clean: bool,
+        /// Pages listed so far (the stored pages of an unfinished listing).
+        pages: u32,
+        /// Whether `next` came from an earlier run (its cursor may have expired).
+        resumed: bool,
     },
+}
+
+/// Where an unfinished listing continues.
+struct Resume {
+    next: String,
+    pages: u32,
 }
 
 /// The source the fetch stage pulls pages from.
@@ -226,21 +242,21 @@ impl TicketSource {
                     let Some(&view) = views.get(*index) else {
                         return Ok(None);
                     };
-                    let multi = views.len() > 1;
                     if let Some((mut items, people)) = next_view_page(api, view, state).await? {
                         for it in &mut items {
                             it.view_id = Some(view);
                         }
+                        // Each ticket once per run: a ticket in several views (its
+                        // later views become memberships), or listed twice while the
+                        // view changes under a long listing.
                         let mut memberships = Vec::new();
-                        if multi {
-                            items.retain(|it| {
-                                let first = seen.insert(it.ticket.id);
-                                if !first {
-                                    memberships.push((it.ticket.id, view));
-                                }
-                                first
-                            });
-                        }
+                        items.retain(|it| {
+                            let first = seen.insert(it.ticket.id);
+                            if !first {
+                                memberships.push((it.ticket.id, view));
+                            }
+                            first
+                        });
                         break (
                             FetchedPage {
                                 items,
@@ -349,19 +365,17 @@ async fn next_view_page(
             api.view(view).await?;
         }
         *state = match api.cached_listing(view)? {
-            Some(ids) => ViewState::Listing { ids, pos: 0 },
-            None => {
-                if api.offline {
-                    return Err(FetchError::Offline(format!(
-                        "the ticket listing of view {view}"
-                    )));
-                }
-                ViewState::Paging {
-                    next: None,
-                    ids: Vec::new(),
-                    clean: true,
-                }
+            Some(ids) => ViewState::Listing {
+                ids,
+                pos: 0,
+                then: None,
+            },
+            None if api.offline => {
+                return Err(FetchError::Offline(format!(
+                    "the ticket listing of view {view}"
+                )))
             }
+            None => resume_or_start(api, view)?,
         };
         if let ViewState::Paging { .. } = state {
             let page = api.view_page(view, None).await?;
@@ -369,10 +383,20 @@ async fn next_view_page(
         }
     }
     match state {
-        ViewState::Listing { ids, pos } => {
-            if *pos >= ids.len() {
+        ViewState::Listing { ids, pos, then } if *pos >= ids.len() => {
+            let Some(Resume { next, pages }) = then.take() else {
                 return Ok(None);
-            }
+            };
+            *state = ViewState::Paging {
+                next: Some(next),
+                ids: std::mem::take(ids),
+                clean: true,
+                pages,
+                resumed: true,
+            };
+            Box::pin(next_view_page(api, view, state)).await
+        }
+        ViewState::Listing { ids, pos, .. } => {
             let chunk = &ids[*pos..(*pos + PAGE_SIZE).min(ids.len())];
             *pos += chunk.len();
             let tickets = api.tickets(chunk).await?;
@@ -399,10 +423,30 @@ async fn next_view_page(
         }
         ViewState::Paging { next: None, .. } => Ok(None),
         ViewState::Paging {
-            next: Some(url), ..
+            next: Some(url),
+            resumed,
+            ..
         } => {
             let url = url.clone();
-            let page = api.view_page(view, Some(&url)).await?;
+            let page = match api.view_page(view, Some(&url)).await {
+                // A cursor kept from an earlier run may have expired: list the view
+                // again from the start (tickets already emitted are skipped upstream).
+                Err(FetchError::Status { status: 400..=499, .. } | FetchError::NotFound { .. })
+                    if *resumed =>
+                {
+                    tracing::warn!("view {view}: the stored listing position is no longer valid; listing the view again");
+                    api.clear_listing_pages(view)?;
+                    *state = ViewState::Paging {
+                        next: None,
+                        ids: Vec::new(),
+                        clean: true,
+                        pages: 0,
+                        resumed: false,
+                    };
+                    api.view_page(view, None).await?
+                }
+                other => other?,
+            };
             Ok(Some(store_view_page(api, view, state, page)?))
         }
         ViewState::Start => unreachable!("handled above"),
@@ -416,7 +460,14 @@ fn store_view_page(
     page: super::api::ViewPage,
 ) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
     let items = parse_tickets(page.tickets);
-    let ViewState::Paging { next, ids, clean } = state else {
+    let ViewState::Paging {
+        next,
+        ids,
+        clean,
+        pages,
+        resumed,
+    } = state
+    else {
         unreachable!("paging state")
     };
     for it in &items {
@@ -428,12 +479,50 @@ fn store_view_page(
         ids.push(it.ticket.id);
     }
     *next = page.next;
-    // A listing is reused only if every ticket in it is cached; one that could not be
-    // read would otherwise vanish from a warm rerun instead of failing again visibly.
-    if next.is_none() && *clean {
-        api.store_listing(view, ids)?;
+    *resumed = false;
+    if next.is_some() && *clean {
+        let done = ListingPage {
+            ids: items.iter().map(|it| it.ticket.id).collect(),
+            next: next.clone(),
+        };
+        api.store_listing_page(view, *pages, &done)?;
+        *pages += 1;
+    }
+    if next.is_none() {
+        // A listing is reused only if every ticket in it is cached; one that could not
+        // be read would otherwise vanish from a warm rerun instead of failing again.
+        if *clean {
+            api.store_listing(view, ids)?;
+        }
+        api.clear_listing_pages(view)?;
     }
     Ok((items, page.people))
+}
+
+/// A view without a complete listing: continue the pages an interrupted run stored
+/// (their tickets by id, then paging from where it stopped), or start paging.
+fn resume_or_start(api: &Api, view: u64) -> Result<ViewState, FetchError> {
+    let stored = api.listing_pages(view)?;
+    let Some(next) = stored.last().and_then(|p| p.next.clone()) else {
+        return Ok(ViewState::Paging {
+            next: None,
+            ids: Vec::new(),
+            clean: true,
+            pages: 0,
+            resumed: false,
+        });
+    };
+    let pages = stored.len() as u32;
+    let ids: Vec<u64> = stored.into_iter().flat_map(|p| p.ids).collect();
+    tracing::info!(
+        "view {view}: resuming an unfinished listing after {} tickets",
+        ids.len()
+    );
+    Ok(ViewState::Listing {
+        ids,
+        pos: 0,
+        then: Some(Resume { next, pages }),
+    })
 }
 
 /// Adds requester and organization names and, when asked, the conversation.

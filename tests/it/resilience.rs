@@ -332,7 +332,7 @@ fn a_killed_backfill_resumes_without_losing_or_repeating_tickets() {
         }
     };
     let mut stored = 0;
-    for at in [20, 80, 150] {
+    for at in [20, 60, 60] {
         sb.reset_counters();
         let mut child = spawn_run(&p, false);
         kill_when(&mut child, pages(at));
@@ -341,6 +341,7 @@ fn a_killed_backfill_resumes_without_losing_or_repeating_tickets() {
         stored = now;
     }
     assert!(stored > 0);
+    sb.reset_counters();
     let out = zdpipe_auth()
         .arg("run")
         .arg(&p)
@@ -352,6 +353,16 @@ fn a_killed_backfill_resumes_without_losing_or_repeating_tickets() {
     let ids = csv_ids(&ws.path("out/backfill.csv"));
     let expected: Vec<u64> = sb.dataset().view_ticket_ids(1).collect();
     assert_eq!(ids, expected, "every ticket once, in order");
+    // The listing resumed where the killed runs left it: the view was not paged again.
+    let listed = sb
+        .request_log()
+        .iter()
+        .filter(|r| r.path_and_query.contains("/views/1/tickets"))
+        .count();
+    assert!(
+        listed < expected.len() / 100 / 2,
+        "resumed listing: {listed} pages fetched again"
+    );
     let s = read_json(&ws.path("s.json"));
     assert_eq!(
         s["reused"].as_u64().unwrap(),
