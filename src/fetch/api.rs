@@ -250,14 +250,21 @@ impl Api {
 
     /// Records page `n` of a view listing still being paged, so a run killed mid-way
     /// can resume after it (kept with the listing TTL).
-    pub fn store_listing_page(&self, id: u64, n: u32, page: &ListingPage) -> Result<(), FetchError> {
+    pub fn store_listing_page(
+        &self,
+        id: u64,
+        n: u32,
+        page: &ListingPage,
+    ) -> Result<(), FetchError> {
         self.store(|c| &c.view_listings, &page_key(id, n), page)
     }
 
     /// The pages of an unfinished listing of view `id` stored by an earlier run, in order.
     pub fn listing_pages(&self, id: u64) -> Result<Vec<ListingPage>, FetchError> {
         let mut pages = Vec::new();
-        while let Some(p) = self.cached::<ListingPage>(|c| &c.view_listings, &page_key(id, pages.len() as u32))? {
+        while let Some(p) =
+            self.cached::<ListingPage>(|c| &c.view_listings, &page_key(id, pages.len() as u32))?
+        {
             pages.push(p);
         }
         Ok(pages)

@@ -431,9 +431,12 @@ async fn next_view_page(
             let page = match api.view_page(view, Some(&url)).await {
                 // A cursor kept from an earlier run may have expired: list the view
                 // again from the start (tickets already emitted are skipped upstream).
-                Err(FetchError::Status { status: 400..=499, .. } | FetchError::NotFound { .. })
-                    if *resumed =>
-                {
+                Err(
+                    FetchError::Status {
+                        status: 400..=499, ..
+                    }
+                    | FetchError::NotFound { .. },
+                ) if *resumed => {
                     tracing::warn!("view {view}: the stored listing position is no longer valid; listing the view again");
                     api.clear_listing_pages(view)?;
                     *state = ViewState::Paging {
