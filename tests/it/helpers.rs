@@ -190,3 +190,42 @@ pub fn run_with(
         std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
     )
 }
+
+/// The built-in analyzer (built once) behind a test hook that sees every input first
+/// and may answer instead (to fail, stop the run, or record what was read).
+pub struct Hooked<F> {
+    builtin: zdpipe::analyze::builtin::BuiltinAnalyzer,
+    fingerprint: &'static str,
+    hook: F,
+}
+
+type Answer = Result<zdpipe::model::Analysis, zdpipe::analyze::AnalyzeError>;
+
+impl<F> Hooked<F>
+where
+    F: Fn(&zdpipe::analyze::AnalysisInput<'_>) -> Option<Answer> + Send + Sync,
+{
+    pub fn new(fingerprint: &'static str, hook: F) -> Self {
+        Hooked {
+            builtin: zdpipe::analyze::builtin::BuiltinAnalyzer::new(Default::default())
+                .expect("builtin analyzer"),
+            fingerprint,
+            hook,
+        }
+    }
+}
+
+impl<F> zdpipe::analyze::Analyzer for Hooked<F>
+where
+    F: Fn(&zdpipe::analyze::AnalysisInput<'_>) -> Option<Answer> + Send + Sync,
+{
+    fn name(&self) -> String {
+        "builtin".into()
+    }
+    fn fingerprint(&self) -> String {
+        self.fingerprint.into()
+    }
+    fn analyze(&self, input: &zdpipe::analyze::AnalysisInput<'_>) -> Answer {
+        (self.hook)(input).unwrap_or_else(|| self.builtin.analyze(input))
+    }
+}

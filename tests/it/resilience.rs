@@ -436,30 +436,6 @@ fn comments_are_fetched_and_read_when_asked() {
     assert_eq!(sb.requests(), 0);
 }
 
-/// Records the text each ticket was analyzed with.
-struct Recorder(std::sync::Mutex<std::collections::HashMap<u64, String>>);
-
-impl zdpipe::analyze::Analyzer for Recorder {
-    fn name(&self) -> String {
-        "recorder".into()
-    }
-    fn fingerprint(&self) -> String {
-        "recorder".into()
-    }
-    fn analyze(
-        &self,
-        input: &zdpipe::analyze::AnalysisInput<'_>,
-    ) -> Result<zdpipe::model::Analysis, zdpipe::analyze::AnalyzeError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(input.ticket_id, input.body.to_string());
-        zdpipe::analyze::builtin::BuiltinAnalyzer::new(Default::default())
-            .unwrap()
-            .analyze(input)
-    }
-}
-
 #[test]
 fn the_analyzer_reads_the_whole_conversation() {
     use std::sync::Arc;
@@ -469,9 +445,18 @@ fn the_analyzer_reads_the_whole_conversation() {
     });
     let ws = Workspace::new();
     let p = ws.view_pipeline("talk", &sb.base_url(), &[1], "include_comments = true\n");
-    let recorder = Arc::new(Recorder(Default::default()));
-    run_with(&p, recorder.clone()).unwrap();
-    let seen = recorder.0.lock().unwrap();
+    // Records the text each ticket was analyzed with.
+    let seen = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let record = seen.clone();
+    let recorder = Hooked::new("recorder", move |input| {
+        record
+            .lock()
+            .unwrap()
+            .insert(input.ticket_id, input.body.to_string());
+        None
+    });
+    run_with(&p, Arc::new(recorder)).unwrap();
+    let seen = seen.lock().unwrap();
     let mut checked = 0;
     for id in sb.dataset().view_ticket_ids(1) {
         let comments = sb.dataset().comments(id).unwrap_or_default();
@@ -490,31 +475,6 @@ fn the_analyzer_reads_the_whole_conversation() {
     assert!(checked > 3, "tickets with a conversation: {checked}");
 }
 
-/// Stops the run (like a rejected API key) at one ticket; analyzes the rest.
-struct StopsAt(u64);
-
-impl zdpipe::analyze::Analyzer for StopsAt {
-    fn name(&self) -> String {
-        "builtin".into()
-    }
-    fn fingerprint(&self) -> String {
-        "stops-at".into()
-    }
-    fn analyze(
-        &self,
-        input: &zdpipe::analyze::AnalysisInput<'_>,
-    ) -> Result<zdpipe::model::Analysis, zdpipe::analyze::AnalyzeError> {
-        if input.ticket_id == self.0 {
-            return Err(zdpipe::analyze::AnalyzeError::Fatal(
-                "quota exhausted".into(),
-            ));
-        }
-        zdpipe::analyze::builtin::BuiltinAnalyzer::new(Default::default())
-            .unwrap()
-            .analyze(input)
-    }
-}
-
 #[test]
 fn a_fatal_analyzer_error_moves_no_checkpoint_past_unanalyzed_tickets() {
     use std::sync::Arc;
@@ -524,7 +484,15 @@ fn a_fatal_analyzer_error_moves_no_checkpoint_past_unanalyzed_tickets() {
     });
     let ws = Workspace::new();
     let p = nightly(&ws, &sb.base_url(), "");
-    let err = run_with(&p, Arc::new(StopsAt(1500))).unwrap_err();
+    // Stops the run (like a rejected API key) at one ticket; analyzes the rest.
+    let stops_at = Hooked::new("stops-at", |input| {
+        (input.ticket_id == 1500).then(|| {
+            Err(zdpipe::analyze::AnalyzeError::Fatal(
+                "quota exhausted".into(),
+            ))
+        })
+    });
+    let err = run_with(&p, Arc::new(stops_at)).unwrap_err();
     assert!(err.to_string().contains("quota exhausted"), "{err}");
     // The next run (a working analyzer) continues from the last good checkpoint.
     zdpipe_auth().arg("run").arg(&p).assert().success();
