@@ -39,28 +39,35 @@ fn init_logging(cli: &Cli) {
         .init();
 }
 
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     let quiet = cli.quiet;
     match app::dispatch(cli) {
         Ok(exit) => ExitCode::from(exit as u8),
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let code = app::exit_code_for(&err);
-            if !quiet || code != Exit::Interrupted {
-                eprintln!("zdpipe: error: {}", one_line(&format!("{err:#}")));
+            let code = err.exit();
+            // A closed stdout (`zdpipe views | head`) is not an error.
+            if code != Exit::Ok && (!quiet || code != Exit::Interrupted) {
+                eprintln!("zdpipe: error: {}", one_line(&chain(&err)));
             }
             ExitCode::from(code as u8)
         }
     }
+}
+
+/// The error and its causes, each cause once (most messages already name theirs).
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let part = c.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Error chains print on one line.

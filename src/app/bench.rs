@@ -178,11 +178,12 @@ fn batch_test(args: &BenchArgs) -> Result<Comparison> {
     let records = pipeline::analyze_pool(items, llm, args.max_workers, args.batch_size);
     let pooled = t.elapsed();
     if let Some(r) = records.iter().find(|r| r.error.is_some()) {
-        anyhow::bail!(
+        return Err(anyhow::anyhow!(
             "pool analysis of ticket {} failed: {}",
             r.ticket_id,
             r.error.as_deref().unwrap_or("")
-        );
+        )
+        .into());
     }
     let mut c = Comparison::new(
         "batch",

@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::Result;
 use crate::fetch::WorkItem;
 use crate::sandbox::Dataset;
+use anyhow::Result;
 
 #[derive(Debug, Serialize)]
 pub struct RunFigures {

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::{load, Exit, Result};
 use crate::cache::ReadPolicy;
 use crate::config::{Mode, Source};
-use crate::pipeline::connect;
+use crate::fetch::{connect, Access};
 
 pub fn check(path: &Path) -> Result<Exit> {
     let (pipeline, env) = load(path)?;
@@ -27,8 +27,13 @@ pub fn check(path: &Path) -> Result<Exit> {
             );
         }
         _ => {
-            let (api, sandbox, _) = connect(&pipeline, &env, None, ReadPolicy::Bypass, false)?;
-            sandbox_url = sandbox.as_ref().map(|s| s.base_url());
+            let access = Access {
+                policy: ReadPolicy::Bypass,
+                offline: false,
+            };
+            let conn = connect(&pipeline.fetch, &env, None, access)?;
+            sandbox_url = conn.sandbox_url();
+            let api = &conn.api;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;

@@ -1,10 +1,12 @@
 //! One thin operation per subcommand: turn parsed arguments into options, call the
-//! stages, print the result. Errors carry enough type to pick the exit code.
+//! stages, print the result. Errors keep their type up to [`Error::exit`], the one
+//! place that picks the exit code.
 
 mod bench;
 mod bench_pipeline;
 mod cache;
 mod check;
+mod error;
 mod eval;
 mod report;
 mod run;
@@ -17,15 +19,13 @@ use std::sync::Arc;
 
 pub use run::run_pipeline;
 
-use crate::cache::CacheError;
-use crate::cli::{Cli, Command};
-use crate::config::{ConfigError, Env, Pipeline};
-use crate::fetch::FetchError;
-use crate::pipeline::RunError;
-use crate::write::WriteError;
+pub use error::{Error, UsageError};
 
-/// The top-level result type: anyhow, with typed errors inside for exit codes.
-pub type Result<T> = anyhow::Result<T>;
+use crate::cli::{Cli, Command};
+use crate::config::{Env, Pipeline};
+
+/// The result of a command: the typed [`Error`] decides the exit code.
+pub type Result<T> = std::result::Result<T, Error>;
 
 /// The documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,45 +37,6 @@ pub enum Exit {
     SomeTicketsFailed = 3,
     Locked = 75,
     Interrupted = 130,
-}
-
-/// A usage mistake found after parsing (exit 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// Picks the exit code for an error from the types in its chain.
-pub fn exit_code_for(err: &anyhow::Error) -> Exit {
-    for cause in err.chain() {
-        if let Some(CacheError::Locked { .. }) = cause.downcast_ref::<CacheError>() {
-            return Exit::Locked;
-        }
-        if let Some(WriteError::Locked { .. }) = cause.downcast_ref::<WriteError>() {
-            return Exit::Locked;
-        }
-        if cause.is::<ConfigError>()
-            || cause.is::<UsageError>()
-            || cause.is::<crate::analyze::AnalyzerSetupError>()
-        {
-            return Exit::Usage;
-        }
-        if let Some(e) = cause.downcast_ref::<FetchError>() {
-            return if e.is_config() {
-                Exit::Usage
-            } else {
-                Exit::Failed
-            };
-        }
-        match cause.downcast_ref::<RunError>() {
-            Some(RunError::Config(_)) | Some(RunError::Halted { config: true, .. }) => {
-                return Exit::Usage
-            }
-            Some(RunError::Cache(CacheError::Locked { .. })) => return Exit::Locked,
-            Some(_) => return Exit::Failed,
-            None => {}
-        }
-    }
-    Exit::Failed
 }
 
 /// Ctrl-C and SIGTERM during `run`: the first sets the returned flag (stop fetching,

@@ -98,7 +98,7 @@ fn format_of(f: ReportFormat) -> Format {
 fn emit(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(path) => super::run::write_atomic(path, text)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()).into()),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

@@ -4,7 +4,7 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use super::{load, Exit, Result, UsageError};
+use super::{load, Error, Exit, Result, UsageError};
 use crate::cli::RunArgs;
 use crate::config::{Env, Pipeline};
 use crate::pipeline::{self, MaxFailures, Outcome, RunError, RunOptions, RunSummary};
@@ -71,12 +71,12 @@ pub fn run(args: RunArgs, quiet: bool, interrupted: Arc<AtomicBool>) -> Result<E
     let (summary, outcome) = match result {
         Ok(r) => r,
         Err(e) => {
-            let summary = match e.downcast_ref::<RunError>() {
-                Some(RunError::Halted { summary, .. }) => (**summary).clone(),
+            let summary = match &e {
+                Error::Run(RunError::Halted { summary, .. }) => (**summary).clone(),
                 _ => RunSummary {
                     pipeline: pipeline.name.clone(),
-                    outcome: "failed".into(),
-                    errors: vec![format!("{e:#}")],
+                    outcome: Outcome::Failed,
+                    errors: vec![e.to_string()],
                     ..RunSummary::default()
                 },
             };
@@ -111,5 +111,7 @@ pub fn run(args: RunArgs, quiet: bool, interrupted: Arc<AtomicBool>) -> Result<E
         }
         Outcome::Completed if summary.failed > 0 => Exit::SomeTicketsFailed,
         Outcome::Completed => Exit::Ok,
+        // A failed run returns its error instead of an outcome.
+        Outcome::Failed => Exit::Failed,
     })
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{load, Exit, Result};
 use crate::cache::{Cache, ReadPolicy};
 use crate::config::Source;
-use crate::pipeline::connect;
+use crate::fetch::{connect, Access};
 
 pub fn views(path: &Path, json: bool) -> Result<Exit> {
     let (pipeline, env) = load(path)?;
@@ -24,7 +24,12 @@ pub fn views(path: &Path, json: bool) -> Result<Exit> {
             None
         }
     };
-    let (api, _sandbox, _) = connect(&pipeline, &env, cache.clone(), ReadPolicy::Fresh, false)?;
+    let access = Access {
+        policy: ReadPolicy::Fresh,
+        offline: false,
+    };
+    let conn = connect(&pipeline.fetch, &env, cache.clone(), access)?;
+    let api = &conn.api;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -4,17 +4,21 @@
 //! - `api.rs`: the endpoints zdpipe uses, typed, with the cache in front;
 //! - `source.rs`: [`TicketSource`], which turns views, the incremental export or an
 //!   export file into pages of [`WorkItem`]s for the pipeline;
+//! - `connect.rs`: the stage's build step, settings → [`Connection`] (client, cache,
+//!   sandbox);
 //! - `file.rs`: the export-file reader;
 //! - `limit.rs`: the per-minute sliding-window limiter.
 
 mod api;
 mod client;
+mod connect;
 mod file;
 mod limit;
 mod source;
 
 pub use api::{Api, IncrementalPage};
 pub use client::{Budget, Credentials, FetchCounters, ZendeskClient};
+pub use connect::{connect, Access, ConnectError, Connection};
 pub use file::read_export;
 pub use limit::WindowLimiter;
 pub use source::{conversation, FetchedPage, ResumePoint, SourceOptions, TicketSource, WorkItem};

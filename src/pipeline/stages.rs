@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::progress::Progress;
-use super::{Checkpoint, MaxFailures};
+use super::{Checkpoint, Fatal, MaxFailures};
 use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
 use crate::cache::{Cache, StoredAnalysis};
 use crate::fetch::{FetchError, ResumePoint, TicketSource, WorkItem};
@@ -57,18 +57,27 @@ pub struct Counters {
 #[derive(Default)]
 pub struct StopState {
     pub flag: AtomicBool,
-    pub fatal: Mutex<Option<String>>,
-    pub fatal_is_config: AtomicBool,
+    fatal: Mutex<Option<Fatal>>,
 }
 
 impl StopState {
-    pub fn fail(&self, msg: String, config: bool) {
+    /// Stops the run for `cause`, unless an earlier cause already did.
+    pub fn fail(&self, cause: Fatal) {
         let mut f = self.fatal.lock().expect("stop lock");
         if f.is_none() {
-            *f = Some(msg);
-            self.fatal_is_config.store(config, Ordering::SeqCst);
+            *f = Some(cause);
         }
         self.flag.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a fatal error stopped the run.
+    pub fn is_halted(&self) -> bool {
+        self.fatal.lock().expect("stop lock").is_some()
+    }
+
+    /// The fatal error that stopped the run, if any.
+    pub fn take_fatal(&self) -> Option<Fatal> {
+        self.fatal.lock().expect("stop lock").take()
     }
 }
 
@@ -125,8 +134,7 @@ pub fn fetch(
             Ok(Some(p)) => p,
             Ok(None) | Err(FetchError::Interrupted) => break,
             Err(e) => {
-                let config = e.is_config();
-                stop.fail(e.to_string(), config);
+                stop.fail(Fatal::Fetch(e));
                 break;
             }
         };
@@ -225,7 +233,7 @@ fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultReco
             Err(e) => tracing::warn!("ticket {}: cannot read the stored analysis: {e}", t.id),
         }
     }
-    if run.stop.fatal.lock().expect("stop lock").is_some() {
+    if run.stop.is_halted() {
         return record(
             None,
             name,
@@ -253,7 +261,7 @@ fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultReco
         }
         Ok(Err(AnalyzeError::Ticket(msg))) => record(None, name, at, Some(msg)),
         Ok(Err(AnalyzeError::Fatal(msg))) => {
-            run.stop.fail(msg.clone(), false);
+            run.stop.fail(Fatal::Analyzer(msg.clone()));
             record(None, name, at, Some(msg))
         }
         Err(panic) => {
@@ -274,7 +282,8 @@ pub struct WriteOutcome {
     pub failed: u64,
     pub max_failures_hit: bool,
     pub busy: Duration,
-    pub error: Option<WriteError>,
+    /// A sink failed (the error itself is the run's [`Fatal`]).
+    pub write_failed: bool,
 }
 
 /// The write thread: reorders by `seq`, writes to every sink, stores checkpoints.
@@ -295,14 +304,13 @@ pub fn write(
             next += 1;
             // After a fatal error nothing more is written and no checkpoint moves, so
             // the next run re-reads from the last checkpoint instead of skipping tickets.
-            let halted = stop.fatal.lock().expect("stop lock").is_some();
-            if halted || out.error.is_some() || out.max_failures_hit {
+            if stop.is_halted() || out.write_failed || out.max_failures_hit {
                 continue;
             }
             let t = Instant::now();
             if let Err(e) = write_one(&done, sinks, checkpoint) {
-                stop.fail(e.to_string(), false);
-                out.error = Some(e);
+                stop.fail(Fatal::Write(e));
+                out.write_failed = true;
                 continue;
             }
             out.busy += t.elapsed();

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::Outcome;
+
 /// Hit and miss counts of one cache store in this run.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct HitMiss {
@@ -34,7 +36,7 @@ pub struct TokenUsage {
 pub struct RunSummary {
     pub pipeline: String,
     /// `completed`, `interrupted`, `stopped_max_failures` or `failed`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub fetched: u64,
     /// Tickets that came from the cache instead of Zendesk.
     pub from_cache: u64,

@@ -12,7 +12,39 @@ mod results;
 pub use self::csv::CsvSink;
 pub use results::ResultsStore;
 
+use crate::config::WriteSettings;
 use crate::model::ResultRecord;
+
+/// The write stage's runtime part: the open sinks of a run, in `[[write]]` order, and
+/// the names the run summary shows for them.
+pub struct Outputs {
+    pub sinks: Vec<Box<dyn Sink>>,
+    pub names: Vec<String>,
+}
+
+impl Outputs {
+    /// Opens every sink; `resume_csv` is the length of a partial CSV to continue.
+    pub fn open(writes: &[WriteSettings], resume_csv: Option<u64>) -> Result<Outputs, WriteError> {
+        let mut out = Outputs {
+            sinks: Vec::new(),
+            names: Vec::new(),
+        };
+        for w in writes {
+            match w {
+                WriteSettings::Csv { path } => {
+                    out.sinks.push(Box::new(CsvSink::create(path, resume_csv)?));
+                    out.names.push(path.display().to_string());
+                }
+                WriteSettings::Sled { path } => {
+                    out.sinks.push(Box::new(ResultsStore::open(path)?));
+                    out.names
+                        .push(format!("{} (results store)", path.display()));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
