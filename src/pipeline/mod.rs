@@ -31,7 +31,8 @@ pub use summary::{peak_rss_mb, HitMiss, RunSummary, StageTimes, TokenUsage};
 use crate::analyze::{Analyzer, AnalyzerSetupError, BuiltAnalyzer};
 use crate::cache::{Cache, CacheError, ReadPolicy};
 use crate::config::{ConfigError, Env, Pipeline, Source};
-use crate::fetch::{connect, Access, ConnectError, Connection, FetchError};
+use crate::fetch::{connect, Access, Api, ConnectError, Connection, FetchError};
+use crate::sandbox::SandboxHandle;
 use crate::write::{Outputs, Sink, WriteError};
 use stages::{AnalyzeCtx, Counters, RunShared, StopState};
 use threads::{Shape, StagesDone, Writing};
@@ -139,37 +140,12 @@ pub fn run(
 ) -> Result<(RunSummary, Outcome), RunError> {
     let started = Instant::now();
     let cache = Arc::new(Cache::open(&pipeline.cache)?);
-    let conn = match pipeline.fetch.source {
-        Source::File { .. } => None,
-        _ => Some(connect(
-            &pipeline.fetch,
-            env,
-            Some(cache.clone()),
-            opts.access(),
-        )?),
-    };
-    // The sandbox (if any) lives until the run returns.
-    let (api, link_base, sandbox) = match conn {
-        Some(Connection {
-            mut api,
-            sandbox,
-            ticket_links,
-        }) => {
-            api.client.set_interrupt(interrupted.clone());
-            (Some(Arc::new(api)), ticket_links, sandbox)
-        }
-        None => (None, None, None),
-    };
-    let sandbox_url = sandbox.as_ref().map(|s| s.base_url());
+    let link = Link::open(pipeline, env, opts, &cache, &interrupted)?;
+    let sandbox_url = link.sandbox.as_ref().map(|s| s.base_url());
     let built = build_analyzer(pipeline, env, opts, analyzer, sandbox_url.as_deref())?;
-    let started_source = source::start(pipeline, opts, &cache, api.as_ref())?;
+    let started_source = source::start(pipeline, opts, &cache, link.api.as_ref())?;
     let Outputs { mut sinks, names } = Outputs::open(&pipeline.writes, started_source.resume_csv)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("zdpipe-fetch-io")
-        .build()
-        .map_err(RunError::Runtime)?;
+    let rt = fetch_runtime().map_err(RunError::Runtime)?;
 
     let analyzer = built.analyzer.clone();
     let shape = shape(pipeline, opts, analyzer.as_ref());
@@ -190,7 +166,7 @@ pub fn run(
         cache: Some(&cache),
         reanalyze: opts.reanalyze,
         analyzed_at: &analyzed_at,
-        link_base: link_base.as_deref(),
+        link_base: link.ticket_links.as_deref(),
     };
     let checkpoint = started_source.checkpoint;
     let writing = Writing {
@@ -224,7 +200,7 @@ pub fn run(
         outcome,
         counters: &counters,
         cache: &cache,
-        http: api.as_ref().map(|a| &a.client.counters),
+        http: link.api.as_ref().map(|a| &a.client.counters),
         analyzer: &built,
         write_busy: done.write.busy + t_finish.elapsed(),
         stages: &done,
@@ -236,6 +212,52 @@ pub fn run(
         Some(cause) => Err(halted(cause, summary)),
         None => Ok((summary, outcome)),
     }
+}
+
+/// The run's connection to its account: `api` is `None` for a file source.
+struct Link {
+    api: Option<Arc<Api>>,
+    ticket_links: Option<String>,
+    /// The in-process sandbox, alive until the run returns.
+    sandbox: Option<SandboxHandle>,
+}
+
+impl Link {
+    fn open(
+        pipeline: &Pipeline,
+        env: &Env,
+        opts: &RunOptions,
+        cache: &Arc<Cache>,
+        interrupted: &Arc<AtomicBool>,
+    ) -> Result<Link, ConnectError> {
+        if let Source::File { .. } = pipeline.fetch.source {
+            return Ok(Link {
+                api: None,
+                ticket_links: None,
+                sandbox: None,
+            });
+        }
+        let Connection {
+            mut api,
+            sandbox,
+            ticket_links,
+        } = connect(&pipeline.fetch, env, Some(cache.clone()), opts.access())?;
+        api.client.set_interrupt(interrupted.clone());
+        Ok(Link {
+            api: Some(Arc::new(api)),
+            ticket_links,
+            sandbox,
+        })
+    }
+}
+
+/// The fetch thread's async runtime: two threads are plenty for HTTP.
+fn fetch_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("zdpipe-fetch-io")
+        .build()
 }
 
 fn halted(cause: Fatal, mut summary: RunSummary) -> RunError {
