@@ -13,6 +13,9 @@
 //! [`pipeline`] wires the stages together on their own threads; [`app`] holds one thin
 //! operation per subcommand; [`config`] loads and validates pipeline files; [`sandbox`]
 //! is the simulated Zendesk used by the demo, the benchmarks and the tests.
+//!
+//! [`http`] is the HTTP layer the Zendesk and LLM clients share: base URLs, retries
+//! with backoff, `Retry-After`, request pauses and error messages without secrets.
 
 pub mod analyze;
 pub mod app;
@@ -20,6 +23,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod fetch;
+pub mod http;
 pub mod model;
 pub mod pipeline;
 pub mod report;

@@ -4,20 +4,27 @@
 //! it fetched. With `offline` set nothing is sent: a miss is a [`FetchError::Offline`]
 //! naming what is missing. Cursor pagination follows `meta.has_more` and
 //! `links.next` with `page[size]=100`, never offset pages (capped at 10,000 records).
+//! Every URL is built with `reqwest::Url` under the account's base URL; query values
+//! (ids, cursors) are percent-encoded by `query_pairs_mut`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use reqwest::Url;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::client::{Budget, ZendeskClient};
+use super::client::{follow, Budget, ZendeskClient};
 use super::FetchError;
 use crate::cache::{prefixed_key as key, Cache, ReadPolicy, TtlStore};
+use crate::http::{redacted, BaseUrl};
 use crate::model::{Comment, Ticket, User, View};
 
 /// Zendesk's maximum for `page[size]` and `show_many` ids.
 pub const PAGE_SIZE: usize = 100;
+
+/// Requesters and organizations come with each page, saving `show_many` calls.
+const SIDELOADS: (&str, &str) = ("include", "users,organizations");
 
 #[derive(Debug, Default, Deserialize)]
 struct Meta {
@@ -43,14 +50,24 @@ struct CursorPage {
 }
 
 /// The next page's URL, refusing a server that sends the same page again (which
-/// would otherwise loop forever).
-fn advance(current: &str, next: Option<String>, what: &str) -> Result<Option<String>, FetchError> {
-    match next {
-        Some(n) if n == current => Err(FetchError::Protocol(format!(
-            "{what}: the server sent the same page link again ({n}); stopping instead of looping"
-        ))),
-        other => Ok(other),
+/// would otherwise loop forever) or a link outside the API.
+fn advance(
+    base: &BaseUrl,
+    current: &Url,
+    next: Option<String>,
+    what: &str,
+) -> Result<Option<Url>, FetchError> {
+    let Some(link) = next else {
+        return Ok(None);
+    };
+    let url = follow(base, &link, what)?;
+    if url == *current {
+        return Err(FetchError::Protocol(format!(
+            "{what}: the server sent the same page link again ({}); stopping instead of looping",
+            redacted(&url)
+        )));
     }
+    Ok(Some(url))
 }
 
 impl CursorPage {
@@ -166,7 +183,11 @@ impl Api {
     /// Who the credentials belong to: the cheap call behind `zdpipe check`.
     pub async fn me(&self) -> Result<Value, FetchError> {
         self.client
-            .get_json("/api/v2/users/me.json", Budget::Api, "the current user")
+            .get_json(
+                &self.client.api_url("users/me.json", &[]),
+                Budget::Api,
+                "the current user",
+            )
             .await
     }
 
@@ -177,19 +198,18 @@ impl Api {
         }
         self.online(|| "the list of views".into())?;
         let mut out = Vec::new();
-        let mut next = Some(format!("/api/v2/views.json?page[size]={PAGE_SIZE}"));
+        let what = "the list of views";
+        let size = PAGE_SIZE.to_string();
+        let mut next = Some(self.client.api_url("views.json", &[("page[size]", &size)]));
         while let Some(url) = next {
-            let mut page: CursorPage = self
-                .client
-                .get_json(&url, Budget::Api, "the list of views")
-                .await?;
+            let mut page: CursorPage = self.client.get_json(&url, Budget::Api, what).await?;
             for v in page.items("views") {
                 match serde_json::from_value::<View>(v) {
                     Ok(view) => out.push(view),
                     Err(e) => tracing::warn!("skipping a view that could not be read: {e}"),
                 }
             }
-            next = advance(&url, page.next(), "the list of views")?;
+            next = advance(self.client.base_url(), &url, page.next(), what)?;
         }
         self.store(|c| &c.views, b"all", &out)?;
         Ok(out)
@@ -208,7 +228,7 @@ impl Api {
         let one: One = self
             .client
             .get_json(
-                &format!("/api/v2/views/{id}.json"),
+                &self.client.api_url(&format!("views/{id}.json"), &[]),
                 Budget::Api,
                 &format!("view {id}"),
             )
@@ -229,7 +249,7 @@ impl Api {
         let v: Value = self
             .client
             .get_json(
-                &format!("/api/v2/views/{id}/count.json"),
+                &self.client.api_url(&format!("views/{id}/count.json"), &[]),
                 Budget::Api,
                 &format!("view {id}"),
             )
@@ -284,18 +304,20 @@ impl Api {
     /// One page of `GET /api/v2/views/{id}/tickets`; `next` is the previous page's link.
     pub async fn view_page(&self, id: u64, next: Option<&str>) -> Result<ViewPage, FetchError> {
         self.online(|| format!("the ticket listing of view {id}"))?;
-        let first = format!(
-            "/api/v2/views/{id}/tickets.json?page[size]={PAGE_SIZE}&include=users,organizations"
-        );
-        let url = next.unwrap_or(&first);
-        let mut page: CursorPage = self
-            .client
-            .get_json(url, Budget::Api, &format!("view {id}"))
-            .await?;
+        let what = format!("view {id}");
+        let base = self.client.base_url();
+        let url = match next {
+            Some(link) => follow(base, link, &what)?,
+            None => self.client.api_url(
+                &format!("views/{id}/tickets.json"),
+                &[("page[size]", &PAGE_SIZE.to_string()), SIDELOADS],
+            ),
+        };
+        let mut page: CursorPage = self.client.get_json(&url, Budget::Api, &what).await?;
         let people = self.sideloads(page.items("users"), page.items("organizations"))?;
         Ok(ViewPage {
             tickets: page.items("tickets"),
-            next: advance(url, page.next(), &format!("view {id}"))?,
+            next: advance(base, &url, page.next(), &what)?.map(String::from),
             people,
         })
     }
@@ -342,15 +364,11 @@ impl Api {
         if !missing.is_empty() {
             self.online(|| describe_ids("tickets", &missing))?;
             for chunk in missing.chunks(PAGE_SIZE) {
-                let list = join_ids(chunk);
-                let mut page: CursorPage = self
+                let url = self
                     .client
-                    .get_json(
-                        &format!("/api/v2/tickets/show_many.json?ids={list}"),
-                        Budget::Api,
-                        "tickets",
-                    )
-                    .await?;
+                    .api_url("tickets/show_many.json", &[("ids", &join_ids(chunk))]);
+                let mut page: CursorPage =
+                    self.client.get_json(&url, Budget::Api, "tickets").await?;
                 for v in page.items("tickets") {
                     if let Ok(t) = serde_json::from_value::<Ticket>(v) {
                         self.store_ticket(&t)?;
@@ -393,7 +411,10 @@ impl Api {
             return Ok(out);
         }
         for chunk in missing.chunks(PAGE_SIZE) {
-            let url = format!("/api/v2/{kind}/show_many.json?ids={}", join_ids(chunk));
+            let url = self.client.api_url(
+                &format!("{kind}/show_many.json"),
+                &[("ids", &join_ids(chunk))],
+            );
             let mut page: CursorPage = self.client.get_json(&url, Budget::Api, kind).await?;
             for v in page.items(kind) {
                 if let Ok(u) = serde_json::from_value::<User>(v) {
@@ -421,11 +442,11 @@ impl Api {
         }
         self.online(|| format!("the comments of ticket {}", ticket.id))?;
         let mut comments = Vec::new();
-        let mut next = Some(format!(
-            "/api/v2/tickets/{}/comments.json?page[size]={PAGE_SIZE}",
-            ticket.id
-        ));
         let what = format!("comments of ticket {}", ticket.id);
+        let mut next = Some(self.client.api_url(
+            &format!("tickets/{}/comments.json", ticket.id),
+            &[("page[size]", &PAGE_SIZE.to_string())],
+        ));
         while let Some(url) = next {
             let mut page: CursorPage = self.client.get_json(&url, Budget::Api, &what).await?;
             comments.extend(
@@ -433,7 +454,7 @@ impl Api {
                     .into_iter()
                     .filter_map(|v| serde_json::from_value::<Comment>(v).ok()),
             );
-            next = advance(&url, page.next(), &what)?;
+            next = advance(self.client.base_url(), &url, page.next(), &what)?;
         }
         self.store(
             |c| &c.tickets,
@@ -453,20 +474,20 @@ impl Api {
         cursor: Option<&str>,
     ) -> Result<IncrementalPage, FetchError> {
         self.online(|| "the incremental export (it is never cached)".into())?;
-        let url = match (cursor, start_time) {
-            (Some(c), _) => format!(
-                "/api/v2/incremental/tickets/cursor.json?per_page=1000&include=users,organizations&cursor={}",
-                encode(c)
-            ),
-            (None, Some(t)) => {
-                format!("/api/v2/incremental/tickets/cursor.json?per_page=1000&include=users,organizations&start_time={t}")
-            }
+        let start_time = start_time.map(|t| t.to_string());
+        let from = match (cursor, &start_time) {
+            (Some(c), _) => ("cursor", c),
+            (None, Some(t)) => ("start_time", t.as_str()),
             (None, None) => {
                 return Err(FetchError::Protocol(
                     "incremental export needs a start time or a cursor".into(),
                 ))
             }
         };
+        let url = self.client.api_url(
+            "incremental/tickets/cursor.json",
+            &[("per_page", "1000"), SIDELOADS, from],
+        );
         self.client
             .get_json(&url, Budget::Incremental, "the incremental ticket export")
             .await
@@ -488,31 +509,27 @@ pub(super) fn describe_ids(what: &str, ids: &[u64]) -> String {
     }
 }
 
-/// Percent-encodes a cursor for a query string.
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::advance;
+    use super::*;
 
     #[test]
     fn a_repeated_page_link_is_an_error_not_a_loop() {
-        assert_eq!(
-            advance("/a?p=1", Some("/a?p=2".into()), "x").unwrap(),
-            Some("/a?p=2".into())
-        );
-        assert_eq!(advance("/a?p=2", None, "x").unwrap(), None);
-        let err = advance("/a?p=2", Some("/a?p=2".into()), "view 5").unwrap_err();
+        let base = BaseUrl::parse("https://acme.zendesk.com").unwrap();
+        let page = |n: u32| format!("https://acme.zendesk.com/api/v2/views.json?p={n}");
+        let first = Url::parse(&page(1)).unwrap();
+        let second = advance(&base, &first, Some(page(2)), "x").unwrap();
+        assert_eq!(second.map(String::from), Some(page(2)));
+        assert_eq!(advance(&base, &first, None, "x").unwrap(), None);
+        let err = advance(&base, &first, Some(page(1)), "view 5").unwrap_err();
         assert!(err.to_string().contains("view 5") && err.to_string().contains("same page"));
+        let err = advance(
+            &base,
+            &first,
+            Some("https://evil.example/x".into()),
+            "view 5",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("outside the API"), "{err}");
     }
 }

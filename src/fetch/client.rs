@@ -2,27 +2,37 @@
 //!
 //! One `reqwest::Client` (rustls, gzip, connect and request timeouts) is shared by
 //! every call. [`ZendeskClient::get_json`] is the single way out to the network:
-//! it waits for the rate limiter, sends, and classifies the answer:
+//! it waits for the rate limiter, sends, and classifies the answer; the shared
+//! [`RetryPolicy`] does the rest:
 //! - 2xx with valid JSON: done;
-//! - 429: wait `Retry-After` seconds (or `retry_after_default`), then retry;
+//! - 429: wait `Retry-After` (seconds or an HTTP-date; `retry_after_default` without
+//!   one), then retry;
 //! - 5xx, timeouts, connection resets and truncated or invalid JSON bodies: retry with
-//!   exponential backoff and jitter (backon), up to `max_retries`;
+//!   exponential backoff and jitter, up to `max_retries`;
 //! - 401/403/404 and other 4xx: fail at once with an error naming what was asked.
 //!
-//! Credentials are attached here and nowhere else; no error or log line carries them.
+//! Request URLs are built under the account's [`BaseUrl`]
+//! ([`ZendeskClient::api_url`]), and a server's next-page link is followed only under
+//! it ([`follow`]). Credentials are attached here and nowhere else; no error or log
+//! line carries them.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use super::limit::WindowLimiter;
-use super::FetchError;
+use super::{FetchError, MissingCredential};
 use crate::config::{AuthKind, Env, FetchSettings, Secret};
+use crate::http::{
+    self, describe, retry_after, BaseUrl, Failure, RetryPolicy, Stopped, Transient, TransportKind,
+};
+
+/// The first backoff delay; later ones double (with jitter) up to [`http::MAX_DELAY`].
+const MIN_DELAY: Duration = Duration::from_millis(200);
 
 /// Which budget a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,22 +58,16 @@ impl Credentials {
                     email: email.clone(),
                     token: token.clone(),
                 }),
-                (None, _) => Err(FetchError::MissingCredentials(
-                    "auth = \"api_token\" needs ZENDESK_EMAIL and ZENDESK_API_TOKEN in the environment; ZENDESK_EMAIL is not set".into(),
-                )),
-                (_, None) => Err(FetchError::MissingCredentials(
-                    "auth = \"api_token\" needs ZENDESK_EMAIL and ZENDESK_API_TOKEN in the environment; ZENDESK_API_TOKEN is not set".into(),
-                )),
+                (None, _) => Err(FetchError::MissingCredentials(MissingCredential::Email)),
+                (_, None) => Err(FetchError::MissingCredentials(MissingCredential::ApiToken)),
             },
             AuthKind::OAuth => env
                 .zendesk_oauth_token
                 .clone()
                 .map(Credentials::Bearer)
-                .ok_or_else(|| {
-                    FetchError::MissingCredentials(
-                        "auth = \"oauth\" needs ZENDESK_OAUTH_TOKEN in the environment".into(),
-                    )
-                }),
+                .ok_or(FetchError::MissingCredentials(
+                    MissingCredential::OAuthToken,
+                )),
         }
     }
 }
@@ -78,29 +82,43 @@ pub struct FetchCounters {
 
 pub struct ZendeskClient {
     http: reqwest::Client,
-    base_url: String,
+    base_url: BaseUrl,
     host: String,
     credentials: Credentials,
     api_limit: WindowLimiter,
     incremental_limit: WindowLimiter,
-    max_retries: u32,
+    retry: RetryPolicy,
     retry_after_default: Duration,
     pub counters: FetchCounters,
-    /// Set by Ctrl-C / SIGTERM: waits (retries, rate limit) end early.
-    interrupt: Option<Arc<AtomicBool>>,
-}
-
-/// Why one attempt failed, and whether another may succeed.
-enum Attempt {
-    Retry {
-        reason: String,
-        wait: Option<Duration>,
-    },
-    Fail(FetchError),
 }
 
 fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
     h.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Where a next-page link really goes: requests (and credentials) only ever go to
+/// `base`. A link under it is used as is; one naming another host (Zendesk's own host
+/// behind a proxy or custom domain) keeps only its `/api/v2` path and query.
+fn resolve_link(base: &BaseUrl, link: &str) -> Option<Url> {
+    let url = Url::parse(link)
+        .or_else(|_| base.as_url().join(link))
+        .ok()?;
+    if base.contains(&url) {
+        return Some(url);
+    }
+    let api = url.path().find("/api/v2/")?;
+    let mut under = base.endpoint(&url.path()[api..]);
+    under.set_query(url.query());
+    Some(under)
+}
+
+/// The URL a server-sent next-page link is fetched from (see [`resolve_link`]).
+pub(super) fn follow(base: &BaseUrl, link: &str, what: &str) -> Result<Url, FetchError> {
+    resolve_link(base, link).ok_or_else(|| {
+        FetchError::Protocol(format!(
+            "{what}: the server sent a next-page link outside the API; refusing to follow it"
+        ))
+    })
 }
 
 impl ZendeskClient {
@@ -110,59 +128,30 @@ impl ZendeskClient {
         settings: &FetchSettings,
         incremental_per_minute: u32,
     ) -> Result<Self, FetchError> {
+        let base_url = BaseUrl::parse(base_url).map_err(FetchError::BaseUrl)?;
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .gzip(true)
             .user_agent(concat!("zdpipe/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| FetchError::Transport(format!("cannot build the HTTP client: {e}")))?;
-        let base_url = base_url.trim_end_matches('/').to_string();
-        let host = base_url
-            .split_once("://")
-            .map_or(base_url.as_str(), |(_, r)| r)
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+            .map_err(|e| FetchError::HttpClient(describe(&e)))?;
         Ok(ZendeskClient {
             http,
+            host: base_url.host(),
             base_url,
-            host,
             credentials,
             api_limit: WindowLimiter::new(settings.rate_limit_per_minute, settings.rate_window),
             incremental_limit: WindowLimiter::new(incremental_per_minute, settings.rate_window),
-            max_retries: settings.max_retries,
+            retry: RetryPolicy::new(settings.max_retries, MIN_DELAY),
             retry_after_default: settings.retry_after_default,
             counters: FetchCounters::default(),
-            interrupt: None,
         })
     }
 
     /// Makes waits end early once `flag` is set, with [`FetchError::Interrupted`].
     pub fn set_interrupt(&mut self, flag: Arc<AtomicBool>) {
-        self.interrupt = Some(flag);
-    }
-
-    fn interrupted(&self) -> bool {
-        self.interrupt
-            .as_ref()
-            .is_some_and(|f| f.load(Ordering::SeqCst))
-    }
-
-    /// Sleeps `d`, in short steps so that Ctrl-C is noticed within 100 ms.
-    async fn pause(&self, d: Duration) -> Result<(), FetchError> {
-        let until = tokio::time::Instant::now() + d;
-        loop {
-            if self.interrupted() {
-                return Err(FetchError::Interrupted);
-            }
-            let now = tokio::time::Instant::now();
-            if now >= until {
-                return Ok(());
-            }
-            tokio::time::sleep((until - now).min(Duration::from_millis(100))).await;
-        }
+        self.retry.set_interrupt(flag);
     }
 
     /// The account's host, for messages.
@@ -170,153 +159,147 @@ impl ZendeskClient {
         &self.host
     }
 
-    pub fn base_url(&self) -> &str {
+    pub fn base_url(&self) -> &BaseUrl {
         &self.base_url
     }
 
-    /// GETs `path` (relative to the base URL, or an absolute `links.next` URL on the
-    /// same host) and parses the JSON body, retrying what can be retried. `what`
+    /// `{base_url}/api/v2/{path}` with `query` percent-encoded.
+    pub fn api_url(&self, path: &str, query: &[(&str, &str)]) -> Url {
+        let mut url = self.base_url.endpoint(&format!("api/v2/{path}"));
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    /// GETs `url` and parses the JSON body, retrying what can be retried. `what`
     /// names the resource in errors ("view 123").
     pub async fn get_json<T: DeserializeOwned>(
         &self,
-        path: &str,
+        url: &Url,
         budget: Budget,
         what: &str,
     ) -> Result<T, FetchError> {
-        let url = if path.starts_with("http://") || path.starts_with("https://") {
-            // A next-page link: requests (and credentials) only ever go to base_url.
-            // A link under it is used as is; one naming another host (Zendesk's own
-            // host behind a proxy or custom domain) keeps only its /api/v2 path.
-            if path.starts_with(&format!("{}/", self.base_url)) {
-                path.to_string()
-            } else if let Some(i) = path.find("/api/v2/") {
-                format!("{}{}", self.base_url, &path[i..])
-            } else {
-                return Err(FetchError::Protocol(format!(
-                    "{what}: the server sent a next-page link outside the API; refusing to follow it"
-                )));
-            }
-        } else {
-            format!("{}{}", self.base_url, path)
+        let on_retry = |reason: &Transient, wait: Duration| {
+            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(what, wait_ms = wait.as_millis() as u64, %reason, "retrying Zendesk request");
         };
-        let mut backoff = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(200))
-            .with_max_delay(Duration::from_secs(30))
-            .with_jitter()
-            .without_max_times()
-            .build();
-        let mut retries = 0u32;
-        loop {
-            match self.attempt::<T>(&url, budget, what).await {
-                Ok(v) => return Ok(v),
-                Err(Attempt::Fail(e)) => return Err(e),
-                Err(Attempt::Retry { reason, wait }) => {
-                    if retries >= self.max_retries {
-                        return Err(FetchError::GaveUp {
-                            what: what.to_string(),
-                            host: self.host.clone(),
-                            attempts: retries + 1,
-                            last: reason,
-                        });
-                    }
-                    retries += 1;
-                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    let wait =
-                        wait.unwrap_or_else(|| backoff.next().unwrap_or(Duration::from_secs(30)));
-                    tracing::debug!(what, retry = retries, wait_ms = wait.as_millis() as u64, reason = %reason, "retrying Zendesk request");
-                    self.pause(wait).await?;
-                }
-            }
-        }
+        self.retry
+            .run(|| self.attempt::<T>(url, budget, what), on_retry)
+            .await
+            .map_err(|stopped| match stopped {
+                Stopped::Failed(e) => e,
+                Stopped::GaveUp { last, retries } => FetchError::GaveUp {
+                    what: what.to_string(),
+                    host: self.host.clone(),
+                    attempts: retries + 1,
+                    last,
+                },
+                Stopped::Interrupted => FetchError::Interrupted,
+            })
     }
 
-    async fn attempt<T: DeserializeOwned>(
-        &self,
-        url: &str,
-        budget: Budget,
-        what: &str,
-    ) -> Result<T, Attempt> {
-        // An export request counts against its own budget and the account's.
+    /// Waits for a slot in each budget the request counts against: an export
+    /// request counts against its own budget and the account's.
+    async fn wait_for_slot(&self, budget: Budget) -> Result<(), FetchError> {
         let limiters: &[&WindowLimiter] = match budget {
             Budget::Api => &[&self.api_limit],
             Budget::Incremental => &[&self.incremental_limit, &self.api_limit],
         };
         for limiter in limiters {
             while let Some(wait) = limiter.try_acquire() {
-                self.pause(wait.min(Duration::from_millis(100)))
+                http::sleep(wait, self.retry.interrupt())
                     .await
-                    .map_err(Attempt::Fail)?;
+                    .map_err(|_| FetchError::Interrupted)?;
             }
         }
-        let mut req = self.http.get(url).header("Accept", "application/json");
-        req = match &self.credentials {
+        Ok(())
+    }
+
+    fn authorized(&self, url: &Url) -> reqwest::RequestBuilder {
+        let req = self
+            .http
+            .get(url.clone())
+            .header("Accept", "application/json");
+        match &self.credentials {
             Credentials::None => req,
             Credentials::Basic { email, token } => {
                 req.basic_auth(format!("{email}/token"), Some(token.expose()))
             }
             Credentials::Bearer(token) => req.bearer_auth(token.expose()),
-        };
+        }
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        budget: Budget,
+        what: &str,
+    ) -> Result<T, Failure<FetchError>> {
+        self.wait_for_slot(budget).await.map_err(Failure::Final)?;
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let kind = if e.is_timeout() {
-                    "timed out"
-                } else {
-                    "connection failed"
-                };
-                return Err(Attempt::Retry {
-                    reason: format!("{kind}: {}", without_url(&e)),
-                    wait: None,
-                });
-            }
-        };
+        let resp = self
+            .authorized(url)
+            .send()
+            .await
+            .map_err(|e| self.transport_failure(&e, what))?;
         let status = resp.status();
         if status.is_success() {
             self.observe_rate_headers(resp.headers(), budget);
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            let wait = header_u64(resp.headers(), RETRY_AFTER.as_str())
-                .map(Duration::from_secs)
-                .unwrap_or(self.retry_after_default);
-            return Err(Attempt::Retry {
-                reason: format!("429 Too Many Requests (waiting {}s)", wait.as_secs()),
+            let wait = retry_after(resp.headers()).unwrap_or(self.retry_after_default);
+            return Err(Failure::Transient(Transient::Status {
+                status,
                 wait: Some(wait),
-            });
+                message: String::new(),
+            }));
         }
         if status.is_server_error() {
-            return Err(Attempt::Retry {
-                reason: format!("server error {status}"),
+            return Err(Failure::Transient(Transient::Status {
+                status,
                 wait: None,
-            });
+                message: String::new(),
+            }));
         }
         if !status.is_success() {
             let body = resp.text().await.unwrap_or_default();
-            return Err(Attempt::Fail(self.status_error(status, what, &body)));
+            return Err(Failure::Final(self.status_error(status, what, &body)));
         }
-        let bytes = match resp.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                return Err(Attempt::Retry {
-                    reason: format!("body cut off: {}", without_url(&e)),
-                    wait: None,
-                })
-            }
-        };
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| self.transport_failure(&e, what))?;
         serde_json::from_slice::<T>(&bytes).map_err(|e| {
             if e.is_eof() || e.is_syntax() {
-                Attempt::Retry {
-                    reason: format!("truncated or invalid JSON ({} bytes): {e}", bytes.len()),
-                    wait: None,
-                }
+                Failure::Transient(Transient::BadJson {
+                    bytes: bytes.len(),
+                    detail: e.to_string(),
+                })
             } else {
-                Attempt::Fail(FetchError::Protocol(format!(
+                Failure::Final(FetchError::Protocol(format!(
                     "{what}: unexpected response shape from {}: {e}",
                     self.host
                 )))
             }
         })
+    }
+
+    /// Timeouts, refused or dropped connections and cut-off bodies are retried;
+    /// anything else reqwest reports (a redirect loop) is not.
+    fn transport_failure(&self, e: &reqwest::Error, what: &str) -> Failure<FetchError> {
+        match Transient::transport(e, str::to_string) {
+            Transient::Transport {
+                kind: TransportKind::Other,
+                detail,
+            } => Failure::Final(FetchError::Transport {
+                what: what.to_string(),
+                host: self.host.clone(),
+                detail,
+            }),
+            transient => Failure::Transient(transient),
+        }
     }
 
     /// Paces the next requests by what a successful answer says of the budget: the
@@ -366,17 +349,26 @@ impl ZendeskClient {
     }
 }
 
-/// A reqwest error's text without the URL (which may carry query parameters).
-fn without_url(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    if let Some(url) = e.url() {
-        msg = msg.replace(url.as_str(), "");
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_links_only_ever_lead_to_the_base_url() {
+        let base = BaseUrl::parse("https://proxy.example/zd").unwrap();
+        let follow = |link: &str| resolve_link(&base, link).map(String::from);
+        let under = "https://proxy.example/zd/api/v2/views.json?page%5Bafter%5D=xyz";
+        assert_eq!(follow(under).as_deref(), Some(under));
+        assert_eq!(
+            follow("https://acme.zendesk.com/api/v2/views/1/tickets.json?page[after]=a%2Bb")
+                .as_deref(),
+            Some("https://proxy.example/zd/api/v2/views/1/tickets.json?page[after]=a%2Bb"),
+            "Zendesk's own host behind a proxy: the path and query move under base_url"
+        );
+        assert_eq!(
+            follow("/api/v2/views.json?x=1").as_deref(),
+            Some("https://proxy.example/zd/api/v2/views.json?x=1")
+        );
+        assert_eq!(follow("https://evil.example/steal?token=1"), None);
     }
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
 }

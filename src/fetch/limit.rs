@@ -9,7 +9,7 @@
 //! The limit can be lowered at run time when Zendesk's `X-Rate-Limit` header says the
 //! account has less than configured, and [`WindowLimiter::pause_until`] holds all
 //! requests when `X-Rate-Limit-Remaining` reaches zero (other integrations share the
-//! account's budget).
+//! account's budget), with the shared [`Pause`].
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -17,15 +17,17 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::http::Pause;
+
 struct State {
     window: Duration,
     limit: usize,
     sent: VecDeque<Instant>,
-    paused_until: Option<Instant>,
 }
 
 pub struct WindowLimiter {
     state: Mutex<State>,
+    pause: Pause,
 }
 
 impl WindowLimiter {
@@ -36,8 +38,8 @@ impl WindowLimiter {
                 window,
                 limit: per_window.max(1) as usize,
                 sent: VecDeque::new(),
-                paused_until: None,
             }),
+            pause: Pause::default(),
         }
     }
 
@@ -60,15 +62,15 @@ impl WindowLimiter {
 
     /// Holds every request until `at`.
     pub fn pause_until(&self, at: Instant) {
-        let mut s = self.state.lock().expect("limiter lock");
-        if s.paused_until.is_none_or(|p| p < at) {
-            s.paused_until = Some(at);
-        }
+        self.pause.until(at);
     }
 
     /// Takes a slot if one is free now (recording the request as sent); otherwise
     /// says how long until one may be.
     pub fn try_acquire(&self) -> Option<Duration> {
+        if let Some(paused) = self.pause.remaining() {
+            return Some(paused);
+        }
         let mut s = self.state.lock().expect("limiter lock");
         let now = Instant::now();
         let window = s.window;
@@ -79,21 +81,12 @@ impl WindowLimiter {
         {
             s.sent.pop_front();
         }
-        let free_at = match s.paused_until {
-            Some(p) if p > now => Some(p),
-            _ if s.sent.len() >= s.limit => Some(s.sent[s.sent.len() - s.limit] + window),
-            _ => None,
-        };
-        match free_at {
-            Some(t) => Some(t.duration_since(now)),
-            None => {
-                s.sent.push_back(now);
-                while s.sent.len() > s.limit {
-                    s.sent.pop_front();
-                }
-                None
-            }
+        if s.sent.len() >= s.limit {
+            let free_at = s.sent[s.sent.len() - s.limit] + window;
+            return Some(free_at.duration_since(now));
         }
+        s.sent.push_back(now);
+        None
     }
 
     /// Waits for a slot, then records the request as sent.

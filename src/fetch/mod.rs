@@ -8,6 +8,9 @@
 //!   sandbox);
 //! - `file.rs`: the export-file reader;
 //! - `limit.rs`: the per-minute sliding-window limiter.
+//!
+//! Retries, `Retry-After`, pauses and URL building come from the shared [`crate::http`]
+//! layer.
 
 mod api;
 mod client;
@@ -24,18 +27,25 @@ pub use limit::WindowLimiter;
 pub use source::{conversation, FetchedPage, ResumePoint, SourceOptions, TicketSource, WorkItem};
 
 use crate::cache::CacheError;
+use crate::http::{BaseUrlError, Transient};
 
-/// Why fetching failed. Each message names what was asked and of which host.
+/// Why fetching failed. Each message names what was asked and of which host; the
+/// variant says what the caller can do about it ([`FetchError::is_config`]).
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("{0}")]
-    MissingCredentials(String),
+    MissingCredentials(MissingCredential),
+    #[error("invalid base_url: {0}")]
+    BaseUrl(BaseUrlError),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
     #[error("{host} rejected the credentials (401 Unauthorized): check ZENDESK_EMAIL/ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN)")]
     Unauthorized { host: String },
     #[error("{host} refused access to {what} (403 Forbidden): the user behind the credentials lacks permission")]
     Forbidden { host: String, what: String },
     #[error("{what} not found in {host}")]
     NotFound { host: String, what: String },
+    /// Any other 4xx: the request itself is wrong, so no retry.
     #[error("{what}: {host} answered {status}: {detail}")]
     Status {
         host: String,
@@ -43,19 +53,30 @@ pub enum FetchError {
         status: u16,
         detail: String,
     },
+    /// A failure that should have passed (429, 5xx, timeout, cut-off body) and did
+    /// not within `max_retries`.
     #[error("{what}: gave up on {host} after {attempts} attempts; last error: {last}")]
     GaveUp {
         what: String,
         host: String,
         attempts: u32,
-        last: String,
+        last: Transient,
     },
-    #[error("{0}")]
-    Transport(String),
+    /// A request that failed below HTTP in a way no retry changes (a redirect loop).
+    #[error("{what}: the request to {host} failed: {detail}")]
+    Transport {
+        what: String,
+        host: String,
+        detail: String,
+    },
+    /// The server's answer breaks the API's contract (a foreign or repeated page
+    /// link, an unexpected shape).
     #[error("{0}")]
     Protocol(String),
+    /// `--offline` and the cache lacks what is named.
     #[error("--offline: the cache lacks {0}; run once without --offline to fill it")]
     Offline(String),
+    /// The export file cannot be read; the message names the file (and line).
     #[error("{0}")]
     File(String),
     #[error(transparent)]
@@ -64,12 +85,24 @@ pub enum FetchError {
     Interrupted,
 }
 
+/// Which credential the chosen `auth` needs and the environment lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MissingCredential {
+    #[error("auth = \"api_token\" needs ZENDESK_EMAIL and ZENDESK_API_TOKEN in the environment; ZENDESK_EMAIL is not set")]
+    Email,
+    #[error("auth = \"api_token\" needs ZENDESK_EMAIL and ZENDESK_API_TOKEN in the environment; ZENDESK_API_TOKEN is not set")]
+    ApiToken,
+    #[error("auth = \"oauth\" needs ZENDESK_OAUTH_TOKEN in the environment")]
+    OAuthToken,
+}
+
 impl FetchError {
     /// Whether the user must fix configuration (exit 2) rather than retry (exit 1).
     pub fn is_config(&self) -> bool {
         matches!(
             self,
             FetchError::MissingCredentials(_)
+                | FetchError::BaseUrl(_)
                 | FetchError::NotFound { .. }
                 | FetchError::Offline(_)
                 | FetchError::File(_)

@@ -13,8 +13,8 @@ use reqwest::StatusCode;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::http::ErrorInfo;
 use super::prompt::{self, SCHEMA_NAME};
+use super::transport::ErrorInfo;
 use super::{Answer, LlmConfig, LlmError, Reply};
 
 /// The API version this dialect is written against.

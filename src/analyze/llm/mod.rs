@@ -3,13 +3,14 @@
 //! ([`Provider::Anthropic`]).
 //!
 //! Per ticket: the text is masked ([`pii`]), truncated and wrapped as delimited data
-//! ([`prompt`]); one request goes out ([`http`] retries transient failures); the
-//! reply is validated against the shared schema. An invalid reply gets exactly one
-//! repair round trip (the validation error is sent back), after which the ticket
-//! becomes an error row. Refusals, truncated answers and content filtering are error
-//! rows straight away. What every ticket would hit alike stops the run: a rejected
-//! key, an exhausted quota, an unknown model or wrong base URL (404), an unsupported
-//! setting, a server still unreachable after the retries.
+//! ([`prompt`]); one request goes out ([`transport`] retries transient failures with
+//! the shared [`crate::http`] layer); the reply is validated against the shared
+//! schema. An invalid reply gets exactly one repair round trip (the validation error
+//! is sent back), after which the ticket becomes an error row. Refusals, truncated
+//! answers and content filtering are error rows straight away. What every ticket
+//! would hit alike stops the run: a rejected key, an exhausted quota, an unknown model
+//! or wrong base URL (404), an unsupported setting, a server still unreachable after
+//! the retries.
 //!
 //! The fixed part of each request (model, system prompt, schema) is built once per
 //! analyzer and borrowed into each body, which is serialized once per exchange and
@@ -20,10 +21,10 @@
 //! thread of that runtime.
 
 mod anthropic;
-mod http;
 mod openai;
 mod pii;
 pub mod prompt;
+mod transport;
 
 use std::fmt;
 use std::sync::atomic::Ordering;
@@ -33,9 +34,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::runtime::Handle;
 
-use self::http::Transport;
+use self::transport::Transport;
 use crate::analyze::taxonomy::Taxonomy;
 use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
+use crate::http::{describe, BaseUrl};
 use crate::model::Analysis;
 
 pub use self::prompt::PROMPT_VERSION;
@@ -198,12 +200,11 @@ impl LlmAnalyzer {
     pub fn new(mut cfg: LlmConfig, rt: Handle) -> Result<Self, LlmError> {
         let bad = |m: &str| Err(LlmError::Config(m.to_string()));
         // Accept "http://host/v1" too: users copy that form from provider docs.
-        let base = cfg.base_url.trim().trim_end_matches('/');
-        cfg.base_url = base.strip_suffix("/v1").unwrap_or(base).to_string();
-        match reqwest::Url::parse(&cfg.base_url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-            _ => return bad("base_url must be an http(s) URL"),
-        }
+        let Ok(base) = BaseUrl::parse(&cfg.base_url) else {
+            return bad("base_url must be an http(s) URL");
+        };
+        let base = base.without_path_suffix("/v1");
+        cfg.base_url = base.to_string();
         if cfg.model.trim().is_empty() {
             return bad("model is empty");
         }
@@ -218,17 +219,19 @@ impl LlmAnalyzer {
         }
         let key = cfg.api_key.as_deref().filter(|k| !k.trim().is_empty());
         let (path, headers) = match cfg.provider {
-            Provider::OpenAi => ("/v1/chat/completions", openai::headers(key)?),
-            Provider::Anthropic => ("/v1/messages", anthropic::headers(key)?),
+            Provider::OpenAi => ("v1/chat/completions", openai::headers(key)?),
+            Provider::Anthropic => ("v1/messages", anthropic::headers(key)?),
         };
         let client = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .build()
-            .map_err(|e| LlmError::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| {
+                LlmError::Config(format!("cannot build the HTTP client: {}", describe(&e)))
+            })?;
         let transport = Transport::new(
             client,
             cfg.provider,
-            format!("{}{path}", cfg.base_url),
+            base.endpoint(path),
             headers,
             key.map(str::to_string),
             &cfg.model,

@@ -18,8 +18,8 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
-use super::http::ErrorInfo;
 use super::prompt::{self, SCHEMA_NAME};
+use super::transport::ErrorInfo;
 use super::{Answer, JsonMode, LlmConfig, LlmError, Reply};
 
 /// `Authorization: Bearer` only when a key is set: local servers need none.
