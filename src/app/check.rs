@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{load, Exit, Result};
 use crate::cache::ReadPolicy;
-use crate::config::{Mode, Source};
+use crate::fetch::{Mode, Source};
 use crate::pipeline::connect;
 
 pub fn check(path: &Path) -> Result<Exit> {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::{load, Exit, Result};
 use crate::cache::{Cache, ReadPolicy};
-use crate::config::Source;
+use crate::fetch::Source;
 use crate::pipeline::connect;
 
 pub fn views(path: &Path, json: bool) -> Result<Exit> {

@@ -21,8 +21,8 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::limit::WindowLimiter;
-use super::FetchError;
-use crate::config::{AuthKind, Env, FetchSettings, Secret};
+use super::{AuthKind, FetchError, FetchSettings};
+use crate::config::{Env, Secret};
 
 /// Which budget a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

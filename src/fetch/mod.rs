@@ -5,18 +5,21 @@
 //! - `source.rs`: [`TicketSource`], which turns views, the incremental export or an
 //!   export file into pages of [`WorkItem`]s for the pipeline;
 //! - `file.rs`: the export-file reader;
-//! - `limit.rs`: the per-minute sliding-window limiter.
+//! - `limit.rs`: the per-minute sliding-window limiter;
+//! - `settings.rs`: [`FetchSettings`], what the pipeline file's `[fetch]` asks for.
 
 mod api;
 mod client;
 mod file;
 mod limit;
+mod settings;
 mod source;
 
 pub use api::{Api, IncrementalPage};
 pub use client::{Budget, Credentials, FetchCounters, ZendeskClient};
 pub use file::read_export;
 pub use limit::WindowLimiter;
+pub use settings::{AuthKind, FetchSettings, Mode, OnBadRecord, Since, Source, ZendeskTarget};
 pub use source::{conversation, FetchedPage, ResumePoint, SourceOptions, TicketSource, WorkItem};
 
 use crate::cache::CacheError;

@@ -21,10 +21,12 @@ pub use summary::{peak_rss_mb, HitMiss, RunSummary, StageTimes, TokenUsage};
 
 use crate::analyze::{Analyzer, BuiltAnalyzer};
 use crate::cache::{Cache, CacheError, ReadPolicy};
-use crate::config::{Env, Mode, Pipeline, Since, Source, WriteSettings};
-use crate::fetch::{read_export, Api, Credentials, FetchError, TicketSource, ZendeskClient};
+use crate::config::{Env, Pipeline};
+use crate::fetch::{
+    read_export, Api, Credentials, FetchError, Mode, Since, Source, TicketSource, ZendeskClient,
+};
 use crate::sandbox::{SandboxConfig, SandboxHandle};
-use crate::write::{CsvSink, ResultsStore, Sink, WriteError};
+use crate::write::{CsvSink, ResultsStore, Sink, WriteError, WriteSettings};
 use stages::{AnalyzeCtx, Counters, RunShared, StopState};
 
 /// A `--max-failures` limit.

@@ -8,9 +8,11 @@
 
 mod csv;
 mod results;
+mod settings;
 
 pub use self::csv::CsvSink;
 pub use results::ResultsStore;
+pub use settings::WriteSettings;
 
 use crate::model::ResultRecord;
 

@@ -99,6 +99,61 @@ fn unknown_write_kind() {
 }
 
 #[test]
+fn an_error_in_the_second_write_table_names_that_table() {
+    // Line 7 is the second `[[write]]`, which lacks its path.
+    check_bad(
+        &format!("{GOOD_FETCH}{GOOD_WRITE}[[write]]\nkind = \"sled\"\n"),
+        &["bad.toml:7:", "[write] path", "kind = \"sled\" needs path"],
+    );
+    // A bad value there names its own line, not the first table's.
+    check_bad(
+        &format!("{GOOD_FETCH}{GOOD_WRITE}[[write]]\nkind = \"csv\"\npath = \"b.csv\"\n"),
+        &["bad.toml:8:", "[write] kind", "only one"],
+    );
+}
+
+#[test]
+fn an_unknown_enum_value_lists_the_valid_ones() {
+    check_bad(
+        &format!("[fetch]\nsource = \"sandbox\"\nmode = \"nightly\"\n{GOOD_WRITE}"),
+        &[
+            "bad.toml:3: [fetch] mode: unknown variant \"nightly\"",
+            "\"view\"",
+            "\"incremental\"",
+        ],
+    );
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze]\nanalyzer = \"gpt\"\n{GOOD_WRITE}"),
+        &[
+            "bad.toml:5: [analyze] analyzer:",
+            "\"builtin\", \"openai\", \"anthropic\"",
+        ],
+    );
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze]\nanalyzer = \"openai\"\njson_mode = \"xml\"\n{GOOD_WRITE}"),
+        &[
+            "bad.toml:6: [analyze] json_mode:",
+            "\"json_schema\"",
+            "\"json_object\"",
+        ],
+    );
+}
+
+#[test]
+fn a_key_inside_an_inline_table_is_named_exactly() {
+    check_bad(
+        &format!(
+            "{GOOD_FETCH}[cache]\npath = \"c\"\nttl = {{ users = \"forever\" }}\n{GOOD_WRITE}"
+        ),
+        &["bad.toml:6: [cache] ttl.users:", "\"forever\""],
+    );
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze]\nanalyzer = \"openai\"\nprice = {{ input_per_mtok = 1.0 }}\n{GOOD_WRITE}"),
+        &["bad.toml:6: [analyze] price:", "output_per_mtok"],
+    );
+}
+
+#[test]
 fn toml_syntax_error_has_a_line() {
     check_bad(
         &format!("{GOOD_FETCH}[analyze\nworkers = 2\n{GOOD_WRITE}"),
