@@ -285,3 +285,26 @@ fn a_user_lexicon_changes_the_scores_and_a_bad_one_is_named() {
         "names the file and line: {err}"
     );
 }
+
+#[test]
+fn llm_keys_reach_the_analyze_settings_as_written() {
+    use zdpipe::analyze::{AnalyzerKind, JsonMode, Price};
+    let text = format!(
+        "{GOOD_FETCH}[analyze]\nanalyzer = \"openai\"\njson_mode = \"json_object\"\nprice = {{ input_per_mtok = 0.15, output_per_mtok = 0.6 }}\n{GOOD_WRITE}"
+    );
+    let env = zdpipe::config::Env::default();
+    let p = zdpipe::config::Pipeline::from_str(std::path::Path::new("p.toml"), &text, &env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = &p.analyze;
+    assert_eq!(a.analyzer, AnalyzerKind::OpenAi);
+    assert_eq!(a.llm.model, "gpt-4o-mini", "the provider's default model");
+    assert_eq!(a.llm.json_mode, JsonMode::JsonObject);
+    assert_eq!(
+        a.llm.price,
+        Some(Price {
+            input_per_mtok: 0.15,
+            output_per_mtok: 0.6
+        })
+    );
+    assert_eq!((a.llm.max_tokens, a.llm.redact_pii), (1024, true));
+}
