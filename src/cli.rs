@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::report::Format;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success
@@ -200,19 +202,11 @@ pub struct InvalidateArgs {
     pub checkpoint: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormatArg {
-    Text,
-    Markdown,
-    Html,
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     pub pipeline: PathBuf,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: ReportFormatArg,
+    pub format: Format,
     /// Write here instead of stdout.
     #[arg(long)]
     pub output: Option<PathBuf>,

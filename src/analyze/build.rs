@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use super::builtin::{BuiltinAnalyzer, BuiltinOptions};
-use super::llm::{JsonMode, LlmAnalyzer, LlmConfig, Price, Provider};
-use super::Analyzer;
-use crate::config::{AnalyzeSettings, AnalyzerKind, Env};
+use super::llm::{LlmAnalyzer, LlmConfig, Provider};
+use super::{AnalyzeSettings, Analyzer, AnalyzerKind};
+use crate::config::Env;
 
 const OPENAI_PUBLIC: &str = "https://api.openai.com";
 const ANTHROPIC_PUBLIC: &str = "https://api.anthropic.com";
@@ -58,12 +58,8 @@ pub fn build(
     env: &Env,
     sandbox_url: Option<&str>,
 ) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
-    let provider = match settings.analyzer {
-        AnalyzerKind::Builtin => {
-            return Ok(BuiltAnalyzer::from_analyzer(Arc::new(builtin(settings)?)))
-        }
-        AnalyzerKind::OpenAi => Provider::OpenAi,
-        AnalyzerKind::Anthropic => Provider::Anthropic,
+    let Some(provider) = settings.analyzer.provider() else {
+        return Ok(BuiltAnalyzer::from_analyzer(Arc::new(builtin(settings)?)));
     };
     let (env_url, env_key, public, key_var) = match provider {
         Provider::OpenAi => (
@@ -103,24 +99,14 @@ pub fn build(
             provider.as_str()
         )));
     }
-    let mut cfg = LlmConfig::new(provider, base_url, llm.model.clone());
-    cfg.api_key = env_key.as_ref().map(|k| k.expose().to_string());
-    cfg.temperature = llm.temperature;
-    cfg.max_tokens = llm.max_tokens;
-    cfg.timeout = llm.timeout;
-    cfg.json_mode = if llm.json_object {
-        JsonMode::JsonObject
-    } else {
-        JsonMode::JsonSchema
+    let cfg = LlmConfig {
+        provider,
+        base_url,
+        api_key: env_key.as_ref().map(|k| k.expose().to_string()),
+        settings: llm.clone(),
+        max_input_chars: settings.max_input_chars,
+        taxonomy: settings.taxonomy.clone(),
     };
-    cfg.max_input_chars = settings.max_input_chars;
-    cfg.redact_pii = llm.redact_pii;
-    cfg.max_retries = llm.max_retries;
-    cfg.price = llm.price.map(|(i, o)| Price {
-        input_per_mtok: i,
-        output_per_mtok: o,
-    });
-    cfg.taxonomy = settings.taxonomy.clone();
     // Two threads are plenty: each request's future is polled on the pool worker
     // that blocks on it; the runtime only drives sockets and timers, and `zdpipe bench`
     // shows 64 requests in flight at ~98% of the ideal speedup with this setup.

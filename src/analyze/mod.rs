@@ -1,4 +1,5 @@
-//! The analyze stage: the [`Analyzer`] trait and its implementations.
+//! The analyze stage: the [`Analyzer`] trait, its implementations, and the
+//! [`AnalyzeSettings`] the pipeline file gives them (`settings.rs`).
 //!
 //! An analyzer turns the text of one ticket into an [`Analysis`]. The built-in
 //! analyzer ([`builtin`]) is offline, deterministic and CPU-bound; the LLM analyzers
@@ -8,9 +9,10 @@
 mod build;
 pub mod builtin;
 pub mod llm;
-pub mod taxonomy;
+mod settings;
 
 pub use build::{build, build_offline, builtin, AnalyzerSetupError, BuiltAnalyzer};
+pub use settings::{AnalyzeSettings, AnalyzerKind, BuiltinSettings, JsonMode, LlmSettings, Price};
 
 use crate::model::{Analysis, Ticket};
 

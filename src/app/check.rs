@@ -6,8 +6,7 @@ use std::path::Path;
 
 use super::{load, Exit, Result};
 use crate::cache::ReadPolicy;
-use crate::config::{Mode, Source};
-use crate::fetch::{connect, Access};
+use crate::fetch::{connect, Access, Mode, Source};
 
 pub fn check(path: &Path) -> Result<Exit> {
     let (pipeline, env) = load(path)?;

@@ -12,10 +12,11 @@ use std::time::SystemTime;
 
 use super::{load, Exit, Result, UsageError};
 use crate::cache::{prefixed_key, Cache, ReadPolicy};
-use crate::cli::{ExportFormat, ReportArgs, ReportFormatArg, ResultsCommand};
-use crate::config::{Pipeline, ReportFormat};
+use crate::cli::{ExportFormat, ReportArgs, ResultsCommand};
+use crate::config::Pipeline;
+use crate::fetch::Mode;
 use crate::model::{ResultRecord, View};
-use crate::report::{self, Format, ReportOptions};
+use crate::report::{self, ReportOptions};
 use crate::write::ResultsStore;
 
 /// The results store, or `None` when the pipeline has never written one (reading must
@@ -55,7 +56,7 @@ fn view_titles(pipeline: &Pipeline) -> BTreeMap<u64, String> {
         .and_then(|b| serde_json::from_slice::<Vec<View>>(&b).ok())
         .map(|vs| vs.into_iter().map(|v| (v.id, v.title)).collect())
         .unwrap_or_default();
-    if let crate::config::Mode::Views(ids) = &pipeline.fetch.mode {
+    if let Mode::Views(ids) = &pipeline.fetch.mode {
         for &id in ids {
             if let Some(v) =
                 read(&prefixed_key(b'v', id)).and_then(|b| serde_json::from_slice::<View>(&b).ok())
@@ -86,15 +87,6 @@ fn options(
     }
 }
 
-fn format_of(f: ReportFormat) -> Format {
-    match f {
-        ReportFormat::Text => Format::Text,
-        ReportFormat::Markdown => Format::Markdown,
-        ReportFormat::Html => Format::Html,
-        ReportFormat::Json => Format::Json,
-    }
-}
-
 fn emit(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(path) => super::run::write_atomic(path, text)
@@ -119,13 +111,7 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
     let store = store(&pipeline)?;
     let opts = options(&pipeline, args.views, since);
     let built = report::build(records(&store), &opts);
-    let format = match args.format {
-        ReportFormatArg::Text => Format::Text,
-        ReportFormatArg::Markdown => Format::Markdown,
-        ReportFormatArg::Html => Format::Html,
-        ReportFormatArg::Json => Format::Json,
-    };
-    emit(args.output.as_deref(), &report::render(&built, format))?;
+    emit(args.output.as_deref(), &report::render(&built, args.format))?;
     if let Some(p) = &args.output {
         eprintln!("wrote {}", p.display());
     }
@@ -137,7 +123,7 @@ pub fn write_configured(pipeline: &Pipeline, quiet: bool) -> Result<()> {
     let store = store(pipeline)?;
     let built = report::build(records(&store), &options(pipeline, Vec::new(), None));
     for (format, path) in &pipeline.report.outputs {
-        emit(Some(path), &report::render(&built, format_of(*format)))?;
+        emit(Some(path), &report::render(&built, *format))?;
         if !quiet {
             eprintln!("  wrote report {}", path.display());
         }

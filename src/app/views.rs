@@ -4,8 +4,7 @@ use std::path::Path;
 
 use super::{load, Exit, Result};
 use crate::cache::{Cache, ReadPolicy};
-use crate::config::Source;
-use crate::fetch::{connect, Access};
+use crate::fetch::{connect, Access, Source};
 
 pub fn views(path: &Path, json: bool) -> Result<Exit> {
     let (pipeline, env) = load(path)?;

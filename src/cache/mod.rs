@@ -13,6 +13,7 @@
 //! reports as corrupt is moved aside and replaced by an empty one. Files are owner-only.
 
 mod analyses;
+mod settings;
 mod stats;
 mod store;
 
@@ -20,10 +21,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use analyses::StoredAnalysis;
+pub use settings::{CacheSettings, Ttls};
 pub use stats::{CacheStats, StoreStats};
 pub use store::{ReadPolicy, TreeCounts, TtlStore};
-
-use crate::config::CacheSettings;
 
 const PID_FILE: &str = "zdpipe.pid";
 

@@ -1,37 +1,105 @@
 //! Validation of `[analyze]`: the analyzer, the pool, the taxonomy and the LLM keys.
 
-use std::time::Duration;
+use std::collections::HashSet;
 
-use super::raw::RawAnalyze;
-use super::validate::{check_base_url, Ctx};
-use super::*;
-use crate::analyze::taxonomy::{Label, Taxonomy};
+use toml::Spanned;
 
-fn labels(
+use super::raw::{RawAnalyze, RawBuiltin};
+use super::validate::{check_base_url, value, At, Ctx, Table};
+use super::ConfigError;
+use crate::analyze::{AnalyzeSettings, AnalyzerKind, BuiltinSettings, LlmSettings};
+use crate::model::taxonomy::{Label, Taxonomy};
+
+pub(super) fn analyze(
     ctx: &Ctx,
+    raw: Option<Spanned<RawAnalyze>>,
+) -> Result<AnalyzeSettings, ConfigError> {
+    let t = ctx.table("analyze", raw.at());
+    let raw = raw.map(Spanned::into_inner).unwrap_or_default();
+    let analyzer = value(&raw.analyzer).unwrap_or_default();
+    let default_workers = match analyzer {
+        AnalyzerKind::Builtin => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        AnalyzerKind::OpenAi | AnalyzerKind::Anthropic => 16,
+    };
+    let llm = llm(&t, &raw, analyzer)?;
+    let default_taxonomy = Taxonomy::default();
+    Ok(AnalyzeSettings {
+        analyzer,
+        workers: within(&t, "workers", &raw.workers, default_workers, 1, 1024)?,
+        batch_size: within(&t, "batch_size", &raw.batch_size, 50, 1, 10_000)?,
+        queue: match value(&raw.queue).unwrap_or(4) {
+            0 => {
+                let why = "must be at least 1 (batches in flight between stages)";
+                return Err(t.err("queue", &raw.queue, why));
+            }
+            n => n,
+        },
+        max_input_chars: match value(&raw.max_input_chars).unwrap_or(8000) {
+            n if n < 100 => {
+                return Err(t.err(
+                    "max_input_chars",
+                    &raw.max_input_chars,
+                    "must be at least 100",
+                ))
+            }
+            n => n,
+        },
+        taxonomy: Taxonomy {
+            categories: labels(&t, "category", raw.category, default_taxonomy.categories)?,
+            components: labels(&t, "component", raw.component, default_taxonomy.components)?,
+        },
+        builtin: builtin(ctx, raw.builtin),
+        llm,
+    })
+}
+
+/// A count that must lie in `min..=max`.
+fn within(
+    t: &Table,
     key: &str,
-    given: Option<Vec<Label>>,
+    raw: &Option<Spanned<usize>>,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> Result<usize, ConfigError> {
+    let n = value(raw).unwrap_or(default);
+    if (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(t.err(
+            key,
+            raw,
+            format!("must be between {min} and {max} (got {n})"),
+        ))
+    }
+}
+
+/// `[[analyze.category]]` / `[[analyze.component]]`: names trimmed and unique,
+/// keywords lowercased.
+fn labels(
+    t: &Table,
+    key: &str,
+    given: Option<Spanned<Vec<Spanned<Label>>>>,
     default: Vec<Label>,
 ) -> Result<Vec<Label>, ConfigError> {
     let Some(given) = given else {
         return Ok(default);
     };
-    if given.is_empty() {
-        return Err(ctx.err("analyze", key, "needs at least one entry"));
+    if given.get_ref().is_empty() {
+        return Err(t.err(key, &given, "needs at least one entry"));
     }
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::with_capacity(given.len());
-    for mut l in given {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(given.get_ref().len());
+    for entry in given.into_inner() {
+        let at = entry.span();
+        let mut l = entry.into_inner();
         l.name = l.name.trim().to_string();
         if l.name.is_empty() || !seen.insert(l.name.clone()) {
-            return Err(ctx.err(
-                "analyze",
-                key,
-                format!(
-                    "label names must be unique and non-empty (got {:?})",
-                    l.name
-                ),
-            ));
+            let why = format!(
+                "label names must be unique and non-empty (got {:?})",
+                l.name
+            );
+            return Err(t.err(key, &at, why));
         }
         l.keywords = l
             .keywords
@@ -44,136 +112,61 @@ fn labels(
     Ok(out)
 }
 
-pub(super) fn analyze(ctx: &Ctx, raw: Option<RawAnalyze>) -> Result<AnalyzeSettings, ConfigError> {
-    let s = "analyze";
-    let raw = raw.unwrap_or_else(|| toml::from_str("").expect("empty [analyze] is valid"));
-    let analyzer = match ctx.one_of(
-        s,
-        "analyzer",
-        raw.analyzer.as_deref().unwrap_or("builtin"),
-        &["builtin", "openai", "anthropic"],
-    )? {
-        "openai" => AnalyzerKind::OpenAi,
-        "anthropic" => AnalyzerKind::Anthropic,
-        _ => AnalyzerKind::Builtin,
+fn builtin(ctx: &Ctx, raw: Option<Spanned<RawBuiltin>>) -> BuiltinSettings {
+    let defaults = BuiltinSettings::default();
+    let Some(b) = raw.map(Spanned::into_inner) else {
+        return defaults;
     };
-    let default_workers = match analyzer {
-        AnalyzerKind::Builtin => std::thread::available_parallelism().map_or(2, |n| n.get()),
-        _ => 16,
-    };
-    let workers = raw.workers.unwrap_or(default_workers);
-    if workers == 0 || workers > 1024 {
-        return Err(ctx.err(
-            s,
-            "workers",
-            format!("must be between 1 and 1024 (got {workers})"),
-        ));
+    BuiltinSettings {
+        lexicon: b.lexicon.map(|p| ctx.path(p.get_ref())),
+        support_layer: value(&b.support_layer).unwrap_or(defaults.support_layer),
     }
-    let batch_size = raw.batch_size.unwrap_or(50);
-    if batch_size == 0 || batch_size > 10_000 {
-        return Err(ctx.err(
-            s,
-            "batch_size",
-            format!("must be between 1 and 10000 (got {batch_size})"),
-        ));
-    }
-    let queue = raw.queue.unwrap_or(4);
-    if queue == 0 {
-        return Err(ctx.err(
-            s,
-            "queue",
-            "must be at least 1 (batches in flight between stages)",
-        ));
-    }
-    let max_input_chars = raw.max_input_chars.unwrap_or(8000);
-    if max_input_chars < 100 {
-        return Err(ctx.err(s, "max_input_chars", "must be at least 100"));
-    }
-    let default_tax = Taxonomy::default();
-    let taxonomy = Taxonomy {
-        categories: labels(ctx, "category", raw.category, default_tax.categories)?,
-        components: labels(ctx, "component", raw.component, default_tax.components)?,
-    };
-    let builtin = match raw.builtin {
-        Some(b) => BuiltinSettings {
-            lexicon: b.lexicon.as_deref().map(|p| ctx.path(p)),
-            support_layer: b.support_layer.unwrap_or(true),
-        },
-        None => BuiltinSettings {
-            lexicon: None,
-            support_layer: true,
-        },
-    };
-    let is_llm = analyzer != AnalyzerKind::Builtin;
-    if !is_llm {
-        for (key, set) in [
-            ("model", raw.model.is_some()),
-            ("base_url", raw.base_url.is_some()),
-            ("json_mode", raw.json_mode.is_some()),
-            ("price", raw.price.is_some()),
-        ] {
-            if set {
-                return Err(ctx.err(
-                    s,
-                    key,
-                    "only applies to analyzer = \"openai\" or \"anthropic\"",
-                ));
-            }
+}
+
+/// The LLM keys. The ones that only make sense with an LLM are errors for the
+/// built-in analyzer; the others are checked either way.
+fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSettings, ConfigError> {
+    let defaults = LlmSettings::default();
+    if analyzer == AnalyzerKind::Builtin {
+        let llm_only = [
+            ("model", raw.model.at()),
+            ("base_url", raw.base_url.at()),
+            ("json_mode", raw.json_mode.at()),
+            ("price", raw.price.at()),
+        ];
+        if let Some((key, Some(at))) = llm_only.into_iter().find(|(_, at)| at.is_some()) {
+            return Err(t.err(
+                key,
+                &at,
+                "only applies to analyzer = \"openai\" or \"anthropic\"",
+            ));
         }
     }
-    let model = match (raw.model, analyzer) {
-        (Some(m), _) if !m.trim().is_empty() => m,
-        (_, AnalyzerKind::OpenAi) => "gpt-4o-mini".to_string(),
-        (_, AnalyzerKind::Anthropic) => "claude-3-5-haiku-latest".to_string(),
-        _ => String::new(),
+    let base_url = match &raw.base_url {
+        Some(url) => Some(check_base_url(url.get_ref()).map_err(|m| t.err("base_url", url, m))?),
+        None => None,
     };
-    let base_url = raw
-        .base_url
-        .as_deref()
-        .map(check_base_url)
-        .transpose()
-        .map_err(|m| ctx.err(s, "base_url", m))?;
-    let temperature = raw.temperature.unwrap_or(0.0);
+    let temperature = value(&raw.temperature).unwrap_or(defaults.temperature);
     if !(0.0..=2.0).contains(&temperature) {
-        return Err(ctx.err(s, "temperature", "must be between 0 and 2"));
+        return Err(t.err("temperature", &raw.temperature, "must be between 0 and 2"));
     }
-    let json_object = ctx.one_of(
-        s,
-        "json_mode",
-        raw.json_mode.as_deref().unwrap_or("json_schema"),
-        &["json_schema", "json_object"],
-    )? == "json_object";
-    let llm = LlmSettings {
-        model,
+    let max_tokens = value(&raw.max_tokens).unwrap_or(defaults.max_tokens);
+    if max_tokens == 0 {
+        let why = "must be at least 1 (the answer needs ~300 tokens)";
+        return Err(t.err("max_tokens", &raw.max_tokens, why));
+    }
+    let default_model = analyzer.provider().map_or("", |p| p.default_model());
+    Ok(LlmSettings {
+        model: value(&raw.model)
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| default_model.to_string()),
         base_url,
         temperature,
-        max_tokens: match raw.max_tokens.unwrap_or(1024) {
-            0 => {
-                return Err(ctx.err(
-                    s,
-                    "max_tokens",
-                    "must be at least 1 (the answer needs ~300 tokens)",
-                ))
-            }
-            n => n,
-        },
-        timeout: match ctx.duration(s, "timeout", raw.timeout.as_ref(), Duration::from_secs(60))? {
-            t if t.is_zero() => return Err(ctx.err(s, "timeout", "must be more than 0s")),
-            t => t,
-        },
-        json_object,
-        redact_pii: raw.redact_pii.unwrap_or(true),
-        max_retries: raw.max_retries.unwrap_or(5),
-        price: raw.price.map(|p| (p.input_per_mtok, p.output_per_mtok)),
-    };
-    Ok(AnalyzeSettings {
-        analyzer,
-        workers,
-        batch_size,
-        queue,
-        max_input_chars,
-        taxonomy,
-        builtin,
-        llm,
+        max_tokens,
+        timeout: t.positive_duration("timeout", &raw.timeout, defaults.timeout)?,
+        json_mode: value(&raw.json_mode).unwrap_or(defaults.json_mode),
+        redact_pii: value(&raw.redact_pii).unwrap_or(defaults.redact_pii),
+        max_retries: value(&raw.max_retries).unwrap_or(defaults.max_retries),
+        price: value(&raw.price),
     })
 }

@@ -1,46 +1,71 @@
 //! The pipeline file as written: serde types that mirror the TOML one to one.
 //!
 //! Every table denies unknown keys, so a typo is an error naming the key instead of a
-//! silently ignored setting. Nothing here is validated beyond its TOML type; that is
-//! `validate.rs`'s job.
+//! silently ignored setting. Every key and table is [`Spanned`], so a later error can
+//! point at the exact line of the value (or of the table's header when a key is
+//! missing). Keys whose value is one of a fixed set of names are enums: serde rejects
+//! anything else with the list of valid names. Nothing here is validated beyond its
+//! TOML type; that is `validate.rs`'s job.
 
 use serde::Deserialize;
+use toml::Spanned;
 
-use crate::analyze::taxonomy::Label;
+use crate::analyze::{AnalyzerKind, JsonMode, Price};
+use crate::fetch::{AuthKind, OnBadRecord};
+use crate::model::taxonomy::Label;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPipeline {
-    pub name: Option<String>,
-    pub fetch: Option<RawFetch>,
-    pub cache: Option<RawCache>,
-    pub analyze: Option<RawAnalyze>,
-    pub write: Option<Vec<RawWrite>>,
-    pub report: Option<RawReport>,
+    pub name: Option<Spanned<String>>,
+    pub fetch: Option<Spanned<RawFetch>>,
+    pub cache: Option<Spanned<RawCache>>,
+    pub analyze: Option<Spanned<RawAnalyze>>,
+    pub write: Option<Vec<Spanned<RawWrite>>>,
+    pub report: Option<Spanned<RawReport>>,
+}
+
+/// `source`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    #[default]
+    Zendesk,
+    Sandbox,
+    File,
+}
+
+/// `mode` (the file source has none: it reads the whole file).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModeKind {
+    #[default]
+    View,
+    Incremental,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFetch {
-    pub source: Option<String>,
-    pub subdomain: Option<String>,
-    pub base_url: Option<String>,
-    pub auth: Option<String>,
-    pub mode: Option<String>,
-    pub views: Option<Vec<u64>>,
-    pub since: Option<String>,
-    pub rate_limit_per_minute: Option<u32>,
-    pub rate_window: Option<String>,
-    pub high_volume: Option<bool>,
-    pub max_retries: Option<u32>,
-    pub retry_after_default: Option<String>,
-    pub timeout: Option<String>,
-    pub connect_timeout: Option<String>,
-    pub include_comments: Option<bool>,
-    pub exclude_deleted: Option<bool>,
-    pub path: Option<String>,
-    pub on_bad_record: Option<String>,
-    pub sandbox: Option<RawSandbox>,
+    pub source: Option<Spanned<SourceKind>>,
+    pub subdomain: Option<Spanned<String>>,
+    pub base_url: Option<Spanned<String>>,
+    pub auth: Option<Spanned<AuthKind>>,
+    pub mode: Option<Spanned<ModeKind>>,
+    pub views: Option<Spanned<Vec<u64>>>,
+    pub since: Option<Spanned<String>>,
+    pub rate_limit_per_minute: Option<Spanned<u32>>,
+    pub rate_window: Option<Spanned<String>>,
+    pub high_volume: Option<Spanned<bool>>,
+    pub max_retries: Option<Spanned<u32>>,
+    pub retry_after_default: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub connect_timeout: Option<Spanned<String>>,
+    pub include_comments: Option<Spanned<bool>>,
+    pub exclude_deleted: Option<Spanned<bool>>,
+    pub path: Option<Spanned<String>>,
+    pub on_bad_record: Option<Spanned<OnBadRecord>>,
+    pub sandbox: Option<Spanned<RawSandbox>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,73 +80,74 @@ pub struct RawSandbox {
     pub llm_latency_ms: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCache {
-    pub path: Option<String>,
-    pub ttl: Option<RawTtl>,
-    pub capacity_mb: Option<u64>,
+    pub path: Option<Spanned<String>>,
+    pub ttl: Option<Spanned<RawTtl>>,
+    pub capacity_mb: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTtl {
-    pub views: Option<String>,
-    pub tickets: Option<String>,
-    pub users: Option<String>,
-    pub view_listings: Option<String>,
+    pub views: Option<Spanned<String>>,
+    pub tickets: Option<Spanned<String>>,
+    pub users: Option<Spanned<String>>,
+    pub view_listings: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAnalyze {
-    pub analyzer: Option<String>,
-    pub workers: Option<usize>,
-    pub batch_size: Option<usize>,
-    pub queue: Option<usize>,
-    pub max_input_chars: Option<usize>,
-    pub builtin: Option<RawBuiltin>,
-    pub category: Option<Vec<Label>>,
-    pub component: Option<Vec<Label>>,
-    pub model: Option<String>,
-    pub base_url: Option<String>,
-    pub temperature: Option<f64>,
-    pub max_tokens: Option<u32>,
-    pub timeout: Option<String>,
-    pub json_mode: Option<String>,
-    pub redact_pii: Option<bool>,
-    pub max_retries: Option<u32>,
-    pub price: Option<RawPrice>,
+    pub analyzer: Option<Spanned<AnalyzerKind>>,
+    pub workers: Option<Spanned<usize>>,
+    pub batch_size: Option<Spanned<usize>>,
+    pub queue: Option<Spanned<usize>>,
+    pub max_input_chars: Option<Spanned<usize>>,
+    pub builtin: Option<Spanned<RawBuiltin>>,
+    pub category: Option<Spanned<Vec<Spanned<Label>>>>,
+    pub component: Option<Spanned<Vec<Spanned<Label>>>>,
+    pub model: Option<Spanned<String>>,
+    pub base_url: Option<Spanned<String>>,
+    pub temperature: Option<Spanned<f64>>,
+    pub max_tokens: Option<Spanned<u32>>,
+    pub timeout: Option<Spanned<String>>,
+    pub json_mode: Option<Spanned<JsonMode>>,
+    pub redact_pii: Option<Spanned<bool>>,
+    pub max_retries: Option<Spanned<u32>>,
+    pub price: Option<Spanned<Price>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBuiltin {
-    pub lexicon: Option<String>,
-    pub support_layer: Option<bool>,
+    pub lexicon: Option<Spanned<String>>,
+    pub support_layer: Option<Spanned<bool>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPrice {
-    pub input_per_mtok: f64,
-    pub output_per_mtok: f64,
+/// `[[write]] kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteKind {
+    Csv,
+    Sled,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWrite {
-    pub kind: Option<String>,
-    pub path: Option<String>,
+    pub kind: Option<Spanned<WriteKind>>,
+    pub path: Option<Spanned<String>>,
 }
 
 /// `[report]`: format name -> output path, e.g. `html = "out/report.html"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReport {
-    pub text: Option<String>,
-    pub markdown: Option<String>,
-    pub html: Option<String>,
-    pub json: Option<String>,
-    pub title: Option<String>,
+    pub text: Option<Spanned<String>>,
+    pub markdown: Option<Spanned<String>>,
+    pub html: Option<Spanned<String>>,
+    pub json: Option<Spanned<String>>,
+    pub title: Option<Spanned<String>>,
 }

@@ -1,15 +1,56 @@
 //! Turns a [`RawPipeline`] into a validated [`Pipeline`], or one precise error.
 //!
-//! Errors point at the line of the offending key. TOML syntax and type errors carry a
-//! span from the parser; for semantic errors (`workers = 0`) the key's line is found
-//! by scanning the text for the key under its section header, which is exact for the
-//! flat files pipelines are.
+//! Every error names the file and the line, then the key: `FILE:LINE: [section] key:
+//! message`. TOML syntax and type errors carry the parser's span; the key is found by
+//! walking the parsed document to the value at that span. Semantic errors
+//! (`workers = 0`) use the span the raw types recorded for the value, or the header
+//! of its table when the key is missing, so a mistake in the second `[[write]]` table
+//! names that table's line. Stage by stage validation lives in `fetch.rs` and
+//! `analyze.rs`; the cache, writers and reports are checked here.
 
-use std::path::{Path, PathBuf};
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{RawCache, RawFetch, RawPipeline, RawReport, RawWrite};
-use super::*;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use super::raw::{RawCache, RawPipeline, RawReport, RawWrite, WriteKind};
+use super::{ConfigError, Env, Pipeline};
+use crate::cache::{CacheSettings, Ttls};
+use crate::report::{Format, ReportSettings};
+use crate::write::WriteSettings;
+
+/// Byte offsets of a value (or a table header) in the pipeline text.
+pub(super) type Span = Range<usize>;
+
+/// A key's value, or a key that may be absent: where an error about it points.
+pub(super) trait At {
+    fn at(&self) -> Option<Span>;
+}
+
+impl<T> At for Spanned<T> {
+    fn at(&self) -> Option<Span> {
+        Some(self.span())
+    }
+}
+
+impl<T> At for Option<Spanned<T>> {
+    fn at(&self) -> Option<Span> {
+        self.as_ref().map(Spanned::span)
+    }
+}
+
+impl At for Span {
+    fn at(&self) -> Option<Span> {
+        Some(self.clone())
+    }
+}
+
+/// The value of an optional key, without its position.
+pub(super) fn value<T: Clone>(key: &Option<Spanned<T>>) -> Option<T> {
+    key.as_ref().map(|k| k.get_ref().clone())
+}
 
 /// Parses `90s`, `15m`, `2h`, `7d`, `1h30m` (humantime syntax).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -17,56 +58,40 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|_| format!("{s:?} is not a duration (use e.g. \"90s\", \"15m\", \"2h\", \"7d\")"))
 }
 
+/// The file being validated: its name and folder, and the text spans point into.
 pub(super) struct Ctx<'a> {
     file: &'a Path,
     text: &'a str,
     dir: PathBuf,
 }
 
-impl Ctx<'_> {
-    /// The 1-based line of `key` inside `[section]` (`""` = top level), if found.
-    fn line_of(&self, section: &str, key: &str) -> Option<usize> {
-        let mut current = String::new();
-        for (i, line) in self.text.lines().enumerate() {
-            let t = line.trim();
-            if let Some(h) = t.strip_prefix('[') {
-                current = h.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-                if key.is_empty() && current == section {
-                    return Some(i + 1);
-                }
-                continue;
+impl<'a> Ctx<'a> {
+    /// `file:line` of a span, or the file alone.
+    fn location(&self, span: Option<Span>) -> String {
+        match span {
+            Some(s) => {
+                let line = self.text[..s.start.min(self.text.len())]
+                    .matches('\n')
+                    .count()
+                    + 1;
+                format!("{}:{line}", self.file.display())
             }
-            if current == section && !key.is_empty() {
-                if let Some((k, _)) = t.split_once('=') {
-                    if k.trim() == key {
-                        return Some(i + 1);
-                    }
-                }
-            }
+            None => self.file.display().to_string(),
         }
-        None
     }
 
-    pub(super) fn err(&self, section: &str, key: &str, message: impl Into<String>) -> ConfigError {
-        let location = match self.line_of(section, key) {
-            Some(line) => format!("{}:{line}", self.file.display()),
-            None => self.file.display().to_string(),
-        };
-        let name = match (section, key) {
-            ("", k) => k.to_string(),
-            (s, "") => format!("[{s}]"),
-            (s, k) => format!("[{s}] {k}"),
-        };
-        ConfigError {
-            location,
-            message: format!("{name}: {}", message.into()),
+    /// A table of the file (`""` = the top level) whose header is at `header`.
+    pub(super) fn table(&'a self, name: &'a str, header: Option<Span>) -> Table<'a> {
+        Table {
+            ctx: self,
+            name,
+            header,
         }
     }
 
     /// Resolves `p` against the pipeline's folder, folding `..` lexically so messages
     /// show `out/demo.csv`, not `pipelines/../out/demo.csv`.
     pub(super) fn path(&self, p: &str) -> PathBuf {
-        use std::path::Component;
         let joined = if Path::new(p).is_absolute() {
             PathBuf::from(p)
         } else {
@@ -89,112 +114,167 @@ impl Ctx<'_> {
         }
         out
     }
+}
 
-    pub(super) fn duration(
+/// `name`, `[fetch]` or `[fetch] mode`: how messages name a key.
+fn key_name(section: &str, key: &str) -> String {
+    match (section, key) {
+        ("", k) => k.to_string(),
+        (s, "") => format!("[{s}]"),
+        (s, k) => format!("[{s}] {k}"),
+    }
+}
+
+/// One table of the file being validated: its name for messages, and its header's
+/// position, where problems with keys it lacks are reported.
+pub(super) struct Table<'a> {
+    pub(super) ctx: &'a Ctx<'a>,
+    name: &'a str,
+    header: Option<Span>,
+}
+
+impl Table<'_> {
+    /// `key` is wrong: the error points at its value, or at this table's header when
+    /// the key is absent.
+    pub(super) fn err(
         &self,
-        section: &str,
         key: &str,
-        v: Option<&String>,
-        default: Duration,
-    ) -> Result<Duration, ConfigError> {
-        match v {
-            None => Ok(default),
-            Some(s) => parse_duration(s).map_err(|m| self.err(section, key, m)),
+        value: &impl At,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        self.error_at(value.at().or_else(|| self.header.clone()), key, message)
+    }
+
+    /// `key` is wrong but has no position of its own (a value from the environment,
+    /// a key of a table read without spans): the error points at this table's header.
+    pub(super) fn header_err(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        self.error_at(self.header.clone(), key, message)
+    }
+
+    fn error_at(&self, at: Option<Span>, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            location: self.ctx.location(at),
+            message: format!("{}: {}", key_name(self.name, key), message.into()),
         }
     }
 
-    pub(super) fn one_of<'v>(
+    /// The table as a whole is wrong (a key it needs is missing, or it does not apply).
+    pub(super) fn table_err(&self, message: impl Into<String>) -> ConfigError {
+        self.header_err("", message)
+    }
+
+    /// A duration key, or `default` when it is absent.
+    pub(super) fn duration(
         &self,
-        section: &str,
         key: &str,
-        v: &'v str,
-        valid: &[&str],
-    ) -> Result<&'v str, ConfigError> {
-        if valid.contains(&v) {
-            Ok(v)
-        } else {
-            let list = valid
-                .iter()
-                .map(|s| format!("\"{s}\""))
-                .collect::<Vec<_>>()
-                .join(", ");
-            Err(self.err(
-                section,
-                key,
-                format!("{v:?} is not valid (use one of {list})"),
-            ))
+        value: &Option<Spanned<String>>,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(v) => parse_duration(v.get_ref()).map_err(|m| self.err(key, v, m)),
+        }
+    }
+
+    /// A duration key that must be more than zero.
+    pub(super) fn positive_duration(
+        &self,
+        key: &str,
+        value: &Option<Spanned<String>>,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
+        match self.duration(key, value, default)? {
+            d if d.is_zero() => Err(self.err(key, value, "must be more than 0s")),
+            d => Ok(d),
         }
     }
 }
 
-/// The section header in force at 1-based `line`, for syntax errors.
-fn section_at(text: &str, line: usize) -> Option<String> {
-    text.lines()
-        .take(line)
-        .filter_map(|l| l.trim().strip_prefix('['))
-        .last()
-        .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+/// A TOML syntax or type error as one line naming the key.
+fn toml_error(ctx: &Ctx, e: &toml::de::Error) -> ConfigError {
+    let span = e.span();
+    let keys = span
+        .as_ref()
+        .and_then(|s| {
+            DeTable::parse(ctx.text)
+                .ok()
+                .and_then(|doc| keys_at(doc.get_ref(), s.start))
+        })
+        .unwrap_or_default();
+    let message = readable(e.message());
+    ConfigError {
+        location: ctx.location(span),
+        message: match keys.split_last() {
+            None => message,
+            Some((key, section)) => format!("{}: {message}", key_name(&section.join("."), key)),
+        },
+    }
+}
+
+/// The keys leading to the key or value at byte `at`, e.g. `["fetch", "mode"]`.
+/// Array indexes are left out: `[[write]]` tables are all named `[write]`.
+fn keys_at(table: &DeTable, at: usize) -> Option<Vec<String>> {
+    table.iter().find_map(|(key, value)| {
+        let deeper = match value.get_ref() {
+            DeValue::Table(t) => keys_at(t, at),
+            DeValue::Array(items) => items.iter().find_map(|item| match item.get_ref() {
+                DeValue::Table(t) => keys_at(t, at),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let here = key.span().contains(&at) || value.span().contains(&at);
+        match deeper {
+            Some(mut keys) => {
+                keys.insert(0, key.get_ref().to_string());
+                Some(keys)
+            }
+            None if here => Some(vec![key.get_ref().to_string()]),
+            None => None,
+        }
+    })
+}
+
+/// toml's and serde's message on one line, with names in quotes as the file has them:
+/// `unknown variant "nightly", expected "view" or "incremental"`.
+fn readable(message: &str) -> String {
+    let line = message.trim().replace('\n', " ");
+    // `invalid type: integer `3`` shows a value, not a name: drop its backticks.
+    let line = if line.starts_with("invalid ") {
+        line.replace('`', "")
+    } else {
+        line.replace('`', "\"")
+    };
+    // Type errors on a table name the Rust type (`expected struct RawFetch`).
+    match line.split_once(", expected struct ") {
+        Some((head, _)) => format!("{head}, expected a table"),
+        None => line,
+    }
 }
 
 pub(super) fn parse(file: &Path, text: &str, env: &Env) -> Result<Pipeline, ConfigError> {
-    let raw: RawPipeline = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        let mut message = e.message().trim().replace('\n', " ");
-        // Type errors name no key: take it from the offending line.
-        let key = line
-            .and_then(|l| text.lines().nth(l - 1))
-            .and_then(|l| l.split_once('='))
-            .map(|(k, _)| k.trim().to_string())
-            .filter(|k| !k.is_empty() && !message.contains(&format!("`{k}`")));
-        if let Some(k) = key {
-            message = format!("{k}: {message}");
-        }
-        if let Some(section) = line.and_then(|l| section_at(text, l)) {
-            message = format!("in [{section}]: {message}");
-        }
-        ConfigError {
-            location: match line {
-                Some(l) => format!("{}:{l}", file.display()),
-                None => file.display().to_string(),
-            },
-            message,
-        }
-    })?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let ctx = Ctx { file, text, dir };
-    let name = raw.name.clone().unwrap_or_else(|| {
+    let raw: RawPipeline = toml::from_str(text).map_err(|e| toml_error(&ctx, &e))?;
+    let top = ctx.table("", None);
+    let name = value(&raw.name).unwrap_or_else(|| {
         file.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "pipeline".into())
     });
     if name.trim().is_empty() {
-        return Err(ctx.err("", "name", "must not be empty"));
+        return Err(top.err("name", &raw.name, "must not be empty"));
     }
     let raw_fetch = raw.fetch.ok_or_else(|| {
-        ctx.err(
-            "fetch",
-            "",
+        ctx.table("fetch", None).table_err(
             "missing section: add [fetch] with source = \"zendesk\", \"sandbox\" or \"file\"",
         )
     })?;
-    let fetch = fetch(&ctx, raw_fetch, env)?;
+    let fetch = super::fetch::fetch(&ctx, raw_fetch, env)?;
     let cache = cache(&ctx, raw.cache, &name)?;
     let analyze = super::analyze::analyze(&ctx, raw.analyze)?;
-    let writes = writes(&ctx, raw.write)?;
-    let report = report(&ctx, raw.report);
-    if !report.outputs.is_empty()
-        && !writes
-            .iter()
-            .any(|w| matches!(w, WriteSettings::Sled { .. }))
-    {
-        return Err(ctx.err(
-            "report",
-            "",
-            "reports are made from the results store: add [[write]] kind = \"sled\" path = \"...\"",
-        ));
-    }
+    let writes = writes(&ctx, raw.write.unwrap_or_default())?;
+    let report = report(&ctx, raw.report, &writes)?;
     Ok(Pipeline {
         name,
         file: file.to_path_buf(),
@@ -242,261 +322,31 @@ pub fn check_base_url(url: &str) -> Result<String, String> {
     }
 }
 
-fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigError> {
-    let s = "fetch";
-    let source_name = raw.source.as_deref().unwrap_or("zendesk");
-    let source_name = ctx.one_of(s, "source", source_name, &["zendesk", "sandbox", "file"])?;
-    let source = match source_name {
-        "zendesk" => {
-            let base_url = match (&raw.base_url, &raw.subdomain, &env.zendesk_subdomain) {
-                (Some(_), Some(_), _) => {
-                    return Err(ctx.err(s, "base_url", "set either subdomain or base_url, not both"))
-                }
-                (Some(u), None, _) => check_base_url(u).map_err(|m| ctx.err(s, "base_url", m))?,
-                (None, Some(sub), _) | (None, None, Some(sub)) => {
-                    let sub = sub.trim();
-                    if sub.is_empty() || !sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                        return Err(ctx.err(s, "subdomain", format!("{sub:?} is not a subdomain (the \"acme\" of acme.zendesk.com)")));
-                    }
-                    format!("https://{sub}.zendesk.com")
-                }
-                (None, None, None) => {
-                    return Err(ctx.err(s, "", "source = \"zendesk\" needs subdomain = \"acme\" (or ZENDESK_SUBDOMAIN) or base_url = \"https://...\""))
-                }
-            };
-            let auth = match ctx.one_of(
-                s,
-                "auth",
-                raw.auth.as_deref().unwrap_or("api_token"),
-                &["api_token", "oauth"],
-            )? {
-                "oauth" => AuthKind::OAuth,
-                _ => AuthKind::ApiToken,
-            };
-            Source::Zendesk(ZendeskTarget { base_url, auth })
+fn cache(
+    ctx: &Ctx,
+    raw: Option<Spanned<RawCache>>,
+    name: &str,
+) -> Result<CacheSettings, ConfigError> {
+    let t = ctx.table("cache", raw.at());
+    let raw = raw.map(Spanned::into_inner).unwrap_or_default();
+    let path = match &raw.path {
+        Some(p) if p.get_ref().trim().is_empty() => {
+            return Err(t.err("path", p, "must not be empty"))
         }
-        "sandbox" => {
-            let mut settings = SandboxSettings::default();
-            if let Some(sb) = raw.sandbox.as_ref() {
-                settings.tickets = sb.tickets.unwrap_or(settings.tickets);
-                settings.seed = sb.seed.unwrap_or(settings.seed);
-                settings.latency_ms = sb.latency_ms.unwrap_or(0);
-                settings.llm_latency_ms = sb.llm_latency_ms.unwrap_or(0);
-                settings.rate_limit_per_minute = sb.rate_limit_per_minute;
-                settings.retry_after = sb.retry_after.unwrap_or(1);
-                settings.fault_rate = sb.fault_rate.unwrap_or(0.0);
-                if !(0.0..=1.0).contains(&settings.fault_rate) {
-                    return Err(ctx.err("fetch.sandbox", "fault_rate", "must be between 0 and 1"));
-                }
-            }
-            Source::Sandbox(settings)
-        }
-        _ => {
-            let path = raw.path.as_deref().ok_or_else(|| {
-                ctx.err(s, "", "source = \"file\" needs path = \"export.ndjson\"")
-            })?;
-            let on_bad_record = match ctx.one_of(
-                s,
-                "on_bad_record",
-                raw.on_bad_record.as_deref().unwrap_or("fail"),
-                &["skip", "fail"],
-            )? {
-                "skip" => OnBadRecord::Skip,
-                _ => OnBadRecord::Fail,
-            };
-            Source::File {
-                path: ctx.path(path),
-                on_bad_record,
-            }
-        }
-    };
-    // Keys that do not apply are errors, not silently ignored settings.
-    let is_file = matches!(source, Source::File { .. });
-    let is_zendesk = matches!(source, Source::Zendesk(_));
-    let incremental = raw.mode.as_deref() == Some("incremental");
-    let misplaced = [
-        (
-            "path",
-            raw.path.is_some() && !is_file,
-            "only applies to source = \"file\"",
-        ),
-        (
-            "on_bad_record",
-            raw.on_bad_record.is_some() && !is_file,
-            "only applies to source = \"file\"",
-        ),
-        (
-            "subdomain",
-            raw.subdomain.is_some() && !is_zendesk,
-            "only applies to source = \"zendesk\"",
-        ),
-        (
-            "base_url",
-            raw.base_url.is_some() && !is_zendesk,
-            "only applies to source = \"zendesk\"",
-        ),
-        (
-            "auth",
-            raw.auth.is_some() && !is_zendesk,
-            "only applies to source = \"zendesk\"",
-        ),
-        (
-            "mode",
-            raw.mode.is_some() && is_file,
-            "does not apply to source = \"file\" (it reads the whole file)",
-        ),
-        (
-            "views",
-            raw.views.is_some() && (incremental || is_file),
-            "only applies to mode = \"view\" (the incremental export covers the whole account)",
-        ),
-        (
-            "since",
-            raw.since.is_some() && !incremental,
-            "only applies to mode = \"incremental\"",
-        ),
-        (
-            "high_volume",
-            raw.high_volume.is_some() && !incremental,
-            "only applies to mode = \"incremental\"",
-        ),
-    ];
-    for (key, wrong, why) in misplaced {
-        if wrong {
-            return Err(ctx.err(s, key, why));
-        }
-    }
-    if raw.sandbox.is_some() && !matches!(source, Source::Sandbox(_)) {
-        return Err(ctx.err("fetch.sandbox", "", "only applies to source = \"sandbox\""));
-    }
-    let mode = if matches!(source, Source::File { .. }) {
-        Mode::File
-    } else {
-        match ctx.one_of(
-            s,
-            "mode",
-            raw.mode.as_deref().unwrap_or("view"),
-            &["view", "incremental"],
-        )? {
-            "incremental" => {
-                let since = match raw.since.as_deref() {
-                    None => Since::Ago(Duration::from_secs(7 * 86_400)),
-                    Some(v) => parse_since(v).map_err(|m| ctx.err(s, "since", m))?,
-                };
-                Mode::Incremental { since }
-            }
-            _ => {
-                let views = raw.views.clone().unwrap_or_default();
-                if views.is_empty() {
-                    return Err(ctx.err(s, "views", "mode = \"view\" needs at least one view id, e.g. views = [123] (list them with `zdpipe views`)"));
-                }
-                if views.contains(&0) {
-                    return Err(ctx.err(s, "views", "view ids start at 1"));
-                }
-                Mode::Views(views)
-            }
-        }
-    };
-    // Zendesk's lowest paid plan allows 200 a minute; the sandbox has no limit unless
-    // its own `[fetch.sandbox] rate_limit_per_minute` simulates one.
-    let default_rate = if matches!(source, Source::Sandbox(_)) {
-        1_000_000
-    } else {
-        200
-    };
-    let rate = raw.rate_limit_per_minute.unwrap_or(default_rate);
-    if rate == 0 {
-        return Err(ctx.err(s, "rate_limit_per_minute", "must be at least 1 (your plan's limit: 200 Team, 400 Growth/Professional, 700 Enterprise, 2500 High Volume)"));
-    }
-    let timeout = ctx.duration(s, "timeout", raw.timeout.as_ref(), Duration::from_secs(30))?;
-    if timeout.is_zero() {
-        return Err(ctx.err(s, "timeout", "must be more than 0s"));
-    }
-    Ok(FetchSettings {
-        source,
-        mode,
-        rate_limit_per_minute: rate,
-        rate_window: {
-            let w = ctx.duration(
-                s,
-                "rate_window",
-                raw.rate_window.as_ref(),
-                Duration::from_secs(60),
-            )?;
-            if w.is_zero() {
-                return Err(ctx.err(
-                    s,
-                    "rate_window",
-                    "must be more than 0s (Zendesk counts per minute: \"60s\")",
-                ));
-            }
-            w
-        },
-        high_volume: raw.high_volume.unwrap_or(false),
-        max_retries: raw.max_retries.unwrap_or(5),
-        retry_after_default: ctx.duration(
-            s,
-            "retry_after_default",
-            raw.retry_after_default.as_ref(),
-            Duration::from_secs(60),
-        )?,
-        timeout,
-        connect_timeout: {
-            let t = ctx.duration(
-                s,
-                "connect_timeout",
-                raw.connect_timeout.as_ref(),
-                Duration::from_secs(10),
-            )?;
-            if t.is_zero() {
-                return Err(ctx.err(s, "connect_timeout", "must be more than 0s"));
-            }
-            t
-        },
-        include_comments: raw.include_comments.unwrap_or(false),
-        exclude_deleted: raw.exclude_deleted.unwrap_or(false),
-    })
-}
-
-/// `since`: a duration before now (`7d`) or an RFC 3339 instant.
-pub fn parse_since(v: &str) -> Result<Since, String> {
-    if let Ok(d) = humantime::parse_duration(v.trim()) {
-        return Ok(Since::Ago(d));
-    }
-    humantime::parse_rfc3339_weak(v.trim())
-        .map(|t| Since::At(t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)))
-        .map_err(|_| format!("{v:?} is neither a duration (\"7d\") nor an RFC 3339 date (\"2026-01-31T00:00:00Z\")"))
-}
-
-fn cache(ctx: &Ctx, raw: Option<RawCache>, name: &str) -> Result<CacheSettings, ConfigError> {
-    let s = "cache";
-    let raw = raw.unwrap_or(RawCache {
-        path: None,
-        ttl: None,
-        capacity_mb: None,
-    });
-    let path = match raw.path.as_deref() {
-        Some(p) if p.trim().is_empty() => return Err(ctx.err(s, "path", "must not be empty")),
-        Some(p) => ctx.path(p),
+        Some(p) => ctx.path(p.get_ref()),
         None => ctx.path(&format!(".zdpipe/{name}")),
     };
     let mut ttl = Ttls::default();
-    let mut listings_set = false;
-    if let Some(t) = raw.ttl {
-        ttl.views = ctx.duration(s, "ttl", t.views.as_ref(), ttl.views)?;
-        ttl.tickets = ctx.duration(s, "ttl", t.tickets.as_ref(), ttl.tickets)?;
-        ttl.users = ctx.duration(s, "ttl", t.users.as_ref(), ttl.users)?;
-        if let Some(l) = t.view_listings.as_ref() {
-            ttl.view_listings = ctx.duration(s, "ttl", Some(l), ttl.view_listings)?;
-            listings_set = true;
-        }
+    if let Some(raw_ttl) = raw.ttl.map(Spanned::into_inner) {
+        ttl.views = t.duration("ttl.views", &raw_ttl.views, ttl.views)?;
+        ttl.tickets = t.duration("ttl.tickets", &raw_ttl.tickets, ttl.tickets)?;
+        ttl.users = t.duration("ttl.users", &raw_ttl.users, ttl.users)?;
+        // A view's listing lives as long as the view unless said otherwise.
+        ttl.view_listings = t.duration("ttl.view_listings", &raw_ttl.view_listings, ttl.views)?;
     }
-    if !listings_set {
-        ttl.view_listings = ttl.views;
-    }
-    let capacity_mb = raw.capacity_mb.unwrap_or(64);
+    let capacity_mb = value(&raw.capacity_mb).unwrap_or(64);
     if capacity_mb == 0 {
-        return Err(ctx.err(s, "capacity_mb", "must be at least 1"));
+        return Err(t.err("capacity_mb", &raw.capacity_mb, "must be at least 1"));
     }
     Ok(CacheSettings {
         path,
@@ -505,63 +355,75 @@ fn cache(ctx: &Ctx, raw: Option<RawCache>, name: &str) -> Result<CacheSettings, 
     })
 }
 
-fn writes(ctx: &Ctx, raw: Option<Vec<RawWrite>>) -> Result<Vec<WriteSettings>, ConfigError> {
-    let raw = raw.unwrap_or_default();
+fn writes(ctx: &Ctx, raw: Vec<Spanned<RawWrite>>) -> Result<Vec<WriteSettings>, ConfigError> {
     if raw.is_empty() {
-        return Err(ctx.err("write", "", "missing section: add at least one [[write]] with kind = \"csv\" or \"sled\" and a path"));
+        return Err(ctx.table("write", None).table_err(
+            "missing section: add at least one [[write]] with kind = \"csv\" or \"sled\" and a path",
+        ));
     }
     let mut out = Vec::new();
     for w in raw {
-        let kind = w
-            .kind
-            .as_deref()
-            .ok_or_else(|| ctx.err("write", "kind", "missing: use kind = \"csv\" or \"sled\""))?;
-        let kind = ctx.one_of("write", "kind", kind, &["csv", "sled"])?;
-        let path = match w.path.as_deref() {
-            Some(p) if !p.trim().is_empty() => ctx.path(p),
+        let t = ctx.table("write", w.at());
+        let w = w.into_inner();
+        let Some(kind) = value(&w.kind) else {
+            return Err(t.err("kind", &w.kind, "missing: use kind = \"csv\" or \"sled\""));
+        };
+        let kind_name = match kind {
+            WriteKind::Csv => "csv",
+            WriteKind::Sled => "sled",
+        };
+        let path = match &w.path {
+            Some(p) if !p.get_ref().trim().is_empty() => ctx.path(p.get_ref()),
             _ => {
-                return Err(ctx.err(
-                    "write",
-                    "path",
-                    format!("missing: kind = \"{kind}\" needs path = \"...\""),
-                ))
+                let message = format!("missing: kind = \"{kind_name}\" needs path = \"...\"");
+                return Err(t.err("path", &w.path, message));
             }
         };
-        let sink = if kind == "csv" {
-            WriteSettings::Csv { path }
-        } else {
-            WriteSettings::Sled { path }
+        let sink = match kind {
+            WriteKind::Csv => WriteSettings::Csv { path },
+            WriteKind::Sled => WriteSettings::Sled { path },
         };
         if out
             .iter()
             .any(|o: &WriteSettings| std::mem::discriminant(o) == std::mem::discriminant(&sink))
         {
-            return Err(ctx.err(
-                "write",
-                "kind",
-                format!("only one [[write]] of kind = \"{kind}\" is supported"),
-            ));
+            let message = format!("only one [[write]] of kind = \"{kind_name}\" is supported");
+            return Err(t.err("kind", &w.kind, message));
         }
         out.push(sink);
     }
     Ok(out)
 }
 
-fn report(ctx: &Ctx, raw: Option<RawReport>) -> ReportSettings {
-    let Some(r) = raw else {
-        return ReportSettings::default();
+fn report(
+    ctx: &Ctx,
+    raw: Option<Spanned<RawReport>>,
+    writes: &[WriteSettings],
+) -> Result<ReportSettings, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(ReportSettings::default());
     };
-    let outputs = [
-        (ReportFormat::Text, r.text),
-        (ReportFormat::Markdown, r.markdown),
-        (ReportFormat::Html, r.html),
-        (ReportFormat::Json, r.json),
+    let t = ctx.table("report", raw.at());
+    let r = raw.into_inner();
+    let outputs: Vec<_> = [
+        (Format::Text, r.text),
+        (Format::Markdown, r.markdown),
+        (Format::Html, r.html),
+        (Format::Json, r.json),
     ]
     .into_iter()
-    .filter_map(|(f, p)| p.map(|p| (f, ctx.path(&p))))
+    .filter_map(|(f, p)| p.map(|p| (f, ctx.path(p.get_ref()))))
     .collect();
-    ReportSettings {
-        outputs,
-        title: r.title,
+    let has_store = writes
+        .iter()
+        .any(|w| matches!(w, WriteSettings::Sled { .. }));
+    if !outputs.is_empty() && !has_store {
+        return Err(t.table_err(
+            "reports are made from the results store: add [[write]] kind = \"sled\" path = \"...\"",
+        ));
     }
+    Ok(ReportSettings {
+        outputs,
+        title: value(&r.title),
+    })
 }

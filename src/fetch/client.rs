@@ -25,8 +25,8 @@ use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use super::limit::WindowLimiter;
-use super::{FetchError, MissingCredential};
-use crate::config::{AuthKind, Env, FetchSettings, Secret};
+use super::{AuthKind, FetchError, FetchSettings, MissingCredential};
+use crate::config::{Env, Secret};
 use crate::http::{
     self, describe, retry_after, BaseUrl, Failure, RetryPolicy, Stopped, Transient, TransportKind,
 };

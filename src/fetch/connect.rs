@@ -8,8 +8,9 @@
 use std::sync::Arc;
 
 use super::{Api, Credentials, FetchError, ZendeskClient};
+use super::{FetchSettings, Source};
 use crate::cache::{Cache, ReadPolicy};
-use crate::config::{Env, FetchSettings, Source};
+use crate::config::Env;
 use crate::sandbox::{SandboxConfig, SandboxHandle};
 
 /// Why a connection could not be set up.

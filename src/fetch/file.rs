@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::source::{item_from_value, WorkItem};
-use super::FetchError;
-use crate::config::OnBadRecord;
+use super::{FetchError, OnBadRecord};
 
 /// Where records come from: a line reader for NDJSON, or a parsed list.
 enum Records {

@@ -7,7 +7,8 @@
 //! - `connect.rs`: the stage's build step, settings → [`Connection`] (client, cache,
 //!   sandbox);
 //! - `file.rs`: the export-file reader;
-//! - `limit.rs`: the per-minute sliding-window limiter.
+//! - `limit.rs`: the per-minute sliding-window limiter;
+//! - `settings.rs`: [`FetchSettings`], what the pipeline file's `[fetch]` asks for.
 //!
 //! Retries, `Retry-After`, pauses and URL building come from the shared [`crate::http`]
 //! layer.
@@ -17,6 +18,7 @@ mod client;
 mod connect;
 mod file;
 mod limit;
+mod settings;
 mod source;
 
 pub use api::{Api, IncrementalPage};
@@ -24,6 +26,7 @@ pub use client::{Budget, Credentials, FetchCounters, ZendeskClient};
 pub use connect::{connect, Access, ConnectError, Connection};
 pub use file::read_export;
 pub use limit::WindowLimiter;
+pub use settings::{AuthKind, FetchSettings, Mode, OnBadRecord, Since, Source, ZendeskTarget};
 pub use source::{conversation, FetchedPage, ResumePoint, SourceOptions, TicketSource, WorkItem};
 
 use crate::cache::CacheError;

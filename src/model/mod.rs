@@ -1,5 +1,6 @@
 //! The data zdpipe moves between stages: Zendesk records ([`Ticket`], [`User`],
-//! [`View`]), the per-ticket [`Analysis`], and the CSV contract ([`OutputRow`]).
+//! [`View`]), the per-ticket [`Analysis`], the CSV contract ([`OutputRow`]), and the
+//! [`taxonomy`] analyzers choose labels from (shared by `config/` and `analyze/`).
 //!
 //! Zendesk payloads carry many more fields than these and plenty of nulls, so the
 //! record types parse leniently: unknown fields are ignored and a `null` where a list
@@ -8,6 +9,7 @@
 mod analysis;
 mod record;
 mod row;
+pub mod taxonomy;
 mod zendesk;
 
 pub use analysis::{priority_score, Analysis, Sentiment};

@@ -30,8 +30,8 @@ pub use summary::{peak_rss_mb, HitMiss, RunSummary, StageTimes, TokenUsage};
 
 use crate::analyze::{Analyzer, AnalyzerSetupError, BuiltAnalyzer};
 use crate::cache::{Cache, CacheError, ReadPolicy};
-use crate::config::{ConfigError, Env, Pipeline, Source};
-use crate::fetch::{connect, Access, Api, ConnectError, Connection, FetchError};
+use crate::config::{ConfigError, Env, Pipeline};
+use crate::fetch::{connect, Access, Api, ConnectError, Connection, FetchError, Source};
 use crate::sandbox::SandboxHandle;
 use crate::write::{Outputs, Sink, WriteError};
 use stages::{AnalyzeCtx, Counters, RunShared, StopState};
@@ -45,7 +45,7 @@ pub struct RunOptions {
     pub offline: bool,
     pub refresh: bool,
     pub reanalyze: bool,
-    pub since: Option<crate::config::Since>,
+    pub since: Option<crate::fetch::Since>,
     pub max_failures: Option<MaxFailures>,
     pub progress: bool,
 }

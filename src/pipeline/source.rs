@@ -7,8 +7,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Checkpoint, RunError, RunOptions};
 use crate::cache::Cache;
-use crate::config::{ConfigError, Mode, Pipeline, Since, Source};
+use crate::config::{ConfigError, Pipeline};
 use crate::fetch::{read_export, Api, SourceOptions, TicketSource};
+use crate::fetch::{Mode, Since, Source};
 
 /// A run's ticket source and how it resumes.
 pub struct Started {

@@ -21,6 +21,7 @@
 mod aggregate;
 mod html;
 mod markdown;
+mod settings;
 mod svg;
 mod text;
 mod types;
@@ -33,10 +34,11 @@ mod render_tests;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
+use serde::Deserialize;
+
+pub use settings::ReportSettings;
 pub use types::{
     Average, Averages, Bucket, CountShare, Filters, LabelCounts, Report, Section, Summary,
     TicketList, TicketRef, TrendDay, ViewSection,
@@ -82,57 +84,19 @@ pub fn build(records: impl IntoIterator<Item = ResultRecord>, opts: &ReportOptio
     acc.finish()
 }
 
-/// The output formats of [`render`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The output formats of [`render`]: one enum for the pipeline file (serde) and the
+/// command line (`--format`, clap), spelled the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
+    #[serde(alias = "txt")]
+    #[value(alias = "txt")]
     Text,
+    #[serde(alias = "md")]
+    #[value(alias = "md")]
     Markdown,
     Html,
     Json,
-}
-
-impl Format {
-    /// Every format, in the order help texts list them.
-    pub const ALL: [Format; 4] = [Format::Text, Format::Markdown, Format::Html, Format::Json];
-
-    /// The name accepted by [`FromStr`] and shown by [`fmt::Display`].
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Text => "text",
-            Format::Markdown => "markdown",
-            Format::Html => "html",
-            Format::Json => "json",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A report format name that is not one of [`Format::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format {given:?}: expected one of text, markdown, html, json (or txt, md)")]
-pub struct UnknownFormat {
-    pub given: String,
-}
-
-impl FromStr for Format {
-    type Err = UnknownFormat;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "text" | "txt" => Ok(Format::Text),
-            "markdown" | "md" => Ok(Format::Markdown),
-            "html" => Ok(Format::Html),
-            "json" => Ok(Format::Json),
-            _ => Err(UnknownFormat {
-                given: s.to_string(),
-            }),
-        }
-    }
 }
 
 /// Renders `report` in `format`. Every format shows the same rounded figures.

@@ -74,7 +74,7 @@ fn every_format_shows_the_json_figures() {
     for format in [Format::Text, Format::Markdown, Format::Html] {
         let out = render(&report, format);
         for f in &figs {
-            assert!(out.contains(f.as_str()), "{format} lacks {f:?}");
+            assert!(out.contains(f.as_str()), "{format:?} lacks {f:?}");
         }
         for label in [
             "Urgent queue",
@@ -83,9 +83,9 @@ fn every_format_shows_the_json_figures() {
             "Furious",
             "No component",
         ] {
-            assert!(out.contains(label), "{format} lacks {label:?}");
+            assert!(out.contains(label), "{format:?} lacks {label:?}");
         }
-        assert!(!out.contains("-0.00"), "{format} prints -0.00");
+        assert!(!out.contains("-0.00"), "{format:?} prints -0.00");
     }
 }
 
@@ -165,7 +165,7 @@ fn empty_input_says_so_in_every_format() {
     for format in [Format::Text, Format::Markdown, Format::Html] {
         assert!(
             render(&r, format).contains("No analyzed tickets yet"),
-            "{format}"
+            "{format:?}"
         );
     }
     let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json)).unwrap();
@@ -180,17 +180,32 @@ fn empty_input_says_so_in_every_format() {
 }
 
 #[test]
-fn format_names() {
-    assert_eq!("md".parse::<Format>(), Ok(Format::Markdown));
-    assert_eq!(" HTML ".parse::<Format>(), Ok(Format::Html));
-    for f in Format::ALL {
-        assert_eq!(f.to_string().parse::<Format>(), Ok(f));
+fn format_names_are_the_same_in_files_and_on_the_command_line() {
+    use clap::ValueEnum;
+    #[derive(serde::Deserialize)]
+    struct InFile {
+        format: Format,
     }
-    let err = "pdf".parse::<Format>().unwrap_err().to_string();
-    assert!(
-        err.contains("\"pdf\"") && err.contains("text, markdown, html, json"),
-        "{err}"
-    );
+    let from_file = |name: &str| {
+        toml::from_str::<InFile>(&format!("format = {name:?}"))
+            .map(|f| f.format)
+            .map_err(|e| e.message().to_string())
+    };
+    for &f in Format::value_variants() {
+        let name = f
+            .to_possible_value()
+            .expect("not skipped")
+            .get_name()
+            .to_string();
+        assert_eq!(from_file(&name), Ok(f));
+        assert_eq!(Format::from_str(&name, false), Ok(f));
+    }
+    for (alias, f) in [("md", Format::Markdown), ("txt", Format::Text)] {
+        assert_eq!(from_file(alias), Ok(f));
+        assert_eq!(Format::from_str(alias, false), Ok(f));
+    }
+    let err = from_file("pdf").unwrap_err();
+    assert!(err.contains("pdf") && err.contains("markdown"), "{err}");
 }
 
 #[test]
@@ -206,7 +221,7 @@ fn streams_a_large_input() {
     let started = Instant::now();
     let report = build(records, &opts());
     let built = started.elapsed();
-    let sizes: Vec<usize> = Format::ALL
+    let sizes: Vec<usize> = <Format as clap::ValueEnum>::value_variants()
         .iter()
         .map(|&f| render(&report, f).len())
         .collect();

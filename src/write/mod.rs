@@ -8,11 +8,12 @@
 
 mod csv;
 mod results;
+mod settings;
 
 pub use self::csv::CsvSink;
 pub use results::ResultsStore;
+pub use settings::WriteSettings;
 
-use crate::config::WriteSettings;
 use crate::model::ResultRecord;
 
 /// The write stage's runtime part: the open sinks of a run, in `[[write]]` order, and

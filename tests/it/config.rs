@@ -99,6 +99,61 @@ fn unknown_write_kind() {
 }
 
 #[test]
+fn an_error_in_the_second_write_table_names_that_table() {
+    // Line 7 is the second `[[write]]`, which lacks its path.
+    check_bad(
+        &format!("{GOOD_FETCH}{GOOD_WRITE}[[write]]\nkind = \"sled\"\n"),
+        &["bad.toml:7:", "[write] path", "kind = \"sled\" needs path"],
+    );
+    // A bad value there names its own line, not the first table's.
+    check_bad(
+        &format!("{GOOD_FETCH}{GOOD_WRITE}[[write]]\nkind = \"csv\"\npath = \"b.csv\"\n"),
+        &["bad.toml:8:", "[write] kind", "only one"],
+    );
+}
+
+#[test]
+fn an_unknown_enum_value_lists_the_valid_ones() {
+    check_bad(
+        &format!("[fetch]\nsource = \"sandbox\"\nmode = \"nightly\"\n{GOOD_WRITE}"),
+        &[
+            "bad.toml:3: [fetch] mode: unknown variant \"nightly\"",
+            "\"view\"",
+            "\"incremental\"",
+        ],
+    );
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze]\nanalyzer = \"gpt\"\n{GOOD_WRITE}"),
+        &[
+            "bad.toml:5: [analyze] analyzer:",
+            "\"builtin\", \"openai\", \"anthropic\"",
+        ],
+    );
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze]\nanalyzer = \"openai\"\njson_mode = \"xml\"\n{GOOD_WRITE}"),
+        &[
+            "bad.toml:6: [analyze] json_mode:",
+            "\"json_schema\"",
+            "\"json_object\"",
+        ],
+    );
+}
+
+#[test]
+fn a_key_inside_an_inline_table_is_named_exactly() {
+    check_bad(
+        &format!(
+            "{GOOD_FETCH}[cache]\npath = \"c\"\nttl = {{ users = \"forever\" }}\n{GOOD_WRITE}"
+        ),
+        &["bad.toml:6: [cache] ttl.users:", "\"forever\""],
+    );
+    check_bad(
+        &format!("{GOOD_FETCH}[analyze]\nanalyzer = \"openai\"\nprice = {{ input_per_mtok = 1.0 }}\n{GOOD_WRITE}"),
+        &["bad.toml:6: [analyze] price:", "output_per_mtok"],
+    );
+}
+
+#[test]
 fn toml_syntax_error_has_a_line() {
     check_bad(
         &format!("{GOOD_FETCH}[analyze\nworkers = 2\n{GOOD_WRITE}"),
@@ -229,4 +284,27 @@ fn a_user_lexicon_changes_the_scores_and_a_bad_one_is_named() {
         err.contains("bad.tsv") && err.contains('2'),
         "names the file and line: {err}"
     );
+}
+
+#[test]
+fn llm_keys_reach_the_analyze_settings_as_written() {
+    use zdpipe::analyze::{AnalyzerKind, JsonMode, Price};
+    let text = format!(
+        "{GOOD_FETCH}[analyze]\nanalyzer = \"openai\"\njson_mode = \"json_object\"\nprice = {{ input_per_mtok = 0.15, output_per_mtok = 0.6 }}\n{GOOD_WRITE}"
+    );
+    let env = zdpipe::config::Env::default();
+    let p = zdpipe::config::Pipeline::from_str(std::path::Path::new("p.toml"), &text, &env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = &p.analyze;
+    assert_eq!(a.analyzer, AnalyzerKind::OpenAi);
+    assert_eq!(a.llm.model, "gpt-4o-mini", "the provider's default model");
+    assert_eq!(a.llm.json_mode, JsonMode::JsonObject);
+    assert_eq!(
+        a.llm.price,
+        Some(Price {
+            input_per_mtok: 0.15,
+            output_per_mtok: 0.6
+        })
+    );
+    assert_eq!((a.llm.max_tokens, a.llm.redact_pii), (1024, true));
 }

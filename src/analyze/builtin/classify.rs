@@ -46,7 +46,7 @@
 //! "deactivated" account and "add a user" / "read only access" are account access.
 
 use super::text::{Doc, PhraseSet};
-use crate::analyze::taxonomy::{Label, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
+use crate::model::taxonomy::{Label, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
 
 /// Built-in category rules: general support vocabulary.
 #[rustfmt::skip]
@@ -439,7 +439,7 @@ impl LabelSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::taxonomy::Taxonomy;
+    use crate::model::taxonomy::Taxonomy;
 
     fn category(text: &str) -> String {
         let t = Taxonomy::default();

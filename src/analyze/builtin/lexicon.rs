@@ -136,7 +136,7 @@ pub(crate) fn read_user_lexicon(path: &Path) -> Result<UserLexicon, BuiltinError
         reason: format!("not UTF-8 text ({e})"),
     })?;
     let mut lex = parse_user_lexicon(path, &text)?;
-    lex.hash = crate::analyze::taxonomy::fnv1a(text.as_bytes());
+    lex.hash = crate::model::taxonomy::fnv1a(text.as_bytes());
     Ok(lex)
 }
 

@@ -135,8 +135,8 @@ mod vader;
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use crate::analyze::taxonomy::{Taxonomy, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
 use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
+use crate::model::taxonomy::{Taxonomy, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
 use crate::model::{priority_score, Analysis, Sentiment};
 
 use classify::LabelSet;

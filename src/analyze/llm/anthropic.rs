@@ -45,9 +45,9 @@ pub(super) struct Template {
 impl Template {
     pub fn new(cfg: &LlmConfig, system: &str, schema: &Value) -> Self {
         Template {
-            model: cfg.model.clone(),
-            max_tokens: cfg.max_tokens,
-            temperature: cfg.temperature,
+            model: cfg.settings.model.clone(),
+            max_tokens: cfg.settings.max_tokens,
+            temperature: cfg.settings.temperature,
             system: system.to_string(),
             tools: json!([{
                 "name": SCHEMA_NAME,

@@ -28,16 +28,16 @@ mod transport;
 
 use std::fmt;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::runtime::Handle;
 
 use self::transport::Transport;
-use crate::analyze::taxonomy::Taxonomy;
+use crate::analyze::LlmSettings;
 use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
 use crate::http::{describe, BaseUrl};
+use crate::model::taxonomy::Taxonomy;
 use crate::model::Analysis;
 
 pub use self::prompt::PROMPT_VERSION;
@@ -60,65 +60,45 @@ impl Provider {
             Provider::Anthropic => "anthropic",
         }
     }
+
+    /// The model asked for when the pipeline names none.
+    pub fn default_model(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "gpt-4o-mini",
+            Provider::Anthropic => "claude-3-5-haiku-latest",
+        }
+    }
 }
 
-/// How an OpenAI-compatible server is asked for JSON. Anthropic always uses a tool.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JsonMode {
-    /// Structured outputs: the server enforces the schema.
-    #[default]
-    JsonSchema,
-    /// Plain JSON mode, for servers without schema support; validation still applies.
-    JsonObject,
-}
-
-/// US dollars per million tokens, for the cost estimate in [`Usage`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Price {
-    pub input_per_mtok: f64,
-    pub output_per_mtok: f64,
-}
-
-/// Everything an [`LlmAnalyzer`] needs. `Debug` never shows the API key.
+/// Everything an [`LlmAnalyzer`] needs: the pipeline's LLM settings plus what
+/// [`crate::analyze::build`] resolved (protocol, endpoint, key). `Debug` never shows
+/// the API key.
 #[derive(Clone)]
 pub struct LlmConfig {
     pub provider: Provider,
-    /// Scheme, host and port (and any path prefix), without the trailing `/v1`.
+    /// Where requests go: scheme, host and port (and any path prefix), without the
+    /// trailing `/v1`. `settings.base_url` is only what the file asked for.
     pub base_url: String,
     pub api_key: Option<String>,
-    pub model: String,
-    pub temperature: f64,
-    pub max_tokens: u32,
-    /// Per request attempt, connect to last byte.
-    pub timeout: Duration,
-    pub json_mode: JsonMode,
+    pub settings: LlmSettings,
     /// Characters of ticket text (subject and body) sent; the rest is cut off.
     pub max_input_chars: usize,
-    /// Mask emails, phone numbers and card numbers before sending.
-    pub redact_pii: bool,
-    pub max_retries: u32,
-    pub price: Option<Price>,
     pub taxonomy: Taxonomy,
 }
 
 impl LlmConfig {
-    /// A config with the defaults: temperature 0, 1024 output tokens, 60 s timeout,
-    /// JSON schema mode, 8000 input characters, PII masking on, 5 retries, no key.
+    /// A config with the documented defaults ([`LlmSettings::default`]), 8000 input
+    /// characters, the default taxonomy and no key.
     pub fn new(provider: Provider, base_url: impl Into<String>, model: impl Into<String>) -> Self {
         LlmConfig {
             provider,
             base_url: base_url.into(),
             api_key: None,
-            model: model.into(),
-            temperature: 0.0,
-            max_tokens: 1024,
-            timeout: Duration::from_secs(60),
-            json_mode: JsonMode::JsonSchema,
+            settings: LlmSettings {
+                model: model.into(),
+                ..LlmSettings::default()
+            },
             max_input_chars: 8000,
-            redact_pii: true,
-            max_retries: 5,
-            price: None,
             taxonomy: Taxonomy::default(),
         }
     }
@@ -130,15 +110,8 @@ impl fmt::Debug for LlmConfig {
             .field("provider", &self.provider)
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("model", &self.model)
-            .field("temperature", &self.temperature)
-            .field("max_tokens", &self.max_tokens)
-            .field("timeout", &self.timeout)
-            .field("json_mode", &self.json_mode)
+            .field("settings", &self.settings)
             .field("max_input_chars", &self.max_input_chars)
-            .field("redact_pii", &self.redact_pii)
-            .field("max_retries", &self.max_retries)
-            .field("price", &self.price)
             .field("taxonomy", &self.taxonomy.fingerprint())
             .finish()
     }
@@ -205,13 +178,13 @@ impl LlmAnalyzer {
         };
         let base = base.without_path_suffix("/v1");
         cfg.base_url = base.to_string();
-        if cfg.model.trim().is_empty() {
+        if cfg.settings.model.trim().is_empty() {
             return bad("model is empty");
         }
-        if cfg.max_tokens == 0 || cfg.max_input_chars == 0 {
+        if cfg.settings.max_tokens == 0 || cfg.max_input_chars == 0 {
             return bad("max_tokens and max_input_chars must be positive");
         }
-        if !(0.0..=2.0).contains(&cfg.temperature) {
+        if !(0.0..=2.0).contains(&cfg.settings.temperature) {
             return bad("temperature must be between 0 and 2");
         }
         if cfg.taxonomy.categories.is_empty() || cfg.taxonomy.components.is_empty() {
@@ -223,7 +196,7 @@ impl LlmAnalyzer {
             Provider::Anthropic => ("v1/messages", anthropic::headers(key)?),
         };
         let client = reqwest::Client::builder()
-            .timeout(cfg.timeout)
+            .timeout(cfg.settings.timeout)
             .build()
             .map_err(|e| {
                 LlmError::Config(format!("cannot build the HTTP client: {}", describe(&e)))
@@ -234,8 +207,8 @@ impl LlmAnalyzer {
             base.endpoint(path),
             headers,
             key.map(str::to_string),
-            &cfg.model,
-            cfg.max_retries,
+            &cfg.settings.model,
+            cfg.settings.max_retries,
         );
         let (system, schema) = (
             prompt::system_prompt(&cfg.taxonomy),
@@ -264,15 +237,20 @@ impl LlmAnalyzer {
             retries: c.retries.load(Ordering::Relaxed),
             input_tokens,
             output_tokens,
-            cost_usd: self.cfg.price.map(|p| {
-                (input_tokens as f64 * p.input_per_mtok + output_tokens as f64 * p.output_per_mtok)
-                    / 1_000_000.0
-            }),
+            cost_usd: self
+                .cfg
+                .settings
+                .price
+                .map(|p| p.cost_usd(input_tokens, output_tokens)),
         }
     }
 
     async fn run(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError> {
-        let user = prompt::user_message(input, self.cfg.max_input_chars, self.cfg.redact_pii);
+        let user = prompt::user_message(
+            input,
+            self.cfg.max_input_chars,
+            self.cfg.settings.redact_pii,
+        );
         let mut turns = vec![json!({"role": "user", "content": user})];
         let first = self.exchange(&turns).await?;
         let error = match &first.json {
@@ -308,8 +286,8 @@ impl LlmAnalyzer {
         };
         let response = self.transport.post(&body).await?;
         let reply = match self.cfg.provider {
-            Provider::OpenAi => openai::read_reply(&response, self.cfg.max_tokens),
-            Provider::Anthropic => anthropic::read_reply(&response, self.cfg.max_tokens),
+            Provider::OpenAi => openai::read_reply(&response, self.cfg.settings.max_tokens),
+            Provider::Anthropic => anthropic::read_reply(&response, self.cfg.settings.max_tokens),
         };
         let c = &self.transport.counters;
         c.input_tokens
@@ -326,20 +304,20 @@ impl Analyzer for LlmAnalyzer {
     }
 
     fn name(&self) -> String {
-        format!("{}:{}", self.cfg.provider.as_str(), self.cfg.model)
+        format!("{}:{}", self.cfg.provider.as_str(), self.cfg.settings.model)
     }
 
     fn fingerprint(&self) -> String {
-        let c = &self.cfg;
+        let (c, s) = (&self.cfg, &self.cfg.settings);
         format!(
             "llm:{}:{}:p{}:t{}:{:?}:c{}:r{}:x{}",
             c.provider.as_str(),
-            c.model,
+            s.model,
             PROMPT_VERSION,
-            c.temperature,
-            c.json_mode,
+            s.temperature,
+            s.json_mode,
             c.max_input_chars,
-            c.redact_pii,
+            s.redact_pii,
             c.taxonomy.fingerprint()
         )
     }

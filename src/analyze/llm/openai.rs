@@ -20,7 +20,8 @@ use serde_json::{json, Value};
 
 use super::prompt::{self, SCHEMA_NAME};
 use super::transport::ErrorInfo;
-use super::{Answer, JsonMode, LlmConfig, LlmError, Reply};
+use super::{Answer, LlmConfig, LlmError, Reply};
+use crate::analyze::JsonMode;
 
 /// `Authorization: Bearer` only when a key is set: local servers need none.
 pub(super) fn headers(api_key: Option<&str>) -> Result<HeaderMap, LlmError> {
@@ -64,7 +65,7 @@ pub(super) struct Template {
 
 impl Template {
     pub fn new(cfg: &LlmConfig, system: &str, schema: &Value) -> Self {
-        let response_format = match cfg.json_mode {
+        let response_format = match cfg.settings.json_mode {
             JsonMode::JsonSchema => json!({
                 "type": "json_schema",
                 "json_schema": {"name": SCHEMA_NAME, "strict": true, "schema": schema},
@@ -72,10 +73,10 @@ impl Template {
             JsonMode::JsonObject => json!({"type": "json_object"}),
         };
         Template {
-            model: cfg.model.clone(),
-            temperature: cfg.temperature,
+            model: cfg.settings.model.clone(),
+            temperature: cfg.settings.temperature,
             max_tokens_field: max_tokens_field(&cfg.base_url),
-            max_tokens: cfg.max_tokens,
+            max_tokens: cfg.settings.max_tokens,
             system: system.to_string(),
             response_format,
         }
@@ -277,7 +278,7 @@ mod tests {
     #[test]
     fn json_object_mode_sends_no_schema() {
         let mut cfg = LlmConfig::new(super::super::Provider::OpenAi, "http://x", "m");
-        cfg.json_mode = JsonMode::JsonObject;
+        cfg.settings.json_mode = JsonMode::JsonObject;
         let body = Template::new(&cfg, "sys", &json!({})).body(&[]);
         let body: Value = serde_json::from_slice(&body).expect("JSON");
         assert_eq!(body["response_format"], json!({"type": "json_object"}));

@@ -8,8 +8,8 @@
 use serde_json::{json, Map, Value};
 
 use super::pii;
-use crate::analyze::taxonomy::{Label, Taxonomy};
 use crate::analyze::AnalysisInput;
+use crate::model::taxonomy::{Label, Taxonomy};
 use crate::model::{priority_score, Analysis, Sentiment};
 
 /// Bumped whenever the prompt or schema changes, so stored analyses are redone.

@@ -10,13 +10,14 @@ use serde_json::json;
 
 use super::fake::*;
 use super::*;
+use crate::analyze::{JsonMode, Price};
 use crate::model::{priority_score, Sentiment};
 
 #[test]
 fn openai_valid_answer() {
     let fake = Fake::start(vec![openai_ok(&valid())]);
     let a = fake.analyzer(Provider::OpenAi, |c| {
-        c.price = Some(Price {
+        c.settings.price = Some(Price {
             input_per_mtok: 1.0,
             output_per_mtok: 10.0,
         });
@@ -217,7 +218,7 @@ was charged twice on 2024-03-01; the portal shows E1234 and order 58213.";
         assert!(sent.contains(kept), "{kept} missing");
     }
     // With masking off the text goes out as written.
-    let raw = fake.analyzer(Provider::OpenAi, |c| c.redact_pii = false);
+    let raw = fake.analyzer(Provider::OpenAi, |c| c.settings.redact_pii = false);
     raw.analyze(&ticket("Double charge", body))
         .expect("analysis");
     assert!(fake.body(1).to_string().contains("jane.doe@example.com"));
@@ -277,7 +278,7 @@ fn retries_are_bounded() {
         )
     };
     let fake = Fake::start(vec![busy(), busy(), busy()]);
-    let a = fake.analyzer(Provider::OpenAi, |c| c.max_retries = 2);
+    let a = fake.analyzer(Provider::OpenAi, |c| c.settings.max_retries = 2);
     match a.analyze(&ticket("s", "b")) {
         Err(AnalyzeError::Ticket(m)) => assert!(
             m.contains("giving up after 2 retries") && m.contains("boom"),
@@ -332,7 +333,9 @@ fn unknown_model_or_wrong_url_is_fatal_naming_both() {
     // Ollama's answer for a model that was never pulled.
     let ollama = json!({"error": {"message": "model \"llama3.1:8b\" not found, try pulling it first", "type": "api_error"}});
     let fake = Fake::start(vec![error(404, vec![], ollama)]);
-    let a = fake.analyzer(Provider::OpenAi, |c| c.model = "llama3.1:8b".into());
+    let a = fake.analyzer(Provider::OpenAi, |c| {
+        c.settings.model = "llama3.1:8b".into()
+    });
     let Err(AnalyzeError::Fatal(m)) = a.analyze(&ticket("s", "b")) else {
         panic!("expected a fatal error");
     };
@@ -486,7 +489,9 @@ fn timeouts_are_retried() {
     let mut stalled = openai_ok(&valid());
     stalled.delay = Duration::from_secs(5);
     let fake = Fake::start(vec![stalled, openai_ok(&valid())]);
-    let a = fake.analyzer(Provider::OpenAi, |c| c.timeout = Duration::from_millis(200));
+    let a = fake.analyzer(Provider::OpenAi, |c| {
+        c.settings.timeout = Duration::from_millis(200)
+    });
     a.analyze(&ticket("s", "b"))
         .expect("second attempt answers in time");
     assert_eq!((a.usage().requests, a.usage().retries), (2, 1));
@@ -506,7 +511,7 @@ fn connection_errors_are_retried_then_fatal() {
         format!("http://127.0.0.1:{port}/v1/"),
         "m",
     );
-    cfg.max_retries = 1;
+    cfg.settings.max_retries = 1;
     cfg.api_key = Some(KEY.into());
     let a = LlmAnalyzer::new(cfg, fake.rt.handle().clone()).unwrap();
     // Still unreachable after the retries: every ticket would wait the same way.
@@ -536,11 +541,11 @@ fn config_debug_hides_key_and_fingerprint_tracks_settings() {
     let base = a.fingerprint();
     assert!(base.contains("openai") && base.contains("test-model"));
     let variants: [fn(&mut LlmConfig); 6] = [
-        |c| c.temperature = 0.5,
-        |c| c.json_mode = JsonMode::JsonObject,
+        |c| c.settings.temperature = 0.5,
+        |c| c.settings.json_mode = JsonMode::JsonObject,
         |c| c.max_input_chars = 100,
-        |c| c.redact_pii = false,
-        |c| c.model = "other".into(),
+        |c| c.settings.redact_pii = false,
+        |c| c.settings.model = "other".into(),
         |c| c.taxonomy.components.pop().map(drop).unwrap_or(()),
     ];
     for edit in variants {

@@ -1,0 +1,132 @@
+//! What the analyze stage is told by the pipeline file (`[analyze]`): which analyzer,
+//! how many workers, the taxonomy, and the built-in and LLM knobs.
+//!
+//! Each setting has one shape from the file to the analyzer: the enums and the
+//! [`Price`] here are deserialized straight from the file, validated once by
+//! `config/`, and read as they are by [`super::build`] and the LLM client.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::llm::Provider;
+use crate::model::taxonomy::Taxonomy;
+
+#[derive(Debug, Clone)]
+pub struct AnalyzeSettings {
+    pub analyzer: AnalyzerKind,
+    pub workers: usize,
+    pub batch_size: usize,
+    /// Channel depth between stages, in batches.
+    pub queue: usize,
+    /// Characters of ticket text an analyzer reads.
+    pub max_input_chars: usize,
+    pub taxonomy: Taxonomy,
+    pub builtin: BuiltinSettings,
+    pub llm: LlmSettings,
+}
+
+/// `analyzer`: the offline built-in analyzer or an LLM behind one of two protocols.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum AnalyzerKind {
+    #[default]
+    #[serde(rename = "builtin")]
+    Builtin,
+    /// Any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp).
+    #[serde(rename = "openai")]
+    OpenAi,
+    #[serde(rename = "anthropic")]
+    Anthropic,
+}
+
+impl AnalyzerKind {
+    /// The protocol an LLM analyzer speaks; `None` for the built-in one.
+    pub fn provider(self) -> Option<Provider> {
+        match self {
+            AnalyzerKind::Builtin => None,
+            AnalyzerKind::OpenAi => Some(Provider::OpenAi),
+            AnalyzerKind::Anthropic => Some(Provider::Anthropic),
+        }
+    }
+}
+
+/// `[analyze.builtin]`.
+#[derive(Debug, Clone)]
+pub struct BuiltinSettings {
+    /// A TSV of extra lexicon terms.
+    pub lexicon: Option<PathBuf>,
+    /// The support-domain rules on top of VADER.
+    pub support_layer: bool,
+}
+
+impl Default for BuiltinSettings {
+    fn default() -> Self {
+        BuiltinSettings {
+            lexicon: None,
+            support_layer: true,
+        }
+    }
+}
+
+/// The LLM keys of `[analyze]`. [`Default`] holds the documented defaults (no model).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmSettings {
+    pub model: String,
+    /// The endpoint the file names, without `/v1`; `None` = the provider's env var,
+    /// the sandbox or the public API (resolved by [`super::build`]).
+    pub base_url: Option<String>,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    /// Per request attempt, connect to last byte.
+    pub timeout: Duration,
+    pub json_mode: JsonMode,
+    /// Mask emails, phone numbers and card numbers before sending.
+    pub redact_pii: bool,
+    pub max_retries: u32,
+    pub price: Option<Price>,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        LlmSettings {
+            model: String::new(),
+            base_url: None,
+            temperature: 0.0,
+            max_tokens: 1024,
+            timeout: Duration::from_secs(60),
+            json_mode: JsonMode::JsonSchema,
+            redact_pii: true,
+            max_retries: 5,
+            price: None,
+        }
+    }
+}
+
+/// `json_mode`: how an OpenAI-compatible server is asked for JSON. Anthropic always
+/// uses a tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonMode {
+    /// Structured outputs: the server enforces the schema.
+    #[default]
+    JsonSchema,
+    /// Plain JSON mode, for servers without schema support; validation still applies.
+    JsonObject,
+}
+
+/// `price`: US dollars per million tokens, for the cost estimate in the run summary.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+impl Price {
+    /// What these tokens cost, in US dollars.
+    pub fn cost_usd(self, input_tokens: u64, output_tokens: u64) -> f64 {
+        (input_tokens as f64 * self.input_per_mtok + output_tokens as f64 * self.output_per_mtok)
+            / 1_000_000.0
+    }
+}

@@ -1,0 +1,236 @@
+//! Validation of `[fetch]` (and `[fetch.sandbox]`): the source, the mode, and the
+//! client's limits. Keys that do not apply to the chosen source or mode are errors.
+
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::raw::{ModeKind, RawFetch, RawSandbox, SourceKind};
+use super::validate::{check_base_url, value, At, Ctx, Span, Table};
+use super::{ConfigError, Env, SandboxSettings};
+use crate::fetch::{FetchSettings, Mode, Since, Source, ZendeskTarget};
+
+/// `[fetch]`, checked concern by concern.
+pub(super) fn fetch(
+    ctx: &Ctx,
+    raw: Spanned<RawFetch>,
+    env: &Env,
+) -> Result<FetchSettings, ConfigError> {
+    let t = ctx.table("fetch", raw.at());
+    let raw = raw.into_inner();
+    let kind = value(&raw.source).unwrap_or_default();
+    reject_keys_that_do_not_apply(&t, &raw, kind)?;
+    let source = match kind {
+        SourceKind::Zendesk => Source::Zendesk(zendesk(&t, &raw, env)?),
+        SourceKind::Sandbox => Source::Sandbox(sandbox(ctx, raw.sandbox.as_ref())?),
+        SourceKind::File => file(&t, &raw)?,
+    };
+    let mode = match kind {
+        SourceKind::File => Mode::File,
+        _ => mode(&t, &raw)?,
+    };
+    Ok(FetchSettings {
+        rate_limit_per_minute: rate_limit(&t, &raw, kind)?,
+        rate_window: rate_window(&t, &raw)?,
+        high_volume: value(&raw.high_volume).unwrap_or(false),
+        max_retries: value(&raw.max_retries).unwrap_or(5),
+        retry_after_default: t.duration(
+            "retry_after_default",
+            &raw.retry_after_default,
+            Duration::from_secs(60),
+        )?,
+        timeout: t.positive_duration("timeout", &raw.timeout, Duration::from_secs(30))?,
+        connect_timeout: t.positive_duration(
+            "connect_timeout",
+            &raw.connect_timeout,
+            Duration::from_secs(10),
+        )?,
+        include_comments: value(&raw.include_comments).unwrap_or(false),
+        exclude_deleted: value(&raw.exclude_deleted).unwrap_or(false),
+        source,
+        mode,
+    })
+}
+
+/// Keys that do not apply are errors, not silently ignored settings.
+fn reject_keys_that_do_not_apply(
+    t: &Table,
+    raw: &RawFetch,
+    kind: SourceKind,
+) -> Result<(), ConfigError> {
+    const ONLY_FILE: &str = "only applies to source = \"file\"";
+    const ONLY_ZENDESK: &str = "only applies to source = \"zendesk\"";
+    const ONLY_INCREMENTAL: &str = "only applies to mode = \"incremental\"";
+    let is_file = kind == SourceKind::File;
+    let is_zendesk = kind == SourceKind::Zendesk;
+    let incremental = value(&raw.mode) == Some(ModeKind::Incremental);
+    let misplaced: [(&str, Option<Span>, bool, &str); 9] = [
+        ("path", raw.path.at(), !is_file, ONLY_FILE),
+        ("on_bad_record", raw.on_bad_record.at(), !is_file, ONLY_FILE),
+        ("subdomain", raw.subdomain.at(), !is_zendesk, ONLY_ZENDESK),
+        ("base_url", raw.base_url.at(), !is_zendesk, ONLY_ZENDESK),
+        ("auth", raw.auth.at(), !is_zendesk, ONLY_ZENDESK),
+        (
+            "mode",
+            raw.mode.at(),
+            is_file,
+            "does not apply to source = \"file\" (it reads the whole file)",
+        ),
+        (
+            "views",
+            raw.views.at(),
+            incremental || is_file,
+            "only applies to mode = \"view\" (the incremental export covers the whole account)",
+        ),
+        ("since", raw.since.at(), !incremental, ONLY_INCREMENTAL),
+        (
+            "high_volume",
+            raw.high_volume.at(),
+            !incremental,
+            ONLY_INCREMENTAL,
+        ),
+    ];
+    for (key, at, wrong, why) in misplaced {
+        if let (Some(at), true) = (at, wrong) {
+            return Err(t.err(key, &at, why));
+        }
+    }
+    if kind != SourceKind::Sandbox {
+        if let Some(sandbox) = &raw.sandbox {
+            let table = t.ctx.table("fetch.sandbox", sandbox.at());
+            return Err(table.table_err("only applies to source = \"sandbox\""));
+        }
+    }
+    Ok(())
+}
+
+/// `source = "zendesk"`: the account's URL and how to authenticate.
+fn zendesk(t: &Table, raw: &RawFetch, env: &Env) -> Result<ZendeskTarget, ConfigError> {
+    const NO_ACCOUNT: &str = "source = \"zendesk\" needs subdomain = \"acme\" (or ZENDESK_SUBDOMAIN) or base_url = \"https://...\"";
+    let base_url = match (&raw.base_url, &raw.subdomain, &env.zendesk_subdomain) {
+        (Some(url), Some(_), _) => {
+            return Err(t.err(
+                "base_url",
+                url,
+                "set either subdomain or base_url, not both",
+            ))
+        }
+        (Some(url), None, _) => {
+            check_base_url(url.get_ref()).map_err(|m| t.err("base_url", url, m))?
+        }
+        (None, Some(sub), _) => {
+            subdomain_url(sub.get_ref()).map_err(|m| t.err("subdomain", sub, m))?
+        }
+        (None, None, Some(sub)) => subdomain_url(sub)
+            .map_err(|m| t.header_err("subdomain", format!("{m} (from ZENDESK_SUBDOMAIN)")))?,
+        (None, None, None) => return Err(t.table_err(NO_ACCOUNT)),
+    };
+    Ok(ZendeskTarget {
+        base_url,
+        auth: value(&raw.auth).unwrap_or_default(),
+    })
+}
+
+/// `https://acme.zendesk.com` for `acme`.
+fn subdomain_url(sub: &str) -> Result<String, String> {
+    let sub = sub.trim();
+    if sub.is_empty() || !sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(format!(
+            "{sub:?} is not a subdomain (the \"acme\" of acme.zendesk.com)"
+        ));
+    }
+    Ok(format!("https://{sub}.zendesk.com"))
+}
+
+/// `source = "sandbox"`: the simulated account's knobs.
+fn sandbox(ctx: &Ctx, raw: Option<&Spanned<RawSandbox>>) -> Result<SandboxSettings, ConfigError> {
+    let mut settings = SandboxSettings::default();
+    if let Some(sb) = raw {
+        let table = ctx.table("fetch.sandbox", sb.at());
+        let sb = sb.get_ref();
+        settings.tickets = sb.tickets.unwrap_or(settings.tickets);
+        settings.seed = sb.seed.unwrap_or(settings.seed);
+        settings.latency_ms = sb.latency_ms.unwrap_or(0);
+        settings.llm_latency_ms = sb.llm_latency_ms.unwrap_or(0);
+        settings.rate_limit_per_minute = sb.rate_limit_per_minute;
+        settings.retry_after = sb.retry_after.unwrap_or(1);
+        settings.fault_rate = sb.fault_rate.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&settings.fault_rate) {
+            return Err(table.header_err("fault_rate", "must be between 0 and 1"));
+        }
+    }
+    Ok(settings)
+}
+
+/// `source = "file"`: the export and what a bad line does.
+fn file(t: &Table, raw: &RawFetch) -> Result<Source, ConfigError> {
+    let path = raw
+        .path
+        .as_ref()
+        .ok_or_else(|| t.table_err("source = \"file\" needs path = \"export.ndjson\""))?;
+    Ok(Source::File {
+        path: t.ctx.path(path.get_ref()),
+        on_bad_record: value(&raw.on_bad_record).unwrap_or_default(),
+    })
+}
+
+/// `mode` of the Zendesk and sandbox sources: views in order, or the incremental export.
+fn mode(t: &Table, raw: &RawFetch) -> Result<Mode, ConfigError> {
+    match value(&raw.mode).unwrap_or_default() {
+        ModeKind::Incremental => {
+            let since = match &raw.since {
+                None => Since::Ago(Duration::from_secs(7 * 86_400)),
+                Some(v) => parse_since(v.get_ref()).map_err(|m| t.err("since", v, m))?,
+            };
+            Ok(Mode::Incremental { since })
+        }
+        ModeKind::View => {
+            let views = value(&raw.views).unwrap_or_default();
+            if views.is_empty() {
+                const NO_VIEWS: &str = "mode = \"view\" needs at least one view id, e.g. views = [123] (list them with `zdpipe views`)";
+                return Err(t.err("views", &raw.views, NO_VIEWS));
+            }
+            if views.contains(&0) {
+                return Err(t.err("views", &raw.views, "view ids start at 1"));
+            }
+            Ok(Mode::Views(views))
+        }
+    }
+}
+
+/// `since`: a duration before now (`7d`) or an RFC 3339 instant.
+pub fn parse_since(v: &str) -> Result<Since, String> {
+    if let Ok(d) = humantime::parse_duration(v.trim()) {
+        return Ok(Since::Ago(d));
+    }
+    humantime::parse_rfc3339_weak(v.trim())
+        .map(|t| Since::At(t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)))
+        .map_err(|_| format!("{v:?} is neither a duration (\"7d\") nor an RFC 3339 date (\"2026-01-31T00:00:00Z\")"))
+}
+
+/// `rate_limit_per_minute`. Zendesk's lowest paid plan allows 200 a minute; the
+/// sandbox has no limit unless its own `[fetch.sandbox] rate_limit_per_minute`
+/// simulates one.
+fn rate_limit(t: &Table, raw: &RawFetch, kind: SourceKind) -> Result<u32, ConfigError> {
+    let default = if kind == SourceKind::Sandbox {
+        1_000_000
+    } else {
+        200
+    };
+    const PLANS: &str = "must be at least 1 (your plan's limit: 200 Team, 400 Growth/Professional, 700 Enterprise, 2500 High Volume)";
+    match value(&raw.rate_limit_per_minute).unwrap_or(default) {
+        0 => Err(t.err("rate_limit_per_minute", &raw.rate_limit_per_minute, PLANS)),
+        rate => Ok(rate),
+    }
+}
+
+fn rate_window(t: &Table, raw: &RawFetch) -> Result<Duration, ConfigError> {
+    match t.duration("rate_window", &raw.rate_window, Duration::from_secs(60))? {
+        w if w.is_zero() => Err(t.err(
+            "rate_window",
+            &raw.rate_window,
+            "must be more than 0s (Zendesk counts per minute: \"60s\")",
+        )),
+        w => Ok(w),
+    }
+}

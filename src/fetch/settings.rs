@@ -1,0 +1,102 @@
+//! What the fetch stage is told by the pipeline file (`[fetch]`): where tickets come
+//! from, which of them, and how hard the client may push.
+//!
+//! `config/` validates the file into a [`FetchSettings`]; the enums that appear in the
+//! file as strings ([`AuthKind`], [`OnBadRecord`]) are deserialized straight into the
+//! types the client and the export reader use.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::SandboxSettings;
+
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub source: Source,
+    pub mode: Mode,
+    pub rate_limit_per_minute: u32,
+    /// The window the limits count in: a minute, as Zendesk counts (tests shrink it).
+    pub rate_window: Duration,
+    pub high_volume: bool,
+    pub max_retries: u32,
+    /// Wait used when a 429 carries no `Retry-After`.
+    pub retry_after_default: Duration,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub include_comments: bool,
+    pub exclude_deleted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A real Zendesk account (or anything speaking its API at `base_url`).
+    Zendesk(ZendeskTarget),
+    /// The built-in simulated Zendesk, started in-process on 127.0.0.1.
+    Sandbox(SandboxSettings),
+    /// A Zendesk JSON export on disk.
+    File {
+        path: PathBuf,
+        on_bad_record: OnBadRecord,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ZendeskTarget {
+    /// `https://acme.zendesk.com`, no trailing slash.
+    pub base_url: String,
+    pub auth: AuthKind,
+}
+
+impl ZendeskTarget {
+    /// The host, for messages ("view 123 not found in acme.zendesk.com").
+    pub fn host(&self) -> &str {
+        let rest = self
+            .base_url
+            .split_once("://")
+            .map_or(self.base_url.as_str(), |(_, r)| r);
+        rest.split('/').next().unwrap_or(rest)
+    }
+}
+
+/// `auth`: which credentials from the environment the client sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum AuthKind {
+    /// HTTP Basic `{ZENDESK_EMAIL}/token:{ZENDESK_API_TOKEN}`.
+    #[default]
+    #[serde(rename = "api_token")]
+    ApiToken,
+    /// `Bearer ZENDESK_OAUTH_TOKEN`.
+    #[serde(rename = "oauth")]
+    OAuth,
+}
+
+/// `on_bad_record`: what a line of an export file that is not a ticket does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnBadRecord {
+    /// Reported with its line number and skipped.
+    Skip,
+    /// Stops the run.
+    #[default]
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Every ticket of these views, in order; a ticket in several views is written once.
+    Views(Vec<u64>),
+    /// Everything changed since the checkpoint (or `since` on the first run).
+    Incremental { since: Since },
+    /// The file source reads the whole file.
+    File,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// This long before the run.
+    Ago(Duration),
+    /// A fixed instant, unix seconds.
+    At(i64),
+}
