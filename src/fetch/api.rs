@@ -291,15 +291,14 @@ impl Api {
         organizations: Vec<Value>,
     ) -> Result<Sideloads, FetchError> {
         let mut out = Sideloads::default();
-        let kinds: [(_, fn(u64) -> CacheKey, _); 2] = [
-            (users, CacheKey::User, &mut out.users),
+        for (raw, key, map) in [
+            (users, CacheKey::User as fn(u64) -> CacheKey, &mut out.users),
             (
                 organizations,
                 CacheKey::Organization,
                 &mut out.organizations,
             ),
-        ];
-        for (raw, key, map) in kinds {
+        ] {
             for v in raw {
                 if let Ok(u) = serde_json::from_value::<User>(v) {
                     self.store(&key(u.id), &u)?;
