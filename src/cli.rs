@@ -185,7 +185,8 @@ pub struct InvalidateArgs {
     /// Every cached view and view listing.
     #[arg(long)]
     pub views: bool,
-    /// One view and its listing.
+    /// One view: its settings, count, listing and the pages of an unfinished listing
+    /// (the next run lists it again from the first page).
     #[arg(long)]
     pub view: Vec<u64>,
     /// Every cached user and organization.

@@ -3,9 +3,8 @@
 use std::io::Write;
 
 use super::{load, Exit, Result, UsageError};
-use crate::cache::{prefixed_key, Cache};
+use crate::cache::{Cache, CheckpointId, Target};
 use crate::cli::{CacheCommand, InvalidateArgs};
-use crate::pipeline::Checkpoint;
 
 pub fn cache(cmd: CacheCommand) -> Result<Exit> {
     match cmd {
@@ -68,6 +67,40 @@ pub fn cache(cmd: CacheCommand) -> Result<Exit> {
     }
 }
 
+/// The targets the flags name, in the order they are reported.
+fn targets(a: &InvalidateArgs, checkpoint: CheckpointId) -> Vec<Target> {
+    let mut out: Vec<Target> = a.ticket.iter().map(|&id| Target::Ticket(id)).collect();
+    out.extend(a.tickets.then_some(Target::AllTickets));
+    out.extend(a.view.iter().map(|&id| Target::View(id)));
+    out.extend(a.views.then_some(Target::AllViews));
+    out.extend(a.user.iter().map(|&id| Target::User(id)));
+    out.extend(a.users.then_some(Target::AllUsers));
+    out.extend(a.analyses.then_some(Target::AllAnalyses));
+    out.extend(a.checkpoint.then_some(Target::Checkpoint(checkpoint)));
+    out
+}
+
+/// "ticket 42 (3 entries)", "12 views and view listings", ...
+fn describe(target: &Target, removed: u64) -> String {
+    match target {
+        Target::Ticket(id) => format!("ticket {id} ({removed} entries)"),
+        Target::AllTickets => format!("{removed} tickets"),
+        Target::View(id) => format!("view {id} ({removed} entries)"),
+        Target::AllViews => format!("{removed} views and view listings"),
+        Target::User(id) => format!("user {id} ({removed} entries)"),
+        Target::AllUsers => format!("{removed} users and organizations"),
+        Target::AllAnalyses => format!("{removed} analyses"),
+        Target::Checkpoint(id) => format!(
+            "checkpoint {id} ({})",
+            if removed > 0 {
+                "removed"
+            } else {
+                "there was none"
+            }
+        ),
+    }
+}
+
 fn invalidate(a: InvalidateArgs) -> Result<Exit> {
     let nothing = a.ticket.is_empty()
         && a.view.is_empty()
@@ -82,44 +115,9 @@ fn invalidate(a: InvalidateArgs) -> Result<Exit> {
     let (p, _) = load(&a.pipeline)?;
     let cache = Cache::open(&p.cache)?;
     let mut done = Vec::new();
-    for id in &a.ticket {
-        let mut n = u64::from(cache.tickets.remove(&id.to_be_bytes())?);
-        n += u64::from(cache.tickets.remove(&prefixed_key(b'c', *id))?);
-        n += u64::from(cache.remove_analysis(*id)?);
-        done.push(format!("ticket {id} ({n} entries)"));
-    }
-    if a.tickets {
-        done.push(format!("{} tickets", cache.tickets.clear()?));
-    }
-    for id in &a.view {
-        let mut n = 0;
-        for k in [prefixed_key(b'v', *id), prefixed_key(b'n', *id)] {
-            n += u64::from(cache.views.remove(&k)?);
-        }
-        n += u64::from(cache.view_listings.remove(&id.to_be_bytes())?);
-        done.push(format!("view {id} ({n} entries)"));
-    }
-    if a.views {
-        let n = cache.views.clear()? + cache.view_listings.clear()?;
-        done.push(format!("{n} views and view listings"));
-    }
-    for id in &a.user {
-        let n = u64::from(cache.users.remove(&prefixed_key(b'u', *id))?);
-        done.push(format!("user {id} ({n} entries)"));
-    }
-    if a.users {
-        done.push(format!("{} users and organizations", cache.users.clear()?));
-    }
-    if a.analyses {
-        done.push(format!("{} analyses", cache.clear_analyses()?));
-    }
-    if a.checkpoint {
-        let key = Checkpoint::key(&p.account(), &p.name);
-        let existed = cache.clear_checkpoint(&key)?;
-        done.push(format!(
-            "checkpoint {key} ({})",
-            if existed { "removed" } else { "there was none" }
-        ));
+    for target in targets(&a, CheckpointId::new(&p.account(), &p.name)) {
+        let removed = cache.invalidate(&target)?;
+        done.push(describe(&target, removed));
     }
     cache.flush()?;
     println!("invalidated: {}", done.join(", "));

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use super::{load, Exit, Result, UsageError};
-use crate::cache::{prefixed_key, Cache, ReadPolicy};
+use crate::cache::{Cache, CacheKey, ReadPolicy};
 use crate::cli::{ExportFormat, ReportArgs, ResultsCommand};
 use crate::config::Pipeline;
 use crate::fetch::Mode;
@@ -51,15 +51,15 @@ fn view_titles(pipeline: &Pipeline) -> BTreeMap<u64, String> {
             return BTreeMap::new();
         }
     };
-    let read = |key: &[u8]| cache.views.get(key, ReadPolicy::AnyAge).ok().flatten();
-    let mut titles: BTreeMap<u64, String> = read(b"all")
+    let read = |key: CacheKey| cache.get(&key, ReadPolicy::AnyAge).ok().flatten();
+    let mut titles: BTreeMap<u64, String> = read(CacheKey::ViewList)
         .and_then(|b| serde_json::from_slice::<Vec<View>>(&b).ok())
         .map(|vs| vs.into_iter().map(|v| (v.id, v.title)).collect())
         .unwrap_or_default();
     if let Mode::Views(ids) = &pipeline.fetch.mode {
         for &id in ids {
             if let Some(v) =
-                read(&prefixed_key(b'v', id)).and_then(|b| serde_json::from_slice::<View>(&b).ok())
+                read(CacheKey::View(id)).and_then(|b| serde_json::from_slice::<View>(&b).ok())
             {
                 titles.entry(id).or_insert(v.title);
             }

@@ -1,13 +1,13 @@
 //! The `analyses` tree: finished analyses, reused while the ticket and analyzer are the same.
 //!
-//! Keyed by ticket id (big-endian, so the tree iterates in id order). A stored
+//! Keyed by ticket id ([`CacheKey::Analysis`]). A stored
 //! analysis is reused only when both the ticket's `updated_at` and the analyzer's
 //! fingerprint match: an edited ticket, another model, prompt or taxonomy all mean a
 //! fresh analysis. There is no TTL.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cache, CacheError};
+use super::{Cache, CacheError, CacheKey, ReadPolicy};
 use crate::model::Analysis;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,7 +29,7 @@ impl Cache {
         updated_at: Option<&str>,
         fingerprint: &str,
     ) -> Result<Option<StoredAnalysis>, CacheError> {
-        let found = match self.analyses.get(id.to_be_bytes())? {
+        let found = match self.get(&CacheKey::Analysis(id), ReadPolicy::AnyAge)? {
             Some(v) => serde_json::from_slice::<StoredAnalysis>(&v)
                 .ok()
                 .filter(|s| s.fingerprint == fingerprint && s.updated_at.as_deref() == updated_at),
@@ -44,17 +44,6 @@ impl Cache {
             what: format!("analysis of ticket {id}"),
             detail: e.to_string(),
         })?;
-        self.analyses.insert(id.to_be_bytes(), bytes)?;
-        Ok(())
-    }
-
-    pub fn remove_analysis(&self, id: u64) -> Result<bool, CacheError> {
-        Ok(self.analyses.remove(id.to_be_bytes())?.is_some())
-    }
-
-    pub fn clear_analyses(&self) -> Result<u64, CacheError> {
-        let n = self.analyses.len() as u64;
-        self.analyses.clear()?;
-        Ok(n)
+        self.put(&CacheKey::Analysis(id), &bytes)
     }
 }

@@ -5,14 +5,30 @@
 //!   each value wrapped in a versioned envelope with an expiry time;
 //! - `analyses`: finished analyses keyed by ticket id, valid only for the same
 //!   `updated_at` and analyzer fingerprint (no TTL);
-//! - `checkpoints`: resume points of nightly and backfill runs;
+//! - `checkpoints`: resume points of incremental runs;
 //! - `stats`: hit and miss counts summed over all runs.
+//!
+//! What each tree holds, and how its keys are laid out, is [`CacheKey`]'s to know
+//! (the table is in [`key`]'s doc):
+//! - `views`: the account's view list (`all`), views (`v` + id) and view counts (`n` + id);
+//! - `view_listings`: complete listings (the view id) and the pages of a listing still
+//!   being paged (`p` + view id + page number);
+//! - `tickets`: tickets (the ticket id) and their comments (`c` + id);
+//! - `users`: users (`u` + id) and organizations (`o` + id);
+//! - `analyses`: the ticket id; `checkpoints`: `incremental:{account}:{pipeline}`;
+//!   `stats`: the store's name.
+//!
+//! Ids are big-endian `u64`. Reads and writes go through [`Cache::get`],
+//! [`Cache::put`] and [`Cache::remove`], which find the tree from the key, and
+//! [`Cache::invalidate`] drops everything that belongs to a view, ticket or user.
 //!
 //! sled takes an exclusive file lock on open; a second zdpipe on the same path gets
 //! [`CacheError::Locked`] naming the pid written by the first. A database sled
 //! reports as corrupt is moved aside and replaced by an empty one. Files are owner-only.
 
 mod analyses;
+mod invalidate;
+pub mod key;
 mod settings;
 mod stats;
 mod store;
@@ -21,20 +37,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use analyses::StoredAnalysis;
+pub use invalidate::Target;
+pub use key::{CacheKey, CheckpointId, ResultKey, Tree};
 pub use settings::{CacheSettings, Ttls};
 pub use stats::{CacheStats, StoreStats};
 pub use store::{ReadPolicy, TreeCounts, TtlStore};
 
 const PID_FILE: &str = "zdpipe.pid";
-
-/// Key of a record stored under a one-byte kind prefix: `v` view, `n` view count,
-/// `u` user, `o` organization, `c` ticket comments. Tickets and listings use the
-/// bare big-endian id.
-pub fn prefixed_key(prefix: u8, id: u64) -> [u8; 9] {
-    let mut k = [prefix; 9];
-    k[1..].copy_from_slice(&id.to_be_bytes());
-    k
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -154,17 +163,13 @@ impl Cache {
         restrict(&path);
         let ttl = settings.ttl;
         Ok(Cache {
-            views: TtlStore::new("views", db.open_tree("views")?, ttl.views),
-            tickets: TtlStore::new("tickets", db.open_tree("tickets")?, ttl.tickets),
-            users: TtlStore::new("users", db.open_tree("users")?, ttl.users),
-            view_listings: TtlStore::new(
-                "view_listings",
-                db.open_tree("view_listings")?,
-                ttl.view_listings,
-            ),
-            analyses: db.open_tree("analyses")?,
-            checkpoints: db.open_tree("checkpoints")?,
-            stats: db.open_tree("stats")?,
+            views: TtlStore::new(&db, Tree::Views, ttl.views)?,
+            tickets: TtlStore::new(&db, Tree::Tickets, ttl.tickets)?,
+            users: TtlStore::new(&db, Tree::Users, ttl.users)?,
+            view_listings: TtlStore::new(&db, Tree::ViewListings, ttl.view_listings)?,
+            analyses: db.open_tree(Tree::Analyses.name())?,
+            checkpoints: db.open_tree(Tree::Checkpoints.name())?,
+            stats: db.open_tree(Tree::Stats.name())?,
             analysis_hits: AtomicU64::new(0),
             analysis_misses: AtomicU64::new(0),
             recovered_from,
@@ -189,36 +194,95 @@ impl Cache {
         Ok(())
     }
 
-    /// The resume point stored under `key`.
-    pub fn checkpoint(&self, key: &str) -> Result<Option<String>, CacheError> {
+    /// The TTL store of `tree`; `None` for the trees without a TTL.
+    fn ttl_store(&self, tree: Tree) -> Option<&TtlStore> {
+        match tree {
+            Tree::Views => Some(&self.views),
+            Tree::ViewListings => Some(&self.view_listings),
+            Tree::Tickets => Some(&self.tickets),
+            Tree::Users => Some(&self.users),
+            Tree::Analyses | Tree::Checkpoints | Tree::Stats => None,
+        }
+    }
+
+    fn sled_tree(&self, tree: Tree) -> &sled::Tree {
+        match tree {
+            Tree::Views => &self.views.tree,
+            Tree::ViewListings => &self.view_listings.tree,
+            Tree::Tickets => &self.tickets.tree,
+            Tree::Users => &self.users.tree,
+            Tree::Analyses => &self.analyses,
+            Tree::Checkpoints => &self.checkpoints,
+            Tree::Stats => &self.stats,
+        }
+    }
+
+    /// The payload stored under `key`. In a TTL store this reads per `policy` and
+    /// counts a hit or a miss; the other trees hold plain values and ignore it.
+    pub fn get(&self, key: &CacheKey, policy: ReadPolicy) -> Result<Option<Vec<u8>>, CacheError> {
+        match self.ttl_store(key.tree()) {
+            Some(store) => store.get(key, policy),
+            None => Ok(self
+                .sled_tree(key.tree())
+                .get(key.encode())?
+                .map(|v| v.to_vec())),
+        }
+    }
+
+    /// Stores `payload` under `key`: for a TTL store's TTL (nothing when the store is
+    /// disabled), elsewhere as it is.
+    pub fn put(&self, key: &CacheKey, payload: &[u8]) -> Result<(), CacheError> {
+        match self.ttl_store(key.tree()) {
+            Some(store) => store.put(key, payload),
+            None => {
+                self.sled_tree(key.tree()).insert(key.encode(), payload)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes `key`; whether it was there.
+    pub fn remove(&self, key: &CacheKey) -> Result<bool, CacheError> {
+        Ok(self.sled_tree(key.tree()).remove(key.encode())?.is_some())
+    }
+
+    /// Removes every key of `tree` that starts with `prefix`; returns how many.
+    fn remove_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<u64, CacheError> {
+        let tree = self.sled_tree(tree);
+        let mut n = 0;
+        for item in tree.scan_prefix(prefix) {
+            let (k, _) = item?;
+            tree.remove(k)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Drops every stored page of an unfinished listing of `view`; returns how many.
+    pub fn remove_listing_pages(&self, view: u64) -> Result<u64, CacheError> {
+        self.remove_prefix(Tree::ViewListings, &CacheKey::listing_pages_prefix(view))
+    }
+
+    /// Empties `tree`; returns how many entries it had.
+    fn clear_tree(&self, tree: Tree) -> Result<u64, CacheError> {
+        let tree = self.sled_tree(tree);
+        let n = tree.len() as u64;
+        tree.clear()?;
+        Ok(n)
+    }
+
+    /// The resume point of pipeline `id`.
+    pub fn checkpoint(&self, id: &CheckpointId) -> Result<Option<String>, CacheError> {
         Ok(self
-            .checkpoints
-            .get(key.as_bytes())?
+            .get(&CacheKey::Checkpoint(id.clone()), ReadPolicy::AnyAge)?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    pub fn set_checkpoint(&self, key: &str, value: &str) -> Result<(), CacheError> {
-        self.checkpoints.insert(key.as_bytes(), value.as_bytes())?;
+    /// Stores the resume point of pipeline `id`, durably before returning.
+    pub fn set_checkpoint(&self, id: &CheckpointId, value: &str) -> Result<(), CacheError> {
+        self.put(&CacheKey::Checkpoint(id.clone()), value.as_bytes())?;
         self.checkpoints.flush()?;
         Ok(())
-    }
-
-    pub fn clear_checkpoint(&self, key: &str) -> Result<bool, CacheError> {
-        let existed = self.checkpoints.remove(key.as_bytes())?.is_some();
-        self.checkpoints.flush()?;
-        Ok(existed)
-    }
-
-    /// Removes every checkpoint whose key starts with `prefix`; returns how many.
-    pub fn clear_checkpoints(&self, prefix: &str) -> Result<u64, CacheError> {
-        let mut n = 0;
-        for item in self.checkpoints.scan_prefix(prefix.as_bytes()) {
-            let (k, _) = item?;
-            self.checkpoints.remove(k)?;
-            n += 1;
-        }
-        self.checkpoints.flush()?;
-        Ok(n)
     }
 
     /// Empties every tree but `stats`.
@@ -226,8 +290,8 @@ impl Cache {
         for s in self.stores() {
             s.tree.clear()?;
         }
-        self.analyses.clear()?;
-        self.checkpoints.clear()?;
+        self.clear_tree(Tree::Analyses)?;
+        self.clear_tree(Tree::Checkpoints)?;
         self.flush()
     }
 
@@ -235,7 +299,7 @@ impl Cache {
     pub fn purge(&self) -> Result<Vec<(&'static str, u64)>, CacheError> {
         let mut out = Vec::new();
         for s in self.stores() {
-            out.push((s.name, store::purge_tree(&s.tree)?));
+            out.push((s.name(), store::purge_tree(&s.tree)?));
         }
         self.flush()?;
         Ok(out)

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use serde::Serialize;
 
 use super::store::{count_tree, TreeCounts};
-use super::{Cache, CacheError};
+use super::{Cache, CacheError, CacheKey, ReadPolicy, Tree};
 
 /// One store's figures.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -41,7 +41,7 @@ impl Cache {
             .map(|s| (s.name(), s.hits(), s.misses()))
             .collect();
         v.push((
-            "analyses",
+            Tree::Analyses.name(),
             self.analysis_hits.load(Ordering::Relaxed),
             self.analysis_misses.load(Ordering::Relaxed),
         ));
@@ -49,7 +49,8 @@ impl Cache {
     }
 
     fn persisted(&self, store: &str) -> Result<(u64, u64), CacheError> {
-        Ok(match self.stats.get(store.as_bytes())? {
+        let key = CacheKey::Stats(store.to_string());
+        Ok(match self.get(&key, ReadPolicy::AnyAge)? {
             Some(v) if v.len() == 16 => (
                 u64::from_be_bytes(v[..8].try_into().expect("8 bytes")),
                 u64::from_be_bytes(v[8..].try_into().expect("8 bytes")),
@@ -65,7 +66,7 @@ impl Cache {
             let mut v = Vec::with_capacity(16);
             v.extend_from_slice(&(h + hits).to_be_bytes());
             v.extend_from_slice(&(m + misses).to_be_bytes());
-            self.stats.insert(name.as_bytes(), v)?;
+            self.put(&CacheKey::Stats(name.to_string()), &v)?;
         }
         Ok(())
     }
@@ -83,9 +84,9 @@ impl Cache {
                 hit_rate: rate(hits, misses),
             });
         }
-        let (hits, misses) = self.persisted("analyses")?;
+        let (hits, misses) = self.persisted(Tree::Analyses.name())?;
         stores.push(StoreStats {
-            store: "analyses".to_string(),
+            store: Tree::Analyses.name().to_string(),
             counts: count_tree(&self.analyses, false)?,
             hits,
             misses,

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::CacheError;
+use super::{CacheError, CacheKey, Tree};
 
 pub(super) const ENVELOPE_VERSION: u8 = 1;
 const HEADER: usize = 9;
@@ -50,9 +50,11 @@ pub(super) fn open(value: &[u8]) -> Option<(u64, &[u8])> {
     Some((expires, &value[HEADER..]))
 }
 
-/// A named tree with a TTL and this run's hit/miss counters.
+/// A tree with a TTL and this run's hit/miss counters. Read and written through
+/// [`Cache::get`](super::Cache::get) and [`Cache::put`](super::Cache::put), which
+/// pick the store a key belongs to.
 pub struct TtlStore {
-    pub(super) name: &'static str,
+    kind: Tree,
     pub(super) tree: sled::Tree,
     pub(super) ttl: Duration,
     pub(super) hits: AtomicU64,
@@ -60,18 +62,19 @@ pub struct TtlStore {
 }
 
 impl TtlStore {
-    pub(super) fn new(name: &'static str, tree: sled::Tree, ttl: Duration) -> Self {
-        TtlStore {
-            name,
-            tree,
+    /// Opens the store `kind` of `db`.
+    pub(super) fn new(db: &sled::Db, kind: Tree, ttl: Duration) -> Result<Self, CacheError> {
+        Ok(TtlStore {
+            kind,
+            tree: db.open_tree(kind.name())?,
             ttl,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
-        }
+        })
     }
 
     pub fn name(&self) -> &'static str {
-        self.name
+        self.kind.name()
     }
 
     /// A zero TTL disables the store: nothing is read or kept.
@@ -80,12 +83,17 @@ impl TtlStore {
     }
 
     /// The payload under `key`, counting a hit or a miss.
-    pub fn get(&self, key: &[u8], policy: ReadPolicy) -> Result<Option<Vec<u8>>, CacheError> {
+    pub(super) fn get(
+        &self,
+        key: &CacheKey,
+        policy: ReadPolicy,
+    ) -> Result<Option<Vec<u8>>, CacheError> {
+        debug_assert_eq!(key.tree(), self.kind, "{key:?} read from the wrong store");
         let found =
             if policy == ReadPolicy::Bypass || (!self.enabled() && policy != ReadPolicy::AnyAge) {
                 None
             } else {
-                self.tree.get(key)?.and_then(|v| {
+                self.tree.get(key.encode())?.and_then(|v| {
                     let (expires, payload) = open(&v)?;
                     (policy == ReadPolicy::AnyAge || expires > now_ms()).then(|| payload.to_vec())
                 })
@@ -100,22 +108,12 @@ impl TtlStore {
     }
 
     /// Stores `payload` under `key` for this store's TTL (nothing when disabled).
-    pub fn put(&self, key: &[u8], payload: &[u8]) -> Result<(), CacheError> {
+    pub(super) fn put(&self, key: &CacheKey, payload: &[u8]) -> Result<(), CacheError> {
+        debug_assert_eq!(key.tree(), self.kind, "{key:?} written to the wrong store");
         if self.enabled() {
-            self.tree.insert(key, seal(payload, self.ttl))?;
+            self.tree.insert(key.encode(), seal(payload, self.ttl))?;
         }
         Ok(())
-    }
-
-    pub fn remove(&self, key: &[u8]) -> Result<bool, CacheError> {
-        Ok(self.tree.remove(key)?.is_some())
-    }
-
-    /// Removes every entry; returns how many there were.
-    pub fn clear(&self) -> Result<u64, CacheError> {
-        let n = self.tree.len() as u64;
-        self.tree.clear()?;
-        Ok(n)
     }
 
     pub fn hits(&self) -> u64 {

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::client::{follow, Budget, ZendeskClient};
 use super::FetchError;
-use crate::cache::{prefixed_key as key, Cache, ReadPolicy, TtlStore};
+use crate::cache::{Cache, CacheKey, ReadPolicy};
 use crate::http::{redacted, BaseUrl};
 use crate::model::{Comment, Ticket, User, View};
 
@@ -94,14 +94,6 @@ pub struct ListingPage {
     pub next: Option<String>,
 }
 
-/// `p` + view id + page number: pages of a listing in progress (`view_listings` tree).
-fn page_key(view: u64, n: u32) -> [u8; 13] {
-    let mut k = [b'p'; 13];
-    k[1..9].copy_from_slice(&view.to_be_bytes());
-    k[9..].copy_from_slice(&n.to_be_bytes());
-    k
-}
-
 /// One page of the incremental ticket export.
 #[derive(Debug, Deserialize)]
 pub struct IncrementalPage {
@@ -150,24 +142,18 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
 impl Api {
     fn cached<T: serde::de::DeserializeOwned>(
         &self,
-        store: impl Fn(&Cache) -> &TtlStore,
-        key: &[u8],
+        key: &CacheKey,
     ) -> Result<Option<T>, FetchError> {
         match &self.cache {
-            Some(c) => Ok(store(c).get(key, self.policy)?.and_then(|b| decode(&b))),
+            Some(c) => Ok(c.get(key, self.policy)?.and_then(|b| decode(&b))),
             None => Ok(None),
         }
     }
 
-    fn store<T: serde::Serialize>(
-        &self,
-        store: impl Fn(&Cache) -> &TtlStore,
-        key: &[u8],
-        value: &T,
-    ) -> Result<(), FetchError> {
+    fn store<T: serde::Serialize>(&self, key: &CacheKey, value: &T) -> Result<(), FetchError> {
         if let Some(c) = &self.cache {
             let bytes = serde_json::to_vec(value).expect("plain data serializes");
-            store(c).put(key, &bytes)?;
+            c.put(key, &bytes)?;
         }
         Ok(())
     }
@@ -193,7 +179,7 @@ impl Api {
 
     /// Every view of the account (active and inactive), in Zendesk's order.
     pub async fn views(&self) -> Result<Vec<View>, FetchError> {
-        if let Some(v) = self.cached(|c| &c.views, b"all")? {
+        if let Some(v) = self.cached(&CacheKey::ViewList)? {
             return Ok(v);
         }
         self.online(|| "the list of views".into())?;
@@ -211,13 +197,13 @@ impl Api {
             }
             next = advance(self.client.base_url(), &url, page.next(), what)?;
         }
-        self.store(|c| &c.views, b"all", &out)?;
+        self.store(&CacheKey::ViewList, &out)?;
         Ok(out)
     }
 
     /// One view's settings; a 404 says "view N not found in HOST".
     pub async fn view(&self, id: u64) -> Result<View, FetchError> {
-        if let Some(v) = self.cached(|c| &c.views, &key(b'v', id))? {
+        if let Some(v) = self.cached(&CacheKey::View(id))? {
             return Ok(v);
         }
         self.online(|| format!("view {id}"))?;
@@ -233,14 +219,14 @@ impl Api {
                 &format!("view {id}"),
             )
             .await?;
-        self.store(|c| &c.views, &key(b'v', id), &one.view)?;
+        self.store(&CacheKey::View(id), &one.view)?;
         Ok(one.view)
     }
 
     /// The number of tickets in a view, when Zendesk knows it (it may answer null).
     /// Cached with the views TTL: Zendesk allows 5 count requests per view per minute.
     pub async fn view_count(&self, id: u64) -> Result<Option<u64>, FetchError> {
-        if let Some(n) = self.cached::<Option<u64>>(|c| &c.views, &key(b'n', id))? {
+        if let Some(n) = self.cached::<Option<u64>>(&CacheKey::ViewCount(id))? {
             return Ok(n);
         }
         if self.offline {
@@ -255,17 +241,17 @@ impl Api {
             )
             .await?;
         let n = v.pointer("/view_count/value").and_then(Value::as_u64);
-        self.store(|c| &c.views, &key(b'n', id), &n)?;
+        self.store(&CacheKey::ViewCount(id), &n)?;
         Ok(n)
     }
 
     /// The ticket ids of a view stored by an earlier complete listing.
     pub fn cached_listing(&self, id: u64) -> Result<Option<Vec<u64>>, FetchError> {
-        self.cached(|c| &c.view_listings, &id.to_be_bytes())
+        self.cached(&CacheKey::ViewListing(id))
     }
 
     pub fn store_listing(&self, id: u64, ids: &[u64]) -> Result<(), FetchError> {
-        self.store(|c| &c.view_listings, &id.to_be_bytes(), &ids)
+        self.store(&CacheKey::ViewListing(id), &ids)
     }
 
     /// Records page `n` of a view listing still being paged, so a run killed mid-way
@@ -276,15 +262,16 @@ impl Api {
         n: u32,
         page: &ListingPage,
     ) -> Result<(), FetchError> {
-        self.store(|c| &c.view_listings, &page_key(id, n), page)
+        self.store(&CacheKey::ListingPage { view: id, page: n }, page)
     }
 
     /// The pages of an unfinished listing of view `id` stored by an earlier run, in order.
     pub fn listing_pages(&self, id: u64) -> Result<Vec<ListingPage>, FetchError> {
         let mut pages = Vec::new();
-        while let Some(p) =
-            self.cached::<ListingPage>(|c| &c.view_listings, &page_key(id, pages.len() as u32))?
-        {
+        while let Some(p) = self.cached::<ListingPage>(&CacheKey::ListingPage {
+            view: id,
+            page: pages.len() as u32,
+        })? {
             pages.push(p);
         }
         Ok(pages)
@@ -293,10 +280,7 @@ impl Api {
     /// Forgets the pages of an unfinished listing (it is complete, or unusable).
     pub fn clear_listing_pages(&self, id: u64) -> Result<(), FetchError> {
         if let Some(c) = &self.cache {
-            let mut n = 0;
-            while c.view_listings.remove(&page_key(id, n))? {
-                n += 1;
-            }
+            c.remove_listing_pages(id)?;
         }
         Ok(())
     }
@@ -329,13 +313,17 @@ impl Api {
         organizations: Vec<Value>,
     ) -> Result<Sideloads, FetchError> {
         let mut out = Sideloads::default();
-        for (raw, prefix, map) in [
-            (users, b'u', &mut out.users),
-            (organizations, b'o', &mut out.organizations),
+        for (raw, key, map) in [
+            (users, CacheKey::User as fn(u64) -> CacheKey, &mut out.users),
+            (
+                organizations,
+                CacheKey::Organization,
+                &mut out.organizations,
+            ),
         ] {
             for v in raw {
                 if let Ok(u) = serde_json::from_value::<User>(v) {
-                    self.store(|c| &c.users, &key(prefix, u.id), &u)?;
+                    self.store(&key(u.id), &u)?;
                     map.insert(u.id, u);
                 }
             }
@@ -345,7 +333,7 @@ impl Api {
 
     /// Stores a fetched ticket.
     pub fn store_ticket(&self, t: &Ticket) -> Result<(), FetchError> {
-        self.store(|c| &c.tickets, &t.id.to_be_bytes(), t)
+        self.store(&CacheKey::Ticket(t.id), t)
     }
 
     /// Tickets by id, in the order asked: cached ones from the cache, the rest with
@@ -354,7 +342,7 @@ impl Api {
         let mut found: HashMap<u64, Ticket> = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         for &id in ids {
-            match self.cached::<Ticket>(|c| &c.tickets, &id.to_be_bytes())? {
+            match self.cached::<Ticket>(&CacheKey::Ticket(id))? {
                 Some(t) => {
                     found.insert(id, t);
                 }
@@ -383,24 +371,25 @@ impl Api {
     /// Users by id, from the cache or `users/show_many`. Offline, missing users are
     /// simply absent.
     pub async fn users(&self, ids: &[u64]) -> Result<HashMap<u64, User>, FetchError> {
-        self.named(ids, b'u', "users").await
+        self.named(ids, CacheKey::User, "users").await
     }
 
     /// Organization names by id (`organizations/show_many`), cached with the users.
     pub async fn organizations(&self, ids: &[u64]) -> Result<HashMap<u64, User>, FetchError> {
-        self.named(ids, b'o', "organizations").await
+        self.named(ids, CacheKey::Organization, "organizations")
+            .await
     }
 
     async fn named(
         &self,
         ids: &[u64],
-        prefix: u8,
+        key: fn(u64) -> CacheKey,
         kind: &str,
     ) -> Result<HashMap<u64, User>, FetchError> {
         let mut out = HashMap::new();
         let mut missing = Vec::new();
         for &id in ids {
-            match self.cached::<User>(|c| &c.users, &key(prefix, id))? {
+            match self.cached::<User>(&key(id))? {
                 Some(u) => {
                     out.insert(id, u);
                 }
@@ -418,7 +407,7 @@ impl Api {
             let mut page: CursorPage = self.client.get_json(&url, Budget::Api, kind).await?;
             for v in page.items(kind) {
                 if let Ok(u) = serde_json::from_value::<User>(v) {
-                    self.store(|c| &c.users, &key(prefix, u.id), &u)?;
+                    self.store(&key(u.id), &u)?;
                     out.insert(u.id, u);
                 }
             }
@@ -434,8 +423,8 @@ impl Api {
             updated_at: Option<String>,
             comments: Vec<Comment>,
         }
-        let k = key(b'c', ticket.id);
-        if let Some(s) = self.cached::<Stored>(|c| &c.tickets, &k)? {
+        let k = CacheKey::Comments(ticket.id);
+        if let Some(s) = self.cached::<Stored>(&k)? {
             if s.updated_at == ticket.updated_at {
                 return Ok(s.comments);
             }
@@ -457,7 +446,6 @@ impl Api {
             next = advance(self.client.base_url(), &url, page.next(), &what)?;
         }
         self.store(
-            |c| &c.tickets,
             &k,
             &Stored {
                 updated_at: ticket.updated_at.clone(),

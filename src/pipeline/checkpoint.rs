@@ -1,6 +1,6 @@
 //! Checkpoints of incremental runs, kept in the cache's `checkpoints` tree.
 //!
-//! The key is `incremental:{account}:{pipeline name}`. The value is JSON: the export
+//! The key is the pipeline's [`CheckpointId`] (account and name). The value is JSON: the export
 //! cursor to continue from and, while a run is under way, the length of its partial
 //! CSV at that cursor. A run killed mid-way leaves both; the next run truncates the
 //! partial CSV to that length and continues from the cursor, so no ticket is lost or
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::Cache;
+use crate::cache::{Cache, CheckpointId};
 use crate::fetch::ResumePoint;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,26 +22,22 @@ pub struct CheckpointState {
 
 pub struct Checkpoint {
     cache: Arc<Cache>,
-    key: String,
+    id: CheckpointId,
     last: std::sync::Mutex<Option<CheckpointState>>,
 }
 
 impl Checkpoint {
-    pub fn key(account: &str, pipeline: &str) -> String {
-        format!("incremental:{account}:{pipeline}")
-    }
-
     pub fn new(cache: Arc<Cache>, account: &str, pipeline: &str) -> Self {
         Checkpoint {
             cache,
-            key: Self::key(account, pipeline),
+            id: CheckpointId::new(account, pipeline),
             last: std::sync::Mutex::new(None),
         }
     }
 
     /// The stored state, if any.
     pub fn load(&self) -> Option<CheckpointState> {
-        let s = self.cache.checkpoint(&self.key).ok().flatten()?;
+        let s = self.cache.checkpoint(&self.id).ok().flatten()?;
         let state: Option<CheckpointState> = serde_json::from_str(&s).ok();
         *self.last.lock().expect("checkpoint lock") = state.clone();
         state
@@ -86,7 +82,7 @@ impl Checkpoint {
 
     fn save(&self, state: &CheckpointState) {
         let json = serde_json::to_string(state).expect("checkpoint serializes");
-        match self.cache.set_checkpoint(&self.key, &json) {
+        match self.cache.set_checkpoint(&self.id, &json) {
             Ok(()) => *self.last.lock().expect("checkpoint lock") = Some(state.clone()),
             Err(e) => tracing::warn!("cannot store the checkpoint: {e}"),
         }

@@ -97,6 +97,8 @@ pub struct Dataset {
     epoch: i64,
     origin: OnceLock<String>,
     touches: RwLock<Touches>,
+    /// Subjects set with [`Dataset::set_subject`], in place of the generated ones.
+    subjects: RwLock<HashMap<u64, String>>,
     pub(super) view_counts: [OnceLock<u64>; VIEWS.len()],
 }
 
@@ -109,6 +111,7 @@ impl Dataset {
             epoch,
             origin: OnceLock::new(),
             touches: RwLock::new(Touches::default()),
+            subjects: RwLock::default(),
             view_counts: Default::default(),
         }
     }
@@ -233,6 +236,9 @@ impl Dataset {
         let updated = touch.map_or_else(|| self.base_timestamp(id), |t| t.timestamp);
         let mut rng = Rng::new(self.seed, id, stream::TEXT);
         let (mut subject, mut description) = self.compose(&traits, &mut rng);
+        if let Some(set) = self.subjects.read().unwrap().get(&id) {
+            subject.clone_from(set);
+        }
         if let Some(t) = touch {
             let mut note_rng = Rng::new(self.seed ^ u64::from(t.revision), id, stream::TOUCH);
             subject.push_str(&format!(" (update {})", t.revision));
@@ -376,6 +382,15 @@ impl Dataset {
     /// The ticket as a client would parse it (`crate::model::Ticket`).
     pub fn ticket(&self, id: u64) -> Option<Ticket> {
         self.ticket_record(id).as_ref().map(Ticket::from)
+    }
+
+    /// Gives ticket `id` this subject instead of the generated one, for tests of
+    /// awkward text. Not an update: the ticket keeps its place and timestamp.
+    pub fn set_subject(&self, id: u64, subject: &str) {
+        self.subjects
+            .write()
+            .unwrap()
+            .insert(id, subject.to_string());
     }
 
     /// Simulates an agent update: the ticket gets a new `updated_at` later than every

@@ -8,10 +8,14 @@
 //! A ticket can reach the writer twice in one run only when Zendesk's incremental
 //! export returns a newer version while the run is going; the sink then rewrites
 //! the file once at the end keeping the latest row of each ticket.
+//!
+//! Reading a partial file back (the ticket ids on resume, the rows to keep) goes
+//! through the `csv` reader one record at a time, so quoted cells with commas,
+//! quotes and line breaks read as one cell, and memory holds ids, never the file.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom};
+use std::io::{BufWriter, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::{Sink, WriteError};
@@ -47,28 +51,14 @@ impl CsvSink {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
         }
         let partial = Self::partial_path(path);
-        let mut seen = HashSet::new();
         let resumable = resume_len
             .filter(|len| std::fs::metadata(&partial).is_ok_and(|m| m.len() >= *len) && *len > 0);
-        let file = match resumable {
-            Some(len) => {
-                let mut f = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .open(&partial)
-                    .map_err(io(&partial))?;
-                f.set_len(len).map_err(io(&partial))?;
-                f.seek(SeekFrom::Start(0)).map_err(io(&partial))?;
-                for line in BufReader::new(&f).lines().skip(1) {
-                    let line = line.map_err(io(&partial))?;
-                    if let Some(id) = line.split(',').next().and_then(|c| c.parse().ok()) {
-                        seen.insert(id);
-                    }
-                }
-                f.seek(SeekFrom::End(0)).map_err(io(&partial))?;
-                f
-            }
-            None => File::create(&partial).map_err(io(&partial))?,
+        let (file, seen) = match resumable {
+            Some(len) => resume(&partial, len)?,
+            None => (
+                File::create(&partial).map_err(io(&partial))?,
+                HashSet::new(),
+            ),
         };
         let mut out = ::csv::WriterBuilder::new()
             .has_headers(false)
@@ -96,28 +86,81 @@ impl CsvSink {
         }
     }
 
-    /// Rewrites the partial file keeping only the last row of each ticket.
+    /// Rewrites the partial file keeping only the last row of each ticket: one pass
+    /// finds each ticket's last row, a second copies those rows to a new file, which
+    /// then replaces the partial one.
     fn keep_latest(&self) -> Result<(), WriteError> {
-        let mut reader = ::csv::Reader::from_path(&self.partial).map_err(self.csv_err())?;
-        let rows: Vec<::csv::StringRecord> = reader
-            .records()
-            .collect::<Result<_, _>>()
-            .map_err(self.csv_err())?;
-        let mut last = std::collections::HashMap::new();
-        for (i, r) in rows.iter().enumerate() {
-            last.insert(r.get(0).unwrap_or("").to_string(), i);
+        let err = self.csv_err();
+        let mut last: HashMap<u64, u64> = HashMap::new();
+        let mut reader = partial_reader(File::open(&self.partial).map_err(io(&self.partial))?);
+        let mut row = ::csv::ByteRecord::new();
+        let mut index = 0;
+        while reader.read_byte_record(&mut row).map_err(&err)? {
+            if let Some(id) = ticket_id(&row) {
+                last.insert(id, index);
+            }
+            index += 1;
         }
         let tmp = Self::partial_path(&self.partial);
-        let mut w = ::csv::Writer::from_path(&tmp).map_err(self.csv_err())?;
-        w.write_record(CSV_COLUMNS).map_err(self.csv_err())?;
-        for (i, r) in rows.iter().enumerate() {
-            if last.get(r.get(0).unwrap_or("")) == Some(&i) {
-                w.write_record(r).map_err(self.csv_err())?;
+        let mut reader = partial_reader(File::open(&self.partial).map_err(io(&self.partial))?);
+        let mut out = ::csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_path(&tmp)
+            .map_err(&err)?;
+        out.write_byte_record(reader.byte_headers().map_err(&err)?)
+            .map_err(&err)?;
+        let mut index = 0;
+        while reader.read_byte_record(&mut row).map_err(&err)? {
+            if ticket_id(&row).is_none_or(|id| last.get(&id) == Some(&index)) {
+                out.write_byte_record(&row).map_err(&err)?;
             }
+            index += 1;
         }
-        w.flush().map_err(io(&tmp))?;
+        out.flush().map_err(io(&tmp))?;
+        drop(out);
         std::fs::rename(&tmp, &self.partial).map_err(io(&self.partial))
     }
+}
+
+/// A reader of the partial CSV: a header row, then one record per ticket (records
+/// of another width are read as they are rather than refused).
+fn partial_reader(file: File) -> ::csv::Reader<File> {
+    ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(file)
+}
+
+/// The ticket id in a row's first cell.
+fn ticket_id(row: &::csv::ByteRecord) -> Option<u64> {
+    std::str::from_utf8(row.get(0)?).ok()?.parse().ok()
+}
+
+/// Opens the partial file of an interrupted run cut back to `len` (the length
+/// committed with its checkpoint), positioned at the end for appending, with the
+/// ids of the tickets already in it.
+fn resume(partial: &Path, len: u64) -> Result<(File, HashSet<u64>), WriteError> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(partial)
+        .map_err(io(partial))?;
+    file.set_len(len).map_err(io(partial))?;
+    file.seek(SeekFrom::Start(0)).map_err(io(partial))?;
+    let mut seen = HashSet::new();
+    let mut reader = partial_reader(file.try_clone().map_err(io(partial))?);
+    let mut row = ::csv::ByteRecord::new();
+    while reader
+        .read_byte_record(&mut row)
+        .map_err(|source| WriteError::Csv {
+            path: partial.display().to_string(),
+            source,
+        })?
+    {
+        seen.extend(ticket_id(&row));
+    }
+    file.seek(SeekFrom::End(0)).map_err(io(partial))?;
+    Ok((file, seen))
 }
 
 impl Sink for CsvSink {
@@ -163,5 +206,84 @@ impl Sink for CsvSink {
         let partial = self.partial.clone();
         drop(self);
         let _ = std::fs::remove_file(partial);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Ticket;
+
+    /// A subject that breaks any line-and-comma reading of the file: commas, quotes,
+    /// CR/LF, and a continuation line that starts like a row of ticket 99.
+    const AWKWARD: &str = "Disk, \"RAID\" failed\r\n99,\"again\" on host-3\nlast, line";
+
+    fn record(id: u64, subject: &str) -> ResultRecord {
+        let ticket = Ticket {
+            id,
+            subject: Some(subject.to_string()),
+            ..Ticket::default()
+        };
+        ResultRecord::from_parts(&ticket, None, "builtin", "2026-01-02T03:04:05Z", None)
+    }
+
+    fn rows(range: std::ops::RangeInclusive<u64>) -> Vec<ResultRecord> {
+        range
+            .map(|id| record(id, if id % 3 == 0 { AWKWARD } else { "plain" }))
+            .collect()
+    }
+
+    /// Writes `batches` in one go and returns the finished file's bytes.
+    fn uninterrupted(dir: &Path, batches: &[Vec<ResultRecord>]) -> Vec<u8> {
+        let path = dir.join("whole.csv");
+        let mut sink = Box::new(CsvSink::create(&path, None).unwrap());
+        for b in batches {
+            sink.write(b).unwrap();
+            sink.commit().unwrap();
+        }
+        sink.finish().unwrap();
+        std::fs::read(&path).unwrap()
+    }
+
+    #[test]
+    fn a_resumed_file_is_byte_for_byte_the_uninterrupted_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let (first, lost, rest) = (rows(1..=10), rows(11..=15), rows(11..=20));
+        // The run dies after committing `first` and writing `lost` uncommitted.
+        let mut sink = CsvSink::create(&path, None).unwrap();
+        sink.write(&first).unwrap();
+        let committed = sink.commit().unwrap();
+        sink.write(&lost).unwrap();
+        sink.commit().unwrap();
+        drop(sink);
+
+        let mut sink = Box::new(CsvSink::create(&path, committed).unwrap());
+        assert_eq!(sink.seen, (1..=10).collect(), "ids read back, one per row");
+        sink.write(&rest).unwrap();
+        sink.finish().unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            uninterrupted(dir.path(), &[first, rest])
+        );
+    }
+
+    #[test]
+    fn keep_latest_keeps_each_tickets_last_row_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let newer = vec![record(3, "newer, \"3\"\r\nrow"), record(21, AWKWARD)];
+        let mut sink = Box::new(CsvSink::create(&path, None).unwrap());
+        sink.write(&rows(1..=20)).unwrap();
+        sink.write(&newer).unwrap();
+        sink.finish().unwrap();
+
+        let mut expected = rows(1..=20);
+        expected.remove(2);
+        expected.extend(newer);
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            uninterrupted(dir.path(), &[expected])
+        );
     }
 }

@@ -1,13 +1,14 @@
 //! The sled results store: the latest [`ResultRecord`] per ticket, across runs.
 //!
 //! One sled database at the `[[write]] kind = "sled"` path with a `results` tree keyed
-//! by ticket id (big-endian, so iteration is in id order). Writing a ticket that is
+//! by ticket id ([`ResultKey`], so iteration is in id order). Writing a ticket that is
 //! already stored replaces its analysis and merges its view ids, so a ticket seen in
 //! two views, or on two nights, is one record. Reports and exports read it back.
 
 use std::path::{Path, PathBuf};
 
 use super::{Sink, WriteError};
+use crate::cache::ResultKey;
 use crate::model::ResultRecord;
 
 pub struct ResultsStore {
@@ -70,7 +71,7 @@ impl ResultsStore {
     /// Inserts or replaces one record, keeping the view ids it had.
     /// A failed analysis never replaces a good one: reports keep the last analysis.
     pub fn upsert(&self, record: &ResultRecord) -> Result<(), WriteError> {
-        let key = record.ticket_id.to_be_bytes();
+        let key = ResultKey(record.ticket_id).encode();
         let mut merged = record.clone();
         if let Some(old) = self.results.get(key).map_err(self.err())? {
             if let Ok(old) = serde_json::from_slice::<ResultRecord>(&old) {
@@ -113,7 +114,7 @@ impl Sink for ResultsStore {
 
     fn add_views(&mut self, memberships: &[(u64, u64)]) -> Result<(), WriteError> {
         for &(ticket, view) in memberships {
-            let key = ticket.to_be_bytes();
+            let key = ResultKey(ticket).encode();
             let Some(old) = self.results.get(key).map_err(self.err())? else {
                 continue;
             };

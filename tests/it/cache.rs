@@ -133,6 +133,74 @@ fn invalidating_one_ticket_fetches_only_that_ticket() {
     );
 }
 
+/// The requests for view `view`'s ticket listing the sandbox has seen.
+fn listing_requests(sb: &SandboxHandle, view: u64) -> Vec<String> {
+    let path = format!("/views/{view}/tickets");
+    sb.request_log()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .filter(|p| p.contains(&path))
+        .collect()
+}
+
+#[test]
+fn invalidating_a_view_after_a_killed_backfill_lists_it_again_from_the_first_page() {
+    let sb = SandboxHandle::start(SandboxConfig {
+        tickets: 10_000,
+        latency_ms: 20,
+        auth: Some(Credentials {
+            email: EMAIL.into(),
+            token: TOKEN.into(),
+        }),
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("backfill", &sb.base_url(), &[1], "");
+    let mut child = spawn_run(&p, false);
+    // 40 pages take at least 800 ms: the pages of the first half are on disk (sled
+    // writes every 500 ms) when the run dies.
+    kill_when(&mut child, || listing_requests(&sb, 1).len() >= 40);
+
+    let out = zdpipe()
+        .args(["cache", "invalidate"])
+        .arg(&p)
+        .args(["--view", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let entries: u64 = text
+        .split("view 1 (")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(entries >= 10, "the stored listing pages went too: {text}");
+
+    sb.reset_counters();
+    let out = zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = listing_requests(&sb, 1);
+    assert!(
+        listed.first().is_some_and(|first| !first.contains("after")),
+        "the rerun listed view 1 from its first page (no cursor): {listed:?}"
+    );
+    let first_pages = listed.iter().filter(|p| !p.contains("after")).count();
+    assert_eq!(first_pages, 1, "listed once: {listed:?}");
+    let expected: Vec<u64> = sb.dataset().view_ticket_ids(1).collect();
+    assert_eq!(
+        csv_ids(&ws.path("out/backfill.csv")),
+        expected,
+        "every ticket once, in order"
+    );
+}
+
 #[test]
 fn offline_on_a_cold_cache_names_what_is_missing() {
     let sb = sandbox(20);

@@ -165,6 +165,24 @@ pub fn spawn_run(pipeline: &Path, capture: bool) -> std::process::Child {
         .expect("zdpipe starts")
 }
 
+/// Waits until `ready` holds, then kills the run (SIGKILL) and reaps it.
+pub fn kill_when(child: &mut std::process::Child, ready: impl Fn() -> bool) {
+    let t = std::time::Instant::now();
+    while !ready() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the kill"
+        );
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(60),
+            "the run never got there"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
 /// The environment a library-level run needs for the sandbox's credentials.
 pub fn credentials_env() -> zdpipe::config::Env {
     zdpipe::config::Env {

@@ -275,23 +275,6 @@ fn deleted_tickets_are_written_with_their_status() {
     assert_eq!(deleted, expected);
 }
 
-fn kill_when(child: &mut std::process::Child, ready: impl Fn() -> bool) {
-    let t = Instant::now();
-    while !ready() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before the kill"
-        );
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "the run never got there"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-}
-
 /// Analyses the cache holds for good (what a killed run left behind).
 fn stored_analyses(ws: &Workspace, p: &Path) -> u64 {
     let out = zdpipe()
@@ -526,4 +509,57 @@ fn comments_of_deleted_tickets_do_not_stop_a_nightly_run() {
         "the export has deleted tickets"
     );
     assert_eq!(csv_ids(&ws.path("out/nightly.csv")).len(), 400);
+}
+
+#[test]
+fn a_resumed_nightly_csv_keeps_subjects_with_commas_quotes_and_line_breaks() {
+    const AWKWARD: &str = "Disk, \"RAID\" failed\r\n99,\"again\" on host-3\nlast, line";
+    const QUOTED: &str = "\"Disk, \"\"RAID\"\" failed\r\n99,\"\"again\"\" on host-3\nlast, line\"";
+    let sb = start(SandboxConfig {
+        tickets: 6000,
+        latency_ms: 30,
+        ..SandboxConfig::default()
+    });
+    let awkward: Vec<u64> = [2, 7, 999, 1500, 2500, 5999]
+        .into_iter()
+        .filter(|&id| !sb.dataset().is_deleted(id))
+        .collect();
+    for &id in &awkward {
+        sb.dataset().set_subject(id, AWKWARD);
+    }
+    let ws = Workspace::new();
+    let p = nightly(&ws, &sb.base_url(), "");
+    let partial = ws.path("out/nightly.csv.partial");
+    let written = || {
+        let bytes = std::fs::read_to_string(&partial).unwrap_or_default();
+        bytes.matches(QUOTED).count()
+    };
+    let mut child = spawn_run(&p, false);
+    // Killed once the partial file holds awkward rows, so the resume reads them back.
+    kill_when(&mut child, || written() >= 2);
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+
+    let csv = ws.path("out/nightly.csv");
+    let ids = csv_ids(&csv);
+    let unique: HashSet<u64> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "no ticket twice");
+    assert_eq!(
+        unique,
+        (1..=6000).collect::<HashSet<u64>>(),
+        "no ticket lost"
+    );
+    let subjects = column(&csv, "subject");
+    for (id, subject) in ids.iter().zip(&subjects) {
+        assert_eq!(
+            subject == AWKWARD,
+            awkward.contains(id),
+            "ticket {id}: {subject:?}"
+        );
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        text.matches(QUOTED).count(),
+        awkward.len(),
+        "written quoted, byte for byte"
+    );
 }
