@@ -268,7 +268,10 @@ fn read(path: &Path) -> String {
 
 fn relative(path: &Path) -> String {
     let root = crate_root();
-    path.strip_prefix(&root).unwrap_or(path).display().to_string()
+    path.strip_prefix(&root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 #[test]
