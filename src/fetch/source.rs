@@ -25,7 +25,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use super::api::{describe_ids, Api, ListingPage, Sideloads, PAGE_SIZE};
+use super::api::{describe_ids, Api, ListingPage, Sideloads, ViewPage, PAGE_SIZE};
 use super::file::ExportReader;
 use super::FetchError;
 use crate::model::{Comment, Ticket};
@@ -97,6 +97,19 @@ enum ViewState {
     },
 }
 
+impl ViewState {
+    /// Paging a view from its first page, with nothing listed yet.
+    fn first_page() -> Self {
+        ViewState::Paging {
+            next: None,
+            ids: Vec::new(),
+            clean: true,
+            pages: 0,
+            resumed: false,
+        }
+    }
+}
+
 /// Where an unfinished listing continues.
 struct Resume {
     next: String,
@@ -109,25 +122,33 @@ pub struct TicketSource {
 }
 
 enum Kind {
-    Views {
-        api: Arc<Api>,
-        views: Vec<u64>,
-        index: usize,
-        state: ViewState,
-        seen: HashSet<u64>,
-        opts: SourceOptions,
-    },
-    Incremental {
-        api: Arc<Api>,
-        start_time: i64,
-        cursor: Option<String>,
-        done: bool,
-        opts: SourceOptions,
-    },
+    Views(ViewsSource),
+    Incremental(IncrementalSource),
     File {
         reader: ExportReader,
         opts: SourceOptions,
     },
+}
+
+/// The tickets of a list of views, one view after the other.
+struct ViewsSource {
+    api: Arc<Api>,
+    views: Vec<u64>,
+    /// The view being listed (`views.len()` when all are done).
+    index: usize,
+    state: ViewState,
+    /// Tickets emitted so far, so that each is emitted once per run.
+    seen: HashSet<u64>,
+    opts: SourceOptions,
+}
+
+/// The incremental cursor export, from `start_time` or a stored cursor.
+struct IncrementalSource {
+    api: Arc<Api>,
+    start_time: i64,
+    cursor: Option<String>,
+    done: bool,
+    opts: SourceOptions,
 }
 
 /// One raw ticket object as a work item. A record with an id but a bad field becomes
@@ -167,14 +188,14 @@ fn parse_tickets(raw: Vec<Value>) -> Vec<WorkItem> {
 impl TicketSource {
     pub fn views(api: Arc<Api>, views: Vec<u64>, opts: SourceOptions) -> Self {
         TicketSource {
-            kind: Kind::Views {
+            kind: Kind::Views(ViewsSource {
                 api,
                 views,
                 index: 0,
                 state: ViewState::Start,
                 seen: HashSet::new(),
                 opts,
-            },
+            }),
         }
     }
 
@@ -185,13 +206,13 @@ impl TicketSource {
         opts: SourceOptions,
     ) -> Self {
         TicketSource {
-            kind: Kind::Incremental {
+            kind: Kind::Incremental(IncrementalSource {
                 api,
                 start_time,
                 cursor,
                 done: false,
                 opts,
-            },
+            }),
         }
     }
 
@@ -204,7 +225,7 @@ impl TicketSource {
     /// The number of tickets to expect, when it can be known cheaply (for progress).
     pub async fn total_hint(&self) -> Option<u64> {
         match &self.kind {
-            Kind::Views { api, views, .. } => {
+            Kind::Views(ViewsSource { api, views, .. }) => {
                 let mut total = 0;
                 for &v in views {
                     if let Some(ids) = api.cached_listing(v).ok().flatten() {
@@ -227,129 +248,146 @@ impl TicketSource {
         }
     }
 
-    /// The next page, or `None` at the end.
+    /// The next page, or `None` at the end. Pages from Zendesk are enriched with
+    /// names (and conversations); an export file's records are used as they are.
     pub async fn next_page(&mut self) -> Result<Option<FetchedPage>, FetchError> {
-        let (page, api, opts) = match &mut self.kind {
-            Kind::Views {
-                api,
-                views,
-                index,
-                state,
-                seen,
-                opts,
-            } => {
-                let page = loop {
-                    let Some(&view) = views.get(*index) else {
-                        return Ok(None);
-                    };
-                    if let Some((mut items, people)) = next_view_page(api, view, state).await? {
-                        for it in &mut items {
-                            it.view_id = Some(view);
-                        }
-                        // Each ticket once per run: a ticket in several views (its
-                        // later views become memberships), or listed twice while the
-                        // view changes under a long listing.
-                        let mut memberships = Vec::new();
-                        items.retain(|it| {
-                            let first = seen.insert(it.ticket.id);
-                            if !first {
-                                memberships.push((it.ticket.id, view));
-                            }
-                            first
-                        });
-                        break (
-                            FetchedPage {
-                                items,
-                                resume: None,
-                                memberships,
-                            },
-                            people,
-                        );
-                    }
-                    *index += 1;
-                    *state = ViewState::Start;
-                };
-                (page, api.clone(), opts.clone())
-            }
-            Kind::Incremental {
-                api,
-                start_time,
-                cursor,
-                done,
-                opts,
-            } => {
-                if *done {
-                    return Ok(None);
-                }
-                let mut page = api
-                    .incremental(Some(*start_time), cursor.as_deref())
-                    .await?;
-                let people = api.sideloads(
-                    std::mem::take(&mut page.users),
-                    std::mem::take(&mut page.organizations),
-                )?;
-                let same_cursor = page.after_cursor.is_some() && page.after_cursor == *cursor;
-                if same_cursor && !page.end_of_stream && !page.tickets.is_empty() {
-                    return Err(FetchError::Protocol(
-                        "the incremental export sent the same cursor again with tickets; stopping instead of looping".into(),
-                    ));
-                }
-                *done = page.end_of_stream
-                    || page.after_cursor.is_none()
-                    || page.tickets.is_empty() && same_cursor;
-                if page.after_cursor.is_some() {
-                    *cursor = page.after_cursor.clone();
-                }
-                let mut items = parse_tickets(page.tickets);
-                // A ticket updated twice during the export shows up twice: keep its latest version.
-                let mut last = std::collections::HashMap::new();
-                for (i, it) in items.iter().enumerate() {
-                    last.insert(it.ticket.id, i);
-                }
-                let mut i = 0;
-                items.retain(|it| {
-                    i += 1;
-                    last[&it.ticket.id] == i - 1
-                });
-                let resume = cursor.clone().map(ResumePoint::Cursor);
-                (
-                    (
-                        FetchedPage {
-                            items,
-                            resume,
-                            memberships: Vec::new(),
-                        },
-                        people,
-                    ),
-                    api.clone(),
-                    opts.clone(),
-                )
-            }
-            Kind::File { reader, opts } => {
-                let items = reader.next_items(PAGE_SIZE * 10)?;
-                if items.is_empty() {
-                    return Ok(None);
-                }
-                let mut page = FetchedPage {
-                    items,
-                    resume: None,
-                    memberships: Vec::new(),
-                };
-                if opts.exclude_deleted {
-                    page.items
-                        .retain(|it| it.ticket.status.as_deref() != Some("deleted"));
-                }
-                return Ok(Some(page));
-            }
+        let (fetched, api, opts) = match &mut self.kind {
+            Kind::Views(source) => (
+                source.next().await?,
+                source.api.clone(),
+                source.opts.clone(),
+            ),
+            Kind::Incremental(source) => (
+                source.next().await?,
+                source.api.clone(),
+                source.opts.clone(),
+            ),
+            Kind::File { reader, opts } => return next_file_page(reader, opts),
         };
-        let (mut page, people) = page;
+        let Some((mut page, people)) = fetched else {
+            return Ok(None);
+        };
         if opts.exclude_deleted {
-            page.items
-                .retain(|it| it.ticket.status.as_deref() != Some("deleted"));
+            drop_deleted(&mut page.items);
         }
         enrich(&api, &mut page.items, &opts, people).await?;
         Ok(Some(page))
     }
+}
+
+impl ViewsSource {
+    /// The next page of the current view, moving on to the next view when one is
+    /// exhausted; `None` after the last view.
+    async fn next(&mut self) -> Result<Option<(FetchedPage, Sideloads)>, FetchError> {
+        loop {
+            let Some(&view) = self.views.get(self.index) else {
+                return Ok(None);
+            };
+            if let Some((items, people)) = next_view_page(&self.api, view, &mut self.state).await? {
+                return Ok(Some((self.first_sightings(view, items), people)));
+            }
+            self.index += 1;
+            self.state = ViewState::Start;
+        }
+    }
+
+    /// The page of `view`'s tickets not emitted before. Each ticket is emitted once
+    /// per run: a ticket in several views (its later views become memberships), or
+    /// listed twice while the view changes under a long listing.
+    fn first_sightings(&mut self, view: u64, mut items: Vec<WorkItem>) -> FetchedPage {
+        for it in &mut items {
+            it.view_id = Some(view);
+        }
+        let mut memberships = Vec::new();
+        items.retain(|it| {
+            let first = self.seen.insert(it.ticket.id);
+            if !first {
+                memberships.push((it.ticket.id, view));
+            }
+            first
+        });
+        FetchedPage {
+            items,
+            resume: None,
+            memberships,
+        }
+    }
+}
+
+impl IncrementalSource {
+    /// The next page of the export, resumable from the cursor after it; `None` once
+    /// the export reached its end.
+    async fn next(&mut self) -> Result<Option<(FetchedPage, Sideloads)>, FetchError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut page = self
+            .api
+            .incremental(Some(self.start_time), self.cursor.as_deref())
+            .await?;
+        let people = self.api.sideloads(
+            std::mem::take(&mut page.users),
+            std::mem::take(&mut page.organizations),
+        )?;
+        let same_cursor = page.after_cursor.is_some() && page.after_cursor == self.cursor;
+        if same_cursor && !page.end_of_stream && !page.tickets.is_empty() {
+            return Err(FetchError::Protocol(
+                "the incremental export sent the same cursor again with tickets; stopping instead of looping".into(),
+            ));
+        }
+        self.done = page.end_of_stream
+            || page.after_cursor.is_none()
+            || page.tickets.is_empty() && same_cursor;
+        if page.after_cursor.is_some() {
+            self.cursor = page.after_cursor.clone();
+        }
+        let page = FetchedPage {
+            items: latest_versions(parse_tickets(page.tickets)),
+            resume: self.cursor.clone().map(ResumePoint::Cursor),
+            memberships: Vec::new(),
+        };
+        Ok(Some((page, people)))
+    }
+}
+
+/// A ticket updated twice during the export shows up twice on a page: keeps only
+/// its latest (last) version, in page order.
+fn latest_versions(mut items: Vec<WorkItem>) -> Vec<WorkItem> {
+    let mut last = std::collections::HashMap::new();
+    for (i, it) in items.iter().enumerate() {
+        last.insert(it.ticket.id, i);
+    }
+    let mut i = 0;
+    items.retain(|it| {
+        i += 1;
+        last[&it.ticket.id] == i - 1
+    });
+    items
+}
+
+/// The next records of an export file, or `None` at its end.
+fn next_file_page(
+    reader: &mut ExportReader,
+    opts: &SourceOptions,
+) -> Result<Option<FetchedPage>, FetchError> {
+    let items = reader.next_items(PAGE_SIZE * 10)?;
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let mut page = FetchedPage {
+        items,
+        resume: None,
+        memberships: Vec::new(),
+    };
+    if opts.exclude_deleted {
+        drop_deleted(&mut page.items);
+    }
+    Ok(Some(page))
+}
+
+/// Drops soft-deleted tickets (`exclude_deleted`).
+fn drop_deleted(items: &mut Vec<WorkItem>) {
+    items.retain(|it| it.ticket.status.as_deref() != Some("deleted"));
 }
 
 /// The next page of one view, or `None` when the view is exhausted.
@@ -359,24 +397,7 @@ async fn next_view_page(
     state: &mut ViewState,
 ) -> Result<Option<(Vec<WorkItem>, Sideloads)>, FetchError> {
     if let ViewState::Start = state {
-        // One cheap (cached) call first: a clear "view N not found" before any
-        // paging, and the view's title for reports.
-        if !api.offline {
-            api.view(view).await?;
-        }
-        *state = match api.cached_listing(view)? {
-            Some(ids) => ViewState::Listing {
-                ids,
-                pos: 0,
-                then: None,
-            },
-            None if api.offline => {
-                return Err(FetchError::Offline(format!(
-                    "the ticket listing of view {view}"
-                )))
-            }
-            None => resume_or_start(api, view)?,
-        };
+        *state = start_view(api, view).await?;
         if let ViewState::Paging { .. } = state {
             let page = api.view_page(view, None).await?;
             return Ok(Some(store_view_page(api, view, state, page)?));
@@ -399,27 +420,10 @@ async fn next_view_page(
         ViewState::Listing { ids, pos, .. } => {
             let chunk = &ids[*pos..(*pos + PAGE_SIZE).min(ids.len())];
             *pos += chunk.len();
-            let tickets = api.tickets(chunk).await?;
-            if tickets.len() < chunk.len() {
-                let have: HashSet<u64> = tickets.iter().map(|t| t.id).collect();
-                let gone: Vec<u64> = chunk
-                    .iter()
-                    .copied()
-                    .filter(|id| !have.contains(id))
-                    .collect();
-                tracing::warn!(
-                    "{} of view {view} no longer exist; skipped",
-                    describe_ids("tickets", &gone)
-                );
-            }
-            let items = tickets
-                .into_iter()
-                .map(|ticket| WorkItem {
-                    ticket,
-                    ..WorkItem::default()
-                })
-                .collect();
-            Ok(Some((items, Sideloads::default())))
+            Ok(Some((
+                listed_tickets(api, view, chunk).await?,
+                Sideloads::default(),
+            )))
         }
         ViewState::Paging { next: None, .. } => Ok(None),
         ViewState::Paging {
@@ -427,40 +431,93 @@ async fn next_view_page(
             resumed,
             ..
         } => {
-            let url = url.clone();
-            let page = match api.view_page(view, Some(&url)).await {
-                // A cursor kept from an earlier run may have expired: list the view
-                // again from the start (tickets already emitted are skipped upstream).
-                Err(
-                    FetchError::Status {
-                        status: 400..=499, ..
-                    }
-                    | FetchError::NotFound { .. },
-                ) if *resumed => {
-                    tracing::warn!("view {view}: the stored listing position is no longer valid; listing the view again");
-                    api.clear_listing_pages(view)?;
-                    *state = ViewState::Paging {
-                        next: None,
-                        ids: Vec::new(),
-                        clean: true,
-                        pages: 0,
-                        resumed: false,
-                    };
-                    api.view_page(view, None).await?
-                }
-                other => other?,
-            };
+            let (url, resumed) = (url.clone(), *resumed);
+            let page = follow_view_link(api, view, state, &url, resumed).await?;
             Ok(Some(store_view_page(api, view, state, page)?))
         }
         ViewState::Start => unreachable!("handled above"),
     }
 }
 
+/// Where a view starts: its cached listing, the pages an interrupted run stored, or
+/// paging from the first page. One cheap (cached) call first gives a clear "view N
+/// not found" before any paging, and the view's title for reports.
+async fn start_view(api: &Api, view: u64) -> Result<ViewState, FetchError> {
+    if !api.offline {
+        api.view(view).await?;
+    }
+    match api.cached_listing(view)? {
+        Some(ids) => Ok(ViewState::Listing {
+            ids,
+            pos: 0,
+            then: None,
+        }),
+        None if api.offline => Err(FetchError::Offline(format!(
+            "the ticket listing of view {view}"
+        ))),
+        None => resume_or_start(api, view),
+    }
+}
+
+/// The tickets of `chunk` (ids from a listing) by id; those deleted since the listing
+/// are skipped with a warning.
+async fn listed_tickets(api: &Api, view: u64, chunk: &[u64]) -> Result<Vec<WorkItem>, FetchError> {
+    let tickets = api.tickets(chunk).await?;
+    if tickets.len() < chunk.len() {
+        let have: HashSet<u64> = tickets.iter().map(|t| t.id).collect();
+        let gone: Vec<u64> = chunk
+            .iter()
+            .copied()
+            .filter(|id| !have.contains(id))
+            .collect();
+        tracing::warn!(
+            "{} of view {view} no longer exist; skipped",
+            describe_ids("tickets", &gone)
+        );
+    }
+    Ok(tickets
+        .into_iter()
+        .map(|ticket| WorkItem {
+            ticket,
+            ..WorkItem::default()
+        })
+        .collect())
+}
+
+/// The view page behind `url`. A link kept from an earlier run (`resumed`) may have
+/// expired: then the view is listed again from the start (tickets already emitted
+/// are skipped upstream) and `state` starts paging afresh.
+async fn follow_view_link(
+    api: &Api,
+    view: u64,
+    state: &mut ViewState,
+    url: &str,
+    resumed: bool,
+) -> Result<ViewPage, FetchError> {
+    match api.view_page(view, Some(url)).await {
+        Err(
+            FetchError::Status {
+                status: 400..=499, ..
+            }
+            | FetchError::NotFound { .. },
+        ) if resumed => {
+            tracing::warn!("view {view}: the stored listing position is no longer valid; listing the view again");
+            api.clear_listing_pages(view)?;
+            *state = ViewState::first_page();
+            api.view_page(view, None).await
+        }
+        other => other,
+    }
+}
+
+/// Takes in one listed page of a view: caches its tickets, stores its ids and the
+/// link after it (so an interrupted run resumes there) and, after the last page, the
+/// whole listing.
 fn store_view_page(
     api: &Api,
     view: u64,
     state: &mut ViewState,
-    page: super::api::ViewPage,
+    page: ViewPage,
 ) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
     let items = parse_tickets(page.tickets);
     let ViewState::Paging {
@@ -507,13 +564,7 @@ fn store_view_page(
 fn resume_or_start(api: &Api, view: u64) -> Result<ViewState, FetchError> {
     let stored = api.listing_pages(view)?;
     let Some(next) = stored.last().and_then(|p| p.next.clone()) else {
-        return Ok(ViewState::Paging {
-            next: None,
-            ids: Vec::new(),
-            clean: true,
-            pages: 0,
-            resumed: false,
-        });
+        return Ok(ViewState::first_page());
     };
     let pages = stored.len() as u32;
     let ids: Vec<u64> = stored.into_iter().flat_map(|p| p.ids).collect();
@@ -565,31 +616,41 @@ async fn enrich(
             .map(|o| o.name.clone());
     }
     if opts.include_comments {
-        let mut tasks = JoinSet::new();
-        for (i, it) in items.iter().enumerate() {
-            // Soft-deleted tickets have no readable comments.
-            if it.error.is_some() || it.ticket.status.as_deref() == Some("deleted") {
-                continue;
-            }
-            let api = api.clone();
-            let ticket = it.ticket.clone();
-            tasks.spawn(async move { (i, api.comments(&ticket).await) });
+        add_conversations(api, items, opts.max_input_chars).await?;
+    }
+    Ok(())
+}
+
+/// Fetches every readable ticket's comments at once and sets its conversation.
+async fn add_conversations(
+    api: &Arc<Api>,
+    items: &mut [WorkItem],
+    max_input_chars: usize,
+) -> Result<(), FetchError> {
+    let mut tasks = JoinSet::new();
+    for (i, it) in items.iter().enumerate() {
+        // Soft-deleted tickets have no readable comments.
+        if it.error.is_some() || it.ticket.status.as_deref() == Some("deleted") {
+            continue;
         }
-        while let Some(joined) = tasks.join_next().await {
-            let (i, comments) = joined
-                .map_err(|e| FetchError::Protocol(format!("comment fetch task failed: {e}")))?;
-            match comments {
-                Ok(c) => items[i].conversation = Some(conversation(&c, opts.max_input_chars)),
-                // One ticket's comments gone (404) or hidden (403): it is analyzed from
-                // its first message; the run goes on.
-                Err(e @ (FetchError::NotFound { .. } | FetchError::Forbidden { .. })) => {
-                    tracing::warn!(
-                        "ticket {}: {e}; analyzing its first message only",
-                        items[i].ticket.id
-                    )
-                }
-                Err(e) => return Err(e),
+        let api = api.clone();
+        let ticket = it.ticket.clone();
+        tasks.spawn(async move { (i, api.comments(&ticket).await) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (i, comments) =
+            joined.map_err(|e| FetchError::Protocol(format!("comment fetch task failed: {e}")))?;
+        match comments {
+            Ok(c) => items[i].conversation = Some(conversation(&c, max_input_chars)),
+            // One ticket's comments gone (404) or hidden (403): it is analyzed from
+            // its first message; the run goes on.
+            Err(e @ (FetchError::NotFound { .. } | FetchError::Forbidden { .. })) => {
+                tracing::warn!(
+                    "ticket {}: {e}; analyzing its first message only",
+                    items[i].ticket.id
+                )
             }
+            Err(e) => return Err(e),
         }
     }
     Ok(())

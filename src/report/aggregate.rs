@@ -186,38 +186,76 @@ impl SectionAcc {
     fn finish(self) -> Section {
         let n = self.analyzed;
         let total = n + self.failed;
-        let buckets = |counts: &[u64], keys: &[String], labels: &[String]| -> Vec<Bucket> {
-            counts
-                .iter()
-                .zip(keys.iter().zip(labels))
-                .map(|(&count, (key, label))| Bucket {
-                    key: key.clone(),
-                    label: label.clone(),
-                    count,
-                    share: share(count, n),
-                })
-                .collect()
-        };
-        let strings = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let numbered = |levels: &[&str]| -> Vec<String> {
-            levels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| format!("{} — {l}", i + 1))
-                .collect()
-        };
-        let one_to = |k: usize| (1..=k).map(|i| i.to_string()).collect::<Vec<_>>();
+        let level_counts = self.priority_level_counts();
+        let summary = self.summary(&level_counts);
+        let averages = self.averages();
+        let age = self.age_buckets();
+        Section {
+            total,
+            analyzed: n,
+            failed: self.failed,
+            summary,
+            sentiment: buckets(
+                &self.sentiment,
+                &strings(&["positive", "neutral", "negative"]),
+                &strings(&["Positive", "Neutral", "Negative"]),
+                n,
+            ),
+            priority_levels: buckets(
+                &level_counts,
+                &strings(&["low", "medium", "high", "critical"]),
+                &strings(&["Low (1-3)", "Medium (4-6)", "High (7-8)", "Critical (9-10)"]),
+                n,
+            ),
+            priority_scores: buckets(&self.scores, &one_to(10), &one_to(10), n),
+            urgency: buckets(&self.urgency, &one_to(5), &numbered(&URGENCY_LEVELS), n),
+            frustration: buckets(
+                &self.frustration,
+                &one_to(5),
+                &numbered(&FRUSTRATION_LEVELS),
+                n,
+            ),
+            components: label_counts(self.components, n),
+            no_component: count_share(self.no_component, n),
+            categories: label_counts(self.categories, n),
+            averages,
+            age,
+        }
+    }
 
-        let level_counts = [
+    /// Tickets per priority level: low 1-3, medium 4-6, high 7-8, critical 9-10.
+    fn priority_level_counts(&self) -> [u64; 4] {
+        [
             self.scores[..3].iter().sum::<u64>(),
             self.scores[3..6].iter().sum(),
             self.scores[6..8].iter().sum(),
             self.scores[8..].iter().sum(),
-        ];
+        ]
+    }
+
+    fn summary(&self, level_counts: &[u64; 4]) -> Summary {
+        let n = self.analyzed;
+        let urgent = self.urgency[3] + self.urgency[4];
+        let frustrated = self.frustration[3] + self.frustration[4];
+        Summary {
+            business_impact: count_share(self.business_impact, n),
+            high_priority: count_share(level_counts[2], n),
+            critical_priority: count_share(level_counts[3], n),
+            high_urgency: count_share(urgent, n),
+            high_frustration: count_share(frustrated, n),
+            failed: count_share(self.failed, n + self.failed),
+        }
+    }
+
+    /// The age buckets, and an "unknown" one only when some ticket has no readable
+    /// `created_at`.
+    fn age_buckets(&self) -> Vec<Bucket> {
+        let n = self.analyzed;
         let mut age = buckets(
             &self.age[..5],
             &strings(&AGE_BUCKETS.map(|b| b.0)),
             &strings(&AGE_BUCKETS.map(|b| b.1)),
+            n,
         );
         if self.age[5] > 0 {
             age.push(Bucket {
@@ -227,73 +265,76 @@ impl SectionAcc {
                 share: share(self.age[5], n),
             });
         }
-        let urgent = self.urgency[3] + self.urgency[4];
-        let frustrated = self.frustration[3] + self.frustration[4];
-        Section {
-            total,
-            analyzed: n,
-            failed: self.failed,
-            summary: Summary {
-                business_impact: count_share(self.business_impact, n),
-                high_priority: count_share(level_counts[2], n),
-                critical_priority: count_share(level_counts[3], n),
-                high_urgency: count_share(urgent, n),
-                high_frustration: count_share(frustrated, n),
-                failed: count_share(self.failed, total),
-            },
-            sentiment: buckets(
-                &self.sentiment,
-                &strings(&["positive", "neutral", "negative"]),
-                &strings(&["Positive", "Neutral", "Negative"]),
-            ),
-            priority_levels: buckets(
-                &level_counts,
-                &strings(&["low", "medium", "high", "critical"]),
-                &strings(&["Low (1-3)", "Medium (4-6)", "High (7-8)", "Critical (9-10)"]),
-            ),
-            priority_scores: buckets(&self.scores, &one_to(10), &one_to(10)),
-            urgency: buckets(&self.urgency, &one_to(5), &numbered(&URGENCY_LEVELS)),
-            frustration: buckets(
-                &self.frustration,
-                &one_to(5),
-                &numbered(&FRUSTRATION_LEVELS),
-            ),
-            components: label_counts(self.components, n),
-            no_component: count_share(self.no_component, n),
-            categories: label_counts(self.categories, n),
-            averages: (n > 0).then(|| {
-                let mean = |sum: u64| round2(sum as f64 / n as f64);
-                let sentiment = round2(self.sentiment_sum / n as f64);
-                let urgency = mean(self.urgency_sum);
-                let frustration = mean(self.frustration_sum);
-                let priority = mean(self.priority_sum);
-                let expertise = mean(self.expertise_sum);
-                Averages {
-                    sentiment_score: Average {
-                        value: sentiment,
-                        meaning: sentiment_meaning(sentiment).into(),
-                    },
-                    urgency: Average {
-                        value: urgency,
-                        meaning: level_meaning(urgency, &URGENCY_LEVELS),
-                    },
-                    frustration: Average {
-                        value: frustration,
-                        meaning: level_meaning(frustration, &FRUSTRATION_LEVELS),
-                    },
-                    priority_score: Average {
-                        value: priority,
-                        meaning: priority_meaning(priority).into(),
-                    },
-                    technical_expertise: Average {
-                        value: expertise,
-                        meaning: level_meaning(expertise, &EXPERTISE_LEVELS),
-                    },
-                }
-            }),
-            age,
-        }
+        age
     }
+
+    /// The averages with what they mean in words; `None` when no ticket is analyzed.
+    fn averages(&self) -> Option<Averages> {
+        let n = self.analyzed;
+        if n == 0 {
+            return None;
+        }
+        let mean = |sum: u64| round2(sum as f64 / n as f64);
+        let sentiment = round2(self.sentiment_sum / n as f64);
+        let urgency = mean(self.urgency_sum);
+        let frustration = mean(self.frustration_sum);
+        let priority = mean(self.priority_sum);
+        let expertise = mean(self.expertise_sum);
+        Some(Averages {
+            sentiment_score: Average {
+                value: sentiment,
+                meaning: sentiment_meaning(sentiment).into(),
+            },
+            urgency: Average {
+                value: urgency,
+                meaning: level_meaning(urgency, &URGENCY_LEVELS),
+            },
+            frustration: Average {
+                value: frustration,
+                meaning: level_meaning(frustration, &FRUSTRATION_LEVELS),
+            },
+            priority_score: Average {
+                value: priority,
+                meaning: priority_meaning(priority).into(),
+            },
+            technical_expertise: Average {
+                value: expertise,
+                meaning: level_meaning(expertise, &EXPERTISE_LEVELS),
+            },
+        })
+    }
+}
+
+/// One bucket per count, with its key, label and share of `n`.
+fn buckets(counts: &[u64], keys: &[String], labels: &[String], n: u64) -> Vec<Bucket> {
+    counts
+        .iter()
+        .zip(keys.iter().zip(labels))
+        .map(|(&count, (key, label))| Bucket {
+            key: key.clone(),
+            label: label.clone(),
+            count,
+            share: share(count, n),
+        })
+        .collect()
+}
+
+fn strings(xs: &[&str]) -> Vec<String> {
+    xs.iter().map(|s| s.to_string()).collect()
+}
+
+/// Level descriptions numbered from 1: "1 — Calm".
+fn numbered(levels: &[&str]) -> Vec<String> {
+    levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{} — {l}", i + 1))
+        .collect()
+}
+
+/// "1" to `k`.
+fn one_to(k: usize) -> Vec<String> {
+    (1..=k).map(|i| i.to_string()).collect()
 }
 
 fn bump(map: &mut HashMap<String, u64>, key: &str) {

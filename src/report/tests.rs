@@ -67,137 +67,43 @@ fn rec(
     }
 }
 
-pub(super) fn fixture() -> Vec<ResultRecord> {
+/// One fixture ticket: id, views, analysis (`None`: it failed), created_at, updated_at.
+type Row = (
+    u64,
+    &'static [u64],
+    Option<A>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// The twelve tickets, one a line so that the figures below can be checked by eye.
+#[rustfmt::skip]
+const FIXTURE: [Row; 12] = {
     use Sentiment::*;
-    vec![
-        rec(
-            1,
-            &[100],
-            Some((Negative, -0.80, 5, 5, 2, true, "technical_issue", "gpu", 10)),
-            Some("2024-06-15T06:00:00Z"),
-            Some("2024-06-15T08:00:00Z"),
-        ),
-        rec(
-            2,
-            &[100],
-            Some((Negative, -0.60, 4, 4, 3, true, "hardware_issue", "gpu", 9)),
-            Some("2024-06-12T12:00:00Z"),
-            Some("2024-06-14T10:00:00Z"),
-        ),
+    [
+        (1, &[100], Some((Negative, -0.80, 5, 5, 2, true, "technical_issue", "gpu", 10)), Some("2024-06-15T06:00:00Z"), Some("2024-06-15T08:00:00Z")),
+        (2, &[100], Some((Negative, -0.60, 4, 4, 3, true, "hardware_issue", "gpu", 9)), Some("2024-06-12T12:00:00Z"), Some("2024-06-14T10:00:00Z")),
         // In both views: once in the overall figures, once in each view section.
-        rec(
-            3,
-            &[100, 200],
-            Some((
-                Negative,
-                -0.30,
-                4,
-                3,
-                3,
-                false,
-                "technical_issue",
-                "drive",
-                7,
-            )),
-            Some("2024-06-01T12:00:00Z"),
-            Some("2024-06-14T11:00:00Z"),
-        ),
-        rec(
-            4,
-            &[100],
-            Some((Neutral, 0.00, 3, 3, 3, false, "billing", "none", 5)),
-            Some("2024-05-01T12:00:00Z"),
-            Some("2024-06-13T09:00:00Z"),
-        ),
-        rec(
-            5,
-            &[200],
-            Some((Positive, 0.60, 2, 1, 4, false, "general_inquiry", "none", 3)),
-            Some("2024-01-01T00:00:00Z"),
-            Some("2024-06-13T10:00:00Z"),
-        ),
-        rec(
-            6,
-            &[200],
-            Some((
-                Positive,
-                0.90,
-                1,
-                1,
-                5,
-                false,
-                "feature_request",
-                "network",
-                2,
-            )),
-            Some("2024-06-14T13:00:00Z"),
-            Some("2024-06-15T09:00:00Z"),
-        ),
+        (3, &[100, 200], Some((Negative, -0.30, 4, 3, 3, false, "technical_issue", "drive", 7)), Some("2024-06-01T12:00:00Z"), Some("2024-06-14T11:00:00Z")),
+        (4, &[100], Some((Neutral, 0.00, 3, 3, 3, false, "billing", "none", 5)), Some("2024-05-01T12:00:00Z"), Some("2024-06-13T09:00:00Z")),
+        (5, &[200], Some((Positive, 0.60, 2, 1, 4, false, "general_inquiry", "none", 3)), Some("2024-01-01T00:00:00Z"), Some("2024-06-13T10:00:00Z")),
+        (6, &[200], Some((Positive, 0.90, 1, 1, 5, false, "feature_request", "network", 2)), Some("2024-06-14T13:00:00Z"), Some("2024-06-15T09:00:00Z")),
         // Exactly 7 days old: 1-4 weeks, not 1-7 days.
-        rec(
-            7,
-            &[200],
-            Some((Neutral, 0.02, 3, 2, 3, false, "billing", "memory", 4)),
-            Some("2024-06-08T12:00:00Z"),
-            Some("2024-06-10T12:00:00Z"),
-        ),
-        rec(
-            8,
-            &[100],
-            Some((Negative, -0.50, 5, 4, 1, false, "account_access", "none", 8)),
-            Some("2024-06-10T12:00:00Z"),
-            Some("2024-06-12T12:00:00Z"),
-        ),
+        (7, &[200], Some((Neutral, 0.02, 3, 2, 3, false, "billing", "memory", 4)), Some("2024-06-08T12:00:00Z"), Some("2024-06-10T12:00:00Z")),
+        (8, &[100], Some((Negative, -0.50, 5, 4, 1, false, "account_access", "none", 8)), Some("2024-06-10T12:00:00Z"), Some("2024-06-12T12:00:00Z")),
         // Updated outside the 30-day trend window.
-        rec(
-            9,
-            &[200],
-            Some((Positive, 0.30, 2, 2, 4, true, "billing", "gpu", 7)),
-            Some("2024-03-01T00:00:00Z"),
-            Some("2024-04-01T00:00:00Z"),
-        ),
-        rec(
-            10,
-            &[100],
-            None,
-            Some("2024-06-14T00:00:00Z"),
-            Some("2024-06-14T12:00:00Z"),
-        ),
-        rec(
-            11,
-            &[200],
-            Some((
-                Negative,
-                -0.10,
-                3,
-                4,
-                2,
-                false,
-                "technical_issue",
-                "drive",
-                6,
-            )),
-            None,
-            Some("2024-06-15T10:00:00Z"),
-        ),
-        rec(
-            12,
-            &[100],
-            Some((
-                Neutral,
-                0.04,
-                1,
-                2,
-                3,
-                false,
-                "shipping_delivery",
-                "none",
-                3,
-            )),
-            Some("2024-06-15T11:00:00Z"),
-            None,
-        ),
+        (9, &[200], Some((Positive, 0.30, 2, 2, 4, true, "billing", "gpu", 7)), Some("2024-03-01T00:00:00Z"), Some("2024-04-01T00:00:00Z")),
+        (10, &[100], None, Some("2024-06-14T00:00:00Z"), Some("2024-06-14T12:00:00Z")),
+        (11, &[200], Some((Negative, -0.10, 3, 4, 2, false, "technical_issue", "drive", 6)), None, Some("2024-06-15T10:00:00Z")),
+        (12, &[100], Some((Neutral, 0.04, 1, 2, 3, false, "shipping_delivery", "none", 3)), Some("2024-06-15T11:00:00Z"), None),
     ]
+};
+
+pub(super) fn fixture() -> Vec<ResultRecord> {
+    FIXTURE
+        .iter()
+        .map(|&(id, views, analysis, created, updated)| rec(id, views, analysis, created, updated))
+        .collect()
 }
 
 pub(super) fn opts() -> ReportOptions {
@@ -222,15 +128,20 @@ pub(super) fn cs(count: u64, share: f64) -> CountShare {
     CountShare { count, share }
 }
 
+/// The overall section of the fixture's report. Its shares are of the 11 analyzed
+/// tickets: 1/11 = 9.1, 2/11 = 18.2, 3/11 = 27.3, 4/11 = 36.4, 5/11 = 45.5; the failed
+/// share is of all 12: 1/12 = 8.3.
+fn overall() -> Section {
+    build(fixture(), &opts()).overall
+}
+
 #[test]
-fn overall_figures_match_hand_computation() {
+fn overall_summary_matches_hand_computation() {
     let r = build(fixture(), &opts());
     let s = &r.overall;
     assert!(!r.empty);
     assert_eq!(r.generated_at, "2024-06-15T12:00:00Z");
     assert_eq!((s.total, s.analyzed, s.failed, r.excluded), (12, 11, 1, 0));
-    // Shares are of the 11 analyzed tickets: 1/11 = 9.1, 2/11 = 18.2, 3/11 = 27.3,
-    // 4/11 = 36.4, 5/11 = 45.5; failed is of all 12: 1/12 = 8.3.
     let m = &s.summary;
     assert_eq!(m.business_impact, cs(3, 27.3)); // 1, 2, 9
     assert_eq!(m.high_priority, cs(3, 27.3)); // 3 (7), 8 (8), 9 (7)
@@ -238,6 +149,11 @@ fn overall_figures_match_hand_computation() {
     assert_eq!(m.high_urgency, cs(4, 36.4)); // 1, 2, 3, 8
     assert_eq!(m.high_frustration, cs(4, 36.4)); // 1, 2, 8, 11
     assert_eq!(m.failed, cs(1, 8.3));
+}
+
+#[test]
+fn overall_scales_match_hand_computation() {
+    let s = overall();
     assert_eq!(
         kcs(&s.sentiment),
         [
@@ -283,6 +199,11 @@ fn overall_figures_match_hand_computation() {
     );
     assert_eq!(s.frustration[0].label, "1 — Calm");
     assert_eq!(s.frustration[4].label, "5 — Furious");
+}
+
+#[test]
+fn overall_labels_match_hand_computation() {
+    let s = overall();
     // `none` (4, 5, 8, 12) is counted but not listed; ties are sorted by name.
     assert_eq!(
         kcs(&s.components.top),
@@ -307,6 +228,11 @@ fn overall_figures_match_hand_computation() {
             ("shipping_delivery", 1, 9.1),
         ]
     );
+}
+
+#[test]
+fn overall_ages_and_averages_match_hand_computation() {
+    let s = overall();
     // Ages at 2024-06-15T12:00Z: 1, 6, 12 < 1 day; 2 (3 d), 8 (5 d); 3 (14 d), 7 (7 d);
     // 4 (45 d); 5 (166 d), 9 (106 d); 11 has no created_at.
     assert_eq!(

@@ -62,6 +62,80 @@ impl Traits {
     pub fn vip(&self) -> bool {
         self.organization.is_some_and(|o| o <= VIP_ORGANIZATIONS)
     }
+
+    /// The group's and topic's tags, then what sets the ticket apart.
+    fn tags(&self) -> Vec<&'static str> {
+        let mut tags = vec![self.group().tag(), self.topic.tag];
+        for (on, tag) in [
+            (self.vip(), "vip"),
+            (self.outage, "outage"),
+            (self.repeat, "repeat_contact"),
+            (
+                self.mood == Mood::Angry && self.priority == Some("urgent"),
+                "escalated",
+            ),
+        ] {
+            if on {
+                tags.push(tag);
+            }
+        }
+        tags
+    }
+
+    /// The ticket type: mostly set, after the group and whether it is an outage.
+    fn ticket_type(&self, rng: &mut Rng) -> Option<&'static str> {
+        match self.group() {
+            _ if rng.percent(10) => None,
+            _ if self.outage => Some("incident"),
+            Group::Hardware | Group::Software => Some(if rng.percent(70) {
+                "problem"
+            } else {
+                "incident"
+            }),
+            Group::Feature => Some("task"),
+            _ => Some("question"),
+        }
+    }
+
+    /// Model, serial number, region and a flag: each set on some tickets only.
+    fn custom_fields(&self, rng: &mut Rng) -> [CustomField; 4] {
+        let model = rng.pick(self.topic.models).to_string();
+        let serial = format!("SN{}", rng.range(10_000_000, 99_999_999));
+        let region = rng.pick(&["eu", "us", "apac"]).to_string();
+        let mut text_field = |value: String| rng.percent(60).then_some(FieldValue::Text(value));
+        [
+            CustomField {
+                id: 360_000_001,
+                value: text_field(model),
+            },
+            CustomField {
+                id: 360_000_002,
+                value: text_field(serial),
+            },
+            CustomField {
+                id: 360_000_003,
+                value: text_field(region),
+            },
+            CustomField {
+                id: 360_000_004,
+                value: rng.percent(80).then(|| FieldValue::Flag(rng.percent(70))),
+            },
+        ]
+    }
+
+    /// The satisfaction rating: offered once the ticket is finished, and then good
+    /// or bad after the customer's mood.
+    fn satisfaction(&self) -> Satisfaction {
+        let finished = matches!(self.status, "solved" | "closed");
+        Satisfaction {
+            score: match (finished, self.mood) {
+                (false, _) => "unoffered",
+                (true, Mood::Angry) => "bad",
+                (true, Mood::Happy) => "good",
+                (true, Mood::Neutral) => "offered",
+            },
+        }
+    }
 }
 
 /// A ticket changed by [`Dataset::touch_ticket`].
@@ -252,62 +326,10 @@ impl Dataset {
             (7, "chat"),
             (5, "voice"),
         ]);
-        let mut tags = vec![group.tag(), traits.topic.tag];
-        for (on, tag) in [
-            (traits.vip(), "vip"),
-            (traits.outage, "outage"),
-            (traits.repeat, "repeat_contact"),
-            (
-                traits.mood == Mood::Angry && traits.priority == Some("urgent"),
-                "escalated",
-            ),
-        ] {
-            if on {
-                tags.push(tag);
-            }
-        }
-        let ticket_type = match group {
-            _ if rng.percent(10) => None,
-            _ if traits.outage => Some("incident"),
-            Group::Hardware | Group::Software => Some(if rng.percent(70) {
-                "problem"
-            } else {
-                "incident"
-            }),
-            Group::Feature => Some("task"),
-            _ => Some("question"),
-        };
-        let model = rng.pick(traits.topic.models).to_string();
-        let serial = format!("SN{}", rng.range(10_000_000, 99_999_999));
-        let region = rng.pick(&["eu", "us", "apac"]).to_string();
-        let mut text_field = |value: String| rng.percent(60).then_some(FieldValue::Text(value));
-        let custom_fields = [
-            CustomField {
-                id: 360_000_001,
-                value: text_field(model),
-            },
-            CustomField {
-                id: 360_000_002,
-                value: text_field(serial),
-            },
-            CustomField {
-                id: 360_000_003,
-                value: text_field(region),
-            },
-            CustomField {
-                id: 360_000_004,
-                value: rng.percent(80).then(|| FieldValue::Flag(rng.percent(70))),
-            },
-        ];
-        let finished = matches!(traits.status, "solved" | "closed");
-        let satisfaction_rating = Some(Satisfaction {
-            score: match (finished, traits.mood) {
-                (false, _) => "unoffered",
-                (true, Mood::Angry) => "bad",
-                (true, Mood::Happy) => "good",
-                (true, Mood::Neutral) => "offered",
-            },
-        });
+        let tags = traits.tags();
+        let ticket_type = traits.ticket_type(&mut rng);
+        let custom_fields = traits.custom_fields(&mut rng);
+        let satisfaction_rating = Some(traits.satisfaction());
         Some(TicketRecord {
             url: format!("{}/api/v2/tickets/{id}.json", self.origin()),
             id,

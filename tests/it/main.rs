@@ -13,3 +13,4 @@ mod llm;
 mod pipeline;
 mod report;
 mod resilience;
+mod style;

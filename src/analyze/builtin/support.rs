@@ -72,7 +72,7 @@
 //! position, which is exact for the short messages tickets are.
 
 use super::lexicon::FastMap;
-use super::text::{Doc, PhraseSet};
+use super::text::{Doc, Match, PhraseSet};
 use super::vader::Pass;
 
 /// What a phrase rule says about the ticket.
@@ -458,123 +458,73 @@ impl Support {
     /// whose `extra` valences the caller adds. `topic` says how much the ticket is
     /// about a support topic.
     pub fn apply(&self, doc: &Doc, pass: &mut Pass, topic: Topic) -> Findings {
-        let mut f = Findings::default();
-        // Words to zero: those of complaint phrases and requests always, those of
-        // neutral wording only in a ticket about a support topic or a request.
-        let mut zero: Vec<&'static str> = Vec::new();
-        let mut neutral: Vec<&'static str> = Vec::new();
-        let mut contextual = Vec::new();
-        let mut past_praise = Vec::new();
-        let mut gratitude = Vec::new();
-        // (valence, needs a support topic, is an outage, phrase)
-        let mut failures: Vec<(f64, bool, bool, String)> = Vec::new();
-        self.rules.for_each_match(doc, |m| {
-            if doc.crosses_sentence(m.start, m.start + m.len) {
-                return;
-            }
-            let r = m.value;
-            let words = || {
-                (m.start..m.start + m.len)
-                    .map(|i| doc.word(i))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            match r.kind {
-                Complaint | PoliteAngry | RepeatContact => {
-                    f.complaint |= r.kind == Complaint;
-                    f.polite_angry |= r.kind == PoliteAngry;
-                    f.repeat_contact |= r.kind == RepeatContact;
-                    f.phrases.push(words());
-                    f.extra.push(r.valence);
-                    zero.extend_from_slice(r.zero);
-                }
-                // "make sure I won't be charged again" is no complaint.
-                Contextual if !(m.start.saturating_sub(3)..m.start).any(|i| doc.negates(i)) => {
-                    contextual.push(r.valence)
-                }
-                Contextual => {}
-                Failure | Outage | DomainFailure => {
-                    // "no outage", "never stuck", "not down": denied, not reported.
-                    let denied = !doc.negates(m.start) && m.start > 0 && doc.negates(m.start - 1);
-                    if !denied {
-                        failures.push((
-                            r.valence,
-                            r.kind == DomainFailure,
-                            r.kind == Outage,
-                            words(),
-                        ));
-                    }
-                }
-                Praise => {
-                    let next = doc_word(doc, m.start + m.len);
-                    if matches!(next, "until" | "till" | "before") {
-                        // "It worked fine until the update": a complaint.
-                        f.complaint = true;
-                        f.phrases.push(words());
-                        f.extra.push(-1.0);
-                    } else if doc.word(m.start) == "worked" {
-                        // Past praise ("everything worked fine") resolves nothing.
-                        past_praise.push(r.valence);
-                    } else {
-                        f.praise = true;
-                        f.extra.push(r.valence);
-                    }
-                }
-                Gratitude => gratitude.push(r.valence),
-                Request => {
-                    f.request = true;
-                    zero.extend_from_slice(r.zero);
-                }
-                Neutral => neutral.extend_from_slice(r.zero),
-                Formula => zero.extend_from_slice(r.zero),
-                Idiom => f.extra.push(r.valence),
-            }
-        });
+        let matched = self.match_rules(doc);
+        let mut f = matched.findings;
         // A reported failure makes the text a ticket about a problem even without
         // topic words ("URGENT: production is down!!"); so does a complaint or a
         // request that names some topic.
         let domain = topic.evidence
-            || failures.iter().any(|x| !x.1)
+            || matched.failures.iter().any(|failure| !failure.needs_topic)
             || (topic.hint && (f.complaint || f.repeat_contact || f.request));
         // Thanks at the end of a request is politeness; elsewhere it is praise.
-        if !f.request && !gratitude.is_empty() {
+        if !f.request && !matched.gratitude.is_empty() {
             f.praise = true;
-            f.extra.extend(gratitude);
+            f.extra.extend(matched.gratitude);
         }
         // A failure that the message says is fixed ("the crash is gone, thanks")
         // is no longer a problem.
         let resolved = f.praise;
         if !resolved {
-            let mut sum = 0.0;
-            for (valence, topic_only, outage, phrase) in failures {
-                if topic_only && !domain {
-                    continue;
-                }
-                f.failure = true;
-                f.outage |= outage;
-                sum += valence;
-                if !f.phrases.contains(&phrase) {
-                    f.phrases.push(phrase);
-                }
-            }
-            if f.failure {
-                f.extra.push(sum.max(FAILURE_CAP));
-            }
+            count_failures(&mut f, matched.failures, domain);
         }
-        if !f.failure && !past_praise.is_empty() {
+        if !f.failure && !matched.past_praise.is_empty() {
             f.praise = true;
-            f.extra.extend(past_praise);
+            f.extra.extend(matched.past_praise);
         }
+        let mut zero = matched.zero;
         if domain || f.request {
-            zero.extend_from_slice(&neutral);
+            zero.extend_from_slice(&matched.neutral);
         }
         let angry = f.complaint || f.polite_angry || f.repeat_contact;
         if domain && !f.praise {
-            f.extra.extend(contextual);
+            f.extra.extend(matched.contextual);
         }
         // In a ticket that reports a problem and praises no fix, positive words are
         // sarcasm ("Great, another week without my order") or politeness.
         let sarcasm = domain && (angry || f.failure) && !resolved;
+        let (strong_positive, polite) = self.zero_words(pass, &zero, domain, sarcasm);
+        f.praise |= strong_positive;
+        if angry || f.failure || ((domain || f.request) && !f.praise) {
+            for i in polite {
+                pass.valences[i] = 0.0;
+            }
+        }
+        f
+    }
+
+    /// Runs the phrase rules over `doc` and sorts what they match; phrases that
+    /// cross a sentence end do not count.
+    fn match_rules(&self, doc: &Doc) -> RuleMatches {
+        let mut matched = RuleMatches::default();
+        self.rules.for_each_match(doc, |m| {
+            if !doc.crosses_sentence(m.start, m.start + m.len) {
+                matched.record(doc, &m);
+            }
+        });
+        matched
+    }
+
+    /// Zeroes the valence of the words in `zero`, of domain words in a ticket about a
+    /// support topic and of positive words in a sarcastic one. Returns whether a
+    /// strongly positive word is left, and the positions of the politeness words,
+    /// which the caller zeroes once it knows whether the ticket praises something.
+    fn zero_words(
+        &self,
+        pass: &mut Pass,
+        zero: &[&str],
+        domain: bool,
+        sarcasm: bool,
+    ) -> (bool, Vec<usize>) {
         let mut strong_positive = false;
         let mut polite = Vec::new();
         for i in 0..pass.len() {
@@ -594,12 +544,129 @@ impl Support {
                 strong_positive = true;
             }
         }
-        f.praise |= strong_positive;
-        if angry || f.failure || ((domain || f.request) && !f.praise) {
-            for i in polite {
-                pass.valences[i] = 0.0;
+        (strong_positive, polite)
+    }
+}
+
+/// A failure or outage phrase, held back until the layer knows whether the ticket
+/// is about a support topic and whether it says the problem is fixed.
+struct ReportedFailure {
+    valence: f64,
+    /// Counts only in a ticket about a support topic ("failed", "stuck").
+    needs_topic: bool,
+    /// An outage ("is down", "not responding") rather than a failure.
+    outage: bool,
+    /// The matched words, for `Findings::phrases`.
+    phrase: String,
+}
+
+/// What the phrase rules matched in one ticket, before the layer decides what the
+/// ticket is about.
+#[derive(Default)]
+struct RuleMatches {
+    /// Complaints, requests, praise and idioms, which count whatever the topic.
+    findings: Findings,
+    /// Words to zero always: those of complaint phrases, requests and formulas.
+    zero: Vec<&'static str>,
+    /// Words of neutral wording, zeroed only in a ticket about a support topic or a
+    /// request.
+    neutral: Vec<&'static str>,
+    /// Valences of contextual cues, which complain only in a ticket about a topic.
+    contextual: Vec<f64>,
+    /// Valences of past praise ("everything worked fine"), praise only without a
+    /// failure.
+    past_praise: Vec<f64>,
+    /// Valences of thanks, praise only outside a request.
+    gratitude: Vec<f64>,
+    failures: Vec<ReportedFailure>,
+}
+
+impl RuleMatches {
+    /// Sorts one match by the kind of its rule.
+    fn record(&mut self, doc: &Doc, m: &Match<'_, Rule>) {
+        let r = m.value;
+        let f = &mut self.findings;
+        match r.kind {
+            Complaint | PoliteAngry | RepeatContact => {
+                f.complaint |= r.kind == Complaint;
+                f.polite_angry |= r.kind == PoliteAngry;
+                f.repeat_contact |= r.kind == RepeatContact;
+                f.phrases.push(matched_words(doc, m));
+                f.extra.push(r.valence);
+                self.zero.extend_from_slice(r.zero);
             }
+            // "make sure I won't be charged again" is no complaint.
+            Contextual if !(m.start.saturating_sub(3)..m.start).any(|i| doc.negates(i)) => {
+                self.contextual.push(r.valence)
+            }
+            Contextual => {}
+            Failure | Outage | DomainFailure => {
+                // "no outage", "never stuck", "not down": denied, not reported.
+                let denied = !doc.negates(m.start) && m.start > 0 && doc.negates(m.start - 1);
+                if !denied {
+                    self.failures.push(ReportedFailure {
+                        valence: r.valence,
+                        needs_topic: r.kind == DomainFailure,
+                        outage: r.kind == Outage,
+                        phrase: matched_words(doc, m),
+                    });
+                }
+            }
+            Praise => self.record_praise(doc, m),
+            Gratitude => self.gratitude.push(r.valence),
+            Request => {
+                f.request = true;
+                self.zero.extend_from_slice(r.zero);
+            }
+            Neutral => self.neutral.extend_from_slice(r.zero),
+            Formula => self.zero.extend_from_slice(r.zero),
+            Idiom => f.extra.push(r.valence),
         }
-        f
+    }
+
+    /// Praise of a resolution, unless it is past ("worked fine until the update").
+    fn record_praise(&mut self, doc: &Doc, m: &Match<'_, Rule>) {
+        let f = &mut self.findings;
+        let next = doc_word(doc, m.start + m.len);
+        if matches!(next, "until" | "till" | "before") {
+            // "It worked fine until the update": a complaint.
+            f.complaint = true;
+            f.phrases.push(matched_words(doc, m));
+            f.extra.push(-1.0);
+        } else if doc.word(m.start) == "worked" {
+            // Past praise ("everything worked fine") resolves nothing.
+            self.past_praise.push(m.value.valence);
+        } else {
+            f.praise = true;
+            f.extra.push(m.value.valence);
+        }
+    }
+}
+
+/// The words of a match, as they are written in the ticket.
+fn matched_words(doc: &Doc, m: &Match<'_, Rule>) -> String {
+    (m.start..m.start + m.len)
+        .map(|i| doc.word(i))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Adds the failures that count (those that need a support topic only in a ticket
+/// about one) to `f`, together at most `FAILURE_CAP`.
+fn count_failures(f: &mut Findings, failures: Vec<ReportedFailure>, domain: bool) {
+    let mut sum = 0.0;
+    for failure in failures {
+        if failure.needs_topic && !domain {
+            continue;
+        }
+        f.failure = true;
+        f.outage |= failure.outage;
+        sum += failure.valence;
+        if !f.phrases.contains(&failure.phrase) {
+            f.phrases.push(failure.phrase);
+        }
+    }
+    if f.failure {
+        f.extra.push(sum.max(FAILURE_CAP));
     }
 }
