@@ -82,7 +82,7 @@ impl Cache {
 mod tests {
     use super::*;
     use crate::cache::ReadPolicy;
-    use crate::config::{CacheSettings, Ttls};
+    use crate::cache::{CacheSettings, Ttls};
 
     fn cache(dir: &tempfile::TempDir) -> Cache {
         Cache::open(&CacheSettings {
