@@ -19,6 +19,7 @@ pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod eval;
 pub mod fetch;
 pub mod model;
 pub mod pipeline;
