@@ -265,21 +265,8 @@ pub struct BenchArgs {
     /// Which measurement to run.
     #[arg(long, value_enum, default_value = "all")]
     pub test: BenchTest,
-    /// Tickets in the sandbox data set.
-    #[arg(long, default_value_t = 200)]
-    pub tickets: u64,
-    /// Tickets per batch handed to a worker.
-    #[arg(long, default_value_t = 50)]
-    pub batch_size: usize,
-    /// Workers of the pool in the batch test.
-    #[arg(long, default_value_t = 16)]
-    pub max_workers: usize,
-    /// Latency of each LLM request in the batch test, in milliseconds.
-    #[arg(long, default_value_t = 100)]
-    pub latency_ms: u64,
-    /// Latency of each Zendesk request in the cache test, in milliseconds.
-    #[arg(long, default_value_t = 50)]
-    pub api_latency_ms: u64,
+    #[command(flatten)]
+    pub options: crate::bench::BenchOptions,
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,

@@ -16,6 +16,7 @@
 
 pub mod analyze;
 pub mod app;
+pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod config;

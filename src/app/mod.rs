@@ -2,7 +2,6 @@
 //! stages, print the result. Errors carry enough type to pick the exit code.
 
 mod bench;
-mod bench_pipeline;
 mod cache;
 mod check;
 mod eval;
