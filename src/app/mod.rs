@@ -1,12 +1,14 @@
 //! One thin operation per subcommand: turn parsed arguments into options, call the
 //! stages, print the result. Errors carry enough type to pick the exit code.
 
+#[cfg(feature = "sandbox")]
 mod bench;
 mod cache;
 mod check;
 mod eval;
 mod report;
 mod run;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod views;
 
@@ -112,7 +114,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Run(args) => run::run(args, quiet, install_signal_handler()),
         Command::Views { pipeline, json } => views::views(&pipeline, json),
         Command::Check { pipeline } => check::check(&pipeline),
-        Command::Sandbox(args) => sandbox::serve(args),
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(settings) => sandbox::serve(settings),
         Command::Cache(cmd) => cache::cache(cmd),
         Command::Report(args) => report::report(args),
         Command::Results(cmd) => report::results(cmd),
@@ -121,6 +124,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
             labels,
             json,
         } => eval::eval(&output, &labels, json),
+        #[cfg(feature = "sandbox")]
         Command::Bench(args) => bench::bench(args),
     }
 }

@@ -12,7 +12,7 @@ use crate::analyze::AnalysisInput;
 use crate::config::{Env, Pipeline, Secret};
 use crate::fetch::WorkItem;
 use crate::pipeline::{self, RunOptions};
-use crate::sandbox::{SandboxHandle, SandboxConfig};
+use crate::sandbox::{SandboxHandle, SandboxSettings};
 
 /// One comparison: what was timed first and second, and what the ratio says.
 #[derive(Debug, Serialize)]
@@ -91,10 +91,10 @@ impl Comparison {
 
 /// Cold vs warm: the whole pipeline twice on one fresh cache.
 pub fn cache_test(opts: &BenchOptions) -> Result<Comparison> {
-    let sandbox = SandboxHandle::start(SandboxConfig {
+    let sandbox = SandboxHandle::start(SandboxSettings {
         tickets: opts.tickets,
         latency_ms: opts.api_latency_ms,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     })?;
     let dir = super::tempdir()?;
     let text = format!(
@@ -138,10 +138,10 @@ pub fn cache_test(opts: &BenchOptions) -> Result<Comparison> {
 
 /// One LLM request after the other vs the pool of `max_workers`.
 pub fn batch_test(opts: &BenchOptions) -> Result<Comparison> {
-    let sandbox = SandboxHandle::start(SandboxConfig {
+    let sandbox = SandboxHandle::start(SandboxSettings {
         tickets: opts.tickets,
         llm_latency_ms: opts.latency_ms,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     })?;
     let items: Vec<WorkItem> = (1..=opts.tickets)
         .filter_map(|id| sandbox.dataset().ticket(id))

@@ -17,6 +17,7 @@ pub use env::{Env, Secret};
 pub use validate::{check_base_url, parse_duration, parse_since as parse_since_flag};
 
 use crate::analyze::taxonomy::Taxonomy;
+use crate::sandbox::SandboxSettings;
 
 /// A configuration problem: exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -92,32 +93,6 @@ impl ZendeskTarget {
 pub enum AuthKind {
     ApiToken,
     OAuth,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SandboxSettings {
-    pub tickets: u64,
-    pub seed: u64,
-    pub latency_ms: u64,
-    pub fault_rate: f64,
-    pub rate_limit_per_minute: Option<u32>,
-    /// `Retry-After` seconds on the sandbox's 429s.
-    pub retry_after: u64,
-    pub llm_latency_ms: u64,
-}
-
-impl Default for SandboxSettings {
-    fn default() -> Self {
-        SandboxSettings {
-            tickets: 1000,
-            seed: 42,
-            latency_ms: 0,
-            fault_rate: 0.0,
-            rate_limit_per_minute: None,
-            retry_after: 1,
-            llm_latency_ms: 0,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 use serde::Deserialize;
 
 use crate::analyze::taxonomy::Label;
+use crate::sandbox::SandboxSettings;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,19 +41,8 @@ pub struct RawFetch {
     pub exclude_deleted: Option<bool>,
     pub path: Option<String>,
     pub on_bad_record: Option<String>,
-    pub sandbox: Option<RawSandbox>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSandbox {
-    pub tickets: Option<u64>,
-    pub seed: Option<u64>,
-    pub latency_ms: Option<u64>,
-    pub fault_rate: Option<f64>,
-    pub rate_limit_per_minute: Option<u32>,
-    pub retry_after: Option<u64>,
-    pub llm_latency_ms: Option<u64>,
+    /// `[fetch.sandbox]`: the sandbox's own settings type, read as is.
+    pub sandbox: Option<SandboxSettings>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -276,19 +276,10 @@ fn fetch(ctx: &Ctx, raw: RawFetch, env: &Env) -> Result<FetchSettings, ConfigErr
             Source::Zendesk(ZendeskTarget { base_url, auth })
         }
         "sandbox" => {
-            let mut settings = SandboxSettings::default();
-            if let Some(sb) = raw.sandbox.as_ref() {
-                settings.tickets = sb.tickets.unwrap_or(settings.tickets);
-                settings.seed = sb.seed.unwrap_or(settings.seed);
-                settings.latency_ms = sb.latency_ms.unwrap_or(0);
-                settings.llm_latency_ms = sb.llm_latency_ms.unwrap_or(0);
-                settings.rate_limit_per_minute = sb.rate_limit_per_minute;
-                settings.retry_after = sb.retry_after.unwrap_or(1);
-                settings.fault_rate = sb.fault_rate.unwrap_or(0.0);
-                if !(0.0..=1.0).contains(&settings.fault_rate) {
-                    return Err(ctx.err("fetch.sandbox", "fault_rate", "must be between 0 and 1"));
-                }
-            }
+            let settings = raw.sandbox.clone().unwrap_or_default();
+            settings
+                .check()
+                .map_err(|e| ctx.err("fetch.sandbox", e.key, e.problem))?;
             Source::Sandbox(settings)
         }
         _ => {

@@ -24,7 +24,7 @@ use crate::analyze::{Analyzer, BuiltAnalyzer};
 use crate::cache::{Cache, CacheError, ReadPolicy};
 use crate::config::{Env, Mode, Pipeline, Since, Source, WriteSettings};
 use crate::fetch::{read_export, Api, Credentials, FetchError, TicketSource, ZendeskClient};
-use crate::sandbox::{SandboxConfig, SandboxHandle};
+use crate::sandbox::{SandboxHandle, StartError};
 use crate::write::{CsvSink, ResultsStore, Sink, WriteError};
 use stages::{AnalyzeCtx, Counters, RunShared, StopState};
 
@@ -146,24 +146,16 @@ pub fn connect(
             };
             (t.base_url.clone(), creds, None, Some(t.base_url.clone()))
         }
-        Source::Sandbox(s) => {
+        Source::Sandbox(settings) => {
             let handle = if offline {
                 None
             } else {
-                let cfg = SandboxConfig {
-                    tickets: s.tickets,
-                    seed: s.seed,
-                    latency_ms: s.latency_ms,
-                    fault_rate: s.fault_rate,
-                    rate_limit_per_minute: s.rate_limit_per_minute,
-                    retry_after_secs: Some(s.retry_after),
-                    llm_latency_ms: s.llm_latency_ms,
-                    ..SandboxConfig::default()
-                };
-                Some(
-                    SandboxHandle::start(cfg)
-                        .map_err(|e| RunError::Failed(format!("cannot start the sandbox: {e}")))?,
-                )
+                Some(crate::sandbox::start(settings).map_err(|e| match e {
+                    StartError::NotBuiltIn => {
+                        RunError::Config(format!("{}: {e}", pipeline.file.display()))
+                    }
+                    StartError::Io(_) => RunError::Failed(e.to_string()),
+                })?)
             };
             let url = handle
                 .as_ref()

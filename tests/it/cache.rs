@@ -195,10 +195,10 @@ fn an_updated_ticket_is_analyzed_again() {
 
 #[test]
 fn a_second_run_on_the_same_cache_exits_75() {
-    let sb = SandboxHandle::start(SandboxConfig {
+    let sb = SandboxHandle::start(SandboxSettings {
         tickets: 400,
         latency_ms: 150,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     })
     .unwrap();
     let ws = Workspace::new();
