@@ -1,6 +1,8 @@
 //! Command-line definitions (clap derive): every subcommand, flag and env var.
 //!
 //! Raw arguments become validated options in `app/`; this file only declares them.
+//! `sandbox` and `bench` exist only with the `sandbox` feature; their flags are the
+//! settings types of those modules.
 
 use std::path::PathBuf;
 
@@ -62,10 +64,11 @@ pub enum Command {
     #[command(after_help = "Example:\n  zdpipe check pipelines/demo.toml")]
     Check { pipeline: PathBuf },
     /// Serve the simulated Zendesk (and LLM) API on 127.0.0.1.
+    #[cfg(feature = "sandbox")]
     #[command(
         after_help = "Example:\n  zdpipe sandbox --port 8080 --tickets 5000 --seed 7\n  then point a pipeline at base_url = \"http://127.0.0.1:8080\""
     )]
-    Sandbox(SandboxArgs),
+    Sandbox(crate::sandbox::SandboxSettings),
     /// Inspect and manage the cache of a pipeline.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -91,6 +94,7 @@ pub enum Command {
         json: bool,
     },
     /// Measure the cache and the analyzer pool against the sandbox.
+    #[cfg(feature = "sandbox")]
     #[command(
         after_help = "Examples:\n  zdpipe bench --test batch --tickets 200 --max-workers 16 --latency-ms 100\n  zdpipe bench --test cache --tickets 10000 --api-latency-ms 50\n  zdpipe bench --test pipeline --tickets 100000"
     )]
@@ -128,31 +132,6 @@ pub struct RunArgs {
     /// Also write the run summary as JSON here.
     #[arg(long)]
     pub summary_json: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct SandboxArgs {
-    /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
-    /// Number of tickets in the data set.
-    #[arg(long, default_value_t = 1000)]
-    pub tickets: u64,
-    /// Seed of the data set: the same seed gives the same tickets.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Added latency per API request, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Share of requests answered with a fault (5xx, dropped connection, truncated body).
-    #[arg(long, default_value_t = 0.0)]
-    pub fault_rate: f64,
-    /// Answer 429 beyond this many requests per minute.
-    #[arg(long)]
-    pub rate_limit_per_minute: Option<u32>,
-    /// Added latency per LLM request, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    pub llm_latency_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -242,6 +221,7 @@ pub enum ResultsCommand {
     },
 }
 
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BenchTest {
     /// First vs second fetch of a view through the cache.
@@ -255,26 +235,14 @@ pub enum BenchTest {
     Pipeline,
 }
 
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Which measurement to run.
     #[arg(long, value_enum, default_value = "all")]
     pub test: BenchTest,
-    /// Tickets in the sandbox data set.
-    #[arg(long, default_value_t = 200)]
-    pub tickets: u64,
-    /// Tickets per batch handed to a worker.
-    #[arg(long, default_value_t = 50)]
-    pub batch_size: usize,
-    /// Workers of the pool in the batch test.
-    #[arg(long, default_value_t = 16)]
-    pub max_workers: usize,
-    /// Latency of each LLM request in the batch test, in milliseconds.
-    #[arg(long, default_value_t = 100)]
-    pub latency_ms: u64,
-    /// Latency of each Zendesk request in the cache test, in milliseconds.
-    #[arg(long, default_value_t = 50)]
-    pub api_latency_ms: u64,
+    #[command(flatten)]
+    pub options: crate::bench::BenchOptions,
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,

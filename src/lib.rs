@@ -10,18 +10,32 @@
 //! - [`write`] streams rows to CSV and the sled results store; [`report`] reads the
 //!   store back for humans and dashboards.
 //!
-//! [`pipeline`] wires the stages together on their own threads; [`app`] holds one thin
-//! operation per subcommand; [`config`] loads and validates pipeline files; [`sandbox`]
-//! is the simulated Zendesk used by the demo, the benchmarks and the tests.
+//! Around the stages:
 //!
-//! [`http`] is the HTTP layer the Zendesk and LLM clients share: base URLs, retries
-//! with backoff, `Retry-After`, request pauses and error messages without secrets.
+//! - [`pipeline`] wires the stages together on their own threads and summarizes a run;
+//! - [`config`] loads and validates pipeline files and hands each stage its settings;
+//! - [`model`] holds the records that flow between stages (tickets, users, views,
+//!   analyses, the CSV row);
+//! - [`cli`] declares the command line and [`app`] holds one thin operation per
+//!   subcommand;
+//! - [`http`] is the HTTP layer the Zendesk and LLM clients share: base URLs,
+//!   retries with backoff, `Retry-After`, request pauses, errors without secrets;
+//! - [`eval`] scores an output CSV against gold labels (`zdpipe eval`);
+//! - `bench` is the benchmark harness behind `zdpipe bench` (with the `sandbox`
+//!   feature);
+//! - [`sandbox`] is the simulated Zendesk (and LLM) used by the demo, the benchmarks
+//!   and the tests. The server is behind the default-on Cargo feature `sandbox`; a
+//!   binary built with `--no-default-features` keeps only its settings and refuses
+//!   `source = "sandbox"` with a clear message.
 
 pub mod analyze;
 pub mod app;
+#[cfg(feature = "sandbox")]
+pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod eval;
 pub mod fetch;
 pub mod http;
 pub mod model;

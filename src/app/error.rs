@@ -12,6 +12,7 @@ use crate::cache::CacheError;
 use crate::config::ConfigError;
 use crate::fetch::{ConnectError, FetchError};
 use crate::pipeline::{Fatal, RunError};
+use crate::sandbox::StartError;
 use crate::write::WriteError;
 
 /// A usage mistake found after parsing (exit 2).
@@ -64,7 +65,8 @@ impl Error {
                 cause: Fatal::Fetch(e),
                 ..
             }) if e.is_config() => Exit::Usage,
-            E::Connect(ConnectError::NotAnApi)
+            E::Connect(ConnectError::NotAnApi | ConnectError::Sandbox(StartError::NotBuiltIn))
+            | E::Run(RunError::Connect(ConnectError::Sandbox(StartError::NotBuiltIn)))
             | E::Run(RunError::Analyzer(_) | RunError::Config(_)) => Exit::Usage,
             E::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
             _ => Exit::Failed,

@@ -2,14 +2,15 @@
 //! stages, print the result. Errors keep their type up to [`Error::exit`], the one
 //! place that picks the exit code.
 
+#[cfg(feature = "sandbox")]
 mod bench;
-mod bench_pipeline;
 mod cache;
 mod check;
 mod error;
 mod eval;
 mod report;
 mod run;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod views;
 
@@ -74,7 +75,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Run(args) => run::run(args, quiet, install_signal_handler()),
         Command::Views { pipeline, json } => views::views(&pipeline, json),
         Command::Check { pipeline } => check::check(&pipeline),
-        Command::Sandbox(args) => sandbox::serve(args),
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(settings) => sandbox::serve(settings),
         Command::Cache(cmd) => cache::cache(cmd),
         Command::Report(args) => report::report(args),
         Command::Results(cmd) => report::results(cmd),
@@ -83,6 +85,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
             labels,
             json,
         } => eval::eval(&output, &labels, json),
+        #[cfg(feature = "sandbox")]
         Command::Bench(args) => bench::bench(args),
     }
 }

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{ModeKind, RawFetch, RawSandbox, SourceKind};
+use super::raw::{ModeKind, RawFetch, SourceKind};
 use super::validate::{check_base_url, value, At, Ctx, Span, Table};
-use super::{ConfigError, Env, SandboxSettings};
+use super::{ConfigError, Env};
 use crate::fetch::{FetchSettings, Mode, Since, Source, ZendeskTarget};
+use crate::sandbox::SandboxSettings;
 
 /// `[fetch]`, checked concern by concern.
 pub(super) fn fetch(
@@ -22,7 +23,10 @@ pub(super) fn fetch(
     reject_keys_that_do_not_apply(&t, &raw, kind)?;
     let source = match kind {
         SourceKind::Zendesk => Source::Zendesk(zendesk(&t, &raw, env)?),
-        SourceKind::Sandbox => Source::Sandbox(sandbox(ctx, raw.sandbox.as_ref())?),
+        SourceKind::Sandbox => {
+            sandbox_built_in(&t, &raw)?;
+            Source::Sandbox(sandbox(ctx, raw.sandbox.as_ref())?)
+        }
         SourceKind::File => file(&t, &raw)?,
     };
     let mode = match kind {
@@ -142,24 +146,33 @@ fn subdomain_url(sub: &str) -> Result<String, String> {
     Ok(format!("https://{sub}.zendesk.com"))
 }
 
-/// `source = "sandbox"`: the simulated account's knobs.
-fn sandbox(ctx: &Ctx, raw: Option<&Spanned<RawSandbox>>) -> Result<SandboxSettings, ConfigError> {
-    let mut settings = SandboxSettings::default();
-    if let Some(sb) = raw {
-        let table = ctx.table("fetch.sandbox", sb.at());
-        let sb = sb.get_ref();
-        settings.tickets = sb.tickets.unwrap_or(settings.tickets);
-        settings.seed = sb.seed.unwrap_or(settings.seed);
-        settings.latency_ms = sb.latency_ms.unwrap_or(0);
-        settings.llm_latency_ms = sb.llm_latency_ms.unwrap_or(0);
-        settings.rate_limit_per_minute = sb.rate_limit_per_minute;
-        settings.retry_after = sb.retry_after.unwrap_or(1);
-        settings.fault_rate = sb.fault_rate.unwrap_or(0.0);
-        if !(0.0..=1.0).contains(&settings.fault_rate) {
-            return Err(table.header_err("fault_rate", "must be between 0 and 1"));
-        }
+/// A binary built with `--no-default-features` has no simulated Zendesk: say so at
+/// the `source` key, before anything (the cache, say) is touched.
+fn sandbox_built_in(t: &Table, raw: &RawFetch) -> Result<(), ConfigError> {
+    match &raw.source {
+        Some(source) if !cfg!(feature = "sandbox") => Err(t.err(
+            "source",
+            source,
+            crate::sandbox::StartError::NotBuiltIn.to_string(),
+        )),
+        _ => Ok(()),
     }
-    Ok(settings)
+}
+
+/// `source = "sandbox"`: the simulated account's knobs, read as the sandbox's own
+/// settings type and checked by it.
+fn sandbox(
+    ctx: &Ctx,
+    raw: Option<&Spanned<SandboxSettings>>,
+) -> Result<SandboxSettings, ConfigError> {
+    let Some(sb) = raw else {
+        return Ok(SandboxSettings::default());
+    };
+    let table = ctx.table("fetch.sandbox", sb.at());
+    sb.get_ref()
+        .check()
+        .map_err(|e| table.header_err(e.key, e.problem))?;
+    Ok(sb.get_ref().clone())
 }
 
 /// `source = "file"`: the export and what a bad line does.

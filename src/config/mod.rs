@@ -48,32 +48,6 @@ pub struct Pipeline {
     pub report: ReportSettings,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct SandboxSettings {
-    pub tickets: u64,
-    pub seed: u64,
-    pub latency_ms: u64,
-    pub fault_rate: f64,
-    pub rate_limit_per_minute: Option<u32>,
-    /// `Retry-After` seconds on the sandbox's 429s.
-    pub retry_after: u64,
-    pub llm_latency_ms: u64,
-}
-
-impl Default for SandboxSettings {
-    fn default() -> Self {
-        SandboxSettings {
-            tickets: 1000,
-            seed: 42,
-            latency_ms: 0,
-            fault_rate: 0.0,
-            rate_limit_per_minute: None,
-            retry_after: 1,
-            llm_latency_ms: 0,
-        }
-    }
-}
-
 impl Pipeline {
     /// Reads and validates a pipeline file.
     pub fn load(path: &Path, env: &Env) -> Result<Pipeline, ConfigError> {

@@ -13,6 +13,7 @@ use toml::Spanned;
 use crate::analyze::{AnalyzerKind, JsonMode, Price};
 use crate::fetch::{AuthKind, OnBadRecord};
 use crate::model::taxonomy::Label;
+use crate::sandbox::SandboxSettings;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,19 +66,8 @@ pub struct RawFetch {
     pub exclude_deleted: Option<Spanned<bool>>,
     pub path: Option<Spanned<String>>,
     pub on_bad_record: Option<Spanned<OnBadRecord>>,
-    pub sandbox: Option<Spanned<RawSandbox>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSandbox {
-    pub tickets: Option<u64>,
-    pub seed: Option<u64>,
-    pub latency_ms: Option<u64>,
-    pub fault_rate: Option<f64>,
-    pub rate_limit_per_minute: Option<u32>,
-    pub retry_after: Option<u64>,
-    pub llm_latency_ms: Option<u64>,
+    /// `[fetch.sandbox]`: the sandbox's own settings type, read as is.
+    pub sandbox: Option<Spanned<SandboxSettings>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,15 +11,15 @@ use super::{Api, Credentials, FetchError, ZendeskClient};
 use super::{FetchSettings, Source};
 use crate::cache::{Cache, ReadPolicy};
 use crate::config::Env;
-use crate::sandbox::{SandboxConfig, SandboxHandle};
+use crate::sandbox::{SandboxHandle, StartError};
 
 /// Why a connection could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("cannot start the sandbox: {0}")]
-    Sandbox(std::io::Error),
+    #[error(transparent)]
+    Sandbox(#[from] StartError),
     #[error("source = \"file\" reads a file; it has no Zendesk API to connect to")]
     NotAnApi,
 }
@@ -67,17 +67,7 @@ pub fn connect(
             (target.base_url.clone(), credentials, None, links)
         }
         Source::Sandbox(s) => {
-            let handle = SandboxHandle::start(SandboxConfig {
-                tickets: s.tickets,
-                seed: s.seed,
-                latency_ms: s.latency_ms,
-                fault_rate: s.fault_rate,
-                rate_limit_per_minute: s.rate_limit_per_minute,
-                retry_after_secs: Some(s.retry_after),
-                llm_latency_ms: s.llm_latency_ms,
-                ..SandboxConfig::default()
-            })
-            .map_err(ConnectError::Sandbox)?;
+            let handle = crate::sandbox::start(s)?;
             (handle.base_url(), Credentials::None, Some(handle), None)
         }
         Source::File { .. } => return Err(ConnectError::NotAnApi),

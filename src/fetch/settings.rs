@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::SandboxSettings;
+use crate::sandbox::SandboxSettings;
 
 #[derive(Debug, Clone)]
 pub struct FetchSettings {

@@ -13,7 +13,8 @@ mod collect;
 mod limits;
 mod progress;
 mod source;
-mod stages;
+// `pub(crate)` for the benchmark's pool (`bench::analyze_pool`).
+pub(crate) mod stages;
 mod summary;
 mod threads;
 
@@ -356,72 +357,4 @@ fn finish_outputs(
         }
     }
     Ok(false)
-}
-
-/// Runs the analyzer pool alone over `items` (no fetch, no cache, no sinks) and
-/// returns the records in input order: the batch benchmark's "pool" side.
-pub fn analyze_pool(
-    items: Vec<crate::fetch::WorkItem>,
-    analyzer: &dyn Analyzer,
-    workers: usize,
-    batch_size: usize,
-) -> Vec<crate::model::ResultRecord> {
-    let batch_size = if analyzer.io_bound() {
-        1
-    } else {
-        batch_size.max(1)
-    };
-    let workers = workers.max(1);
-    let (batch_tx, batch_rx) = crossbeam_channel::bounded::<stages::Batch>(workers * 2);
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<stages::Done>(workers * 2);
-    let counters = Counters::default();
-    let stop = StopState::default();
-    let progress = Progress::new(false);
-    let (name, fingerprint) = (analyzer.name(), analyzer.fingerprint());
-    let at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let interrupted = AtomicBool::new(false);
-    let run = RunShared {
-        counters: &counters,
-        stop: &stop,
-        interrupted: &interrupted,
-        progress: &progress,
-    };
-    let ctx = AnalyzeCtx {
-        analyzer,
-        name: &name,
-        fingerprint: &fingerprint,
-        cache: None,
-        reanalyze: true,
-        analyzed_at: &at,
-        link_base: None,
-    };
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            let (rx, tx, ctx, run) = (batch_rx.clone(), done_tx.clone(), &ctx, &run);
-            s.spawn(move || stages::analyze(rx, tx, ctx, run));
-        }
-        drop((batch_rx, done_tx));
-        s.spawn(move || {
-            let mut items = items.into_iter().peekable();
-            let mut seq = 0;
-            while items.peek().is_some() {
-                let batch: Vec<_> = items.by_ref().take(batch_size).collect();
-                if batch_tx
-                    .send(stages::Batch {
-                        seq,
-                        items: batch,
-                        memberships: Vec::new(),
-                        resume: None,
-                    })
-                    .is_err()
-                {
-                    break;
-                }
-                seq += 1;
-            }
-        });
-        let mut done: Vec<stages::Done> = done_rx.iter().collect();
-        done.sort_by_key(|d| d.seq);
-        done.into_iter().flat_map(|d| d.records).collect()
-    })
 }

@@ -26,8 +26,6 @@ mod svg;
 mod text;
 mod types;
 
-pub mod eval;
-
 #[cfg(test)]
 mod render_tests;
 #[cfg(test)]

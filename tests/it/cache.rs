@@ -145,14 +145,14 @@ fn listing_requests(sb: &SandboxHandle, view: u64) -> Vec<String> {
 
 #[test]
 fn invalidating_a_view_after_a_killed_backfill_lists_it_again_from_the_first_page() {
-    let sb = SandboxHandle::start(SandboxConfig {
+    let sb = SandboxHandle::start(SandboxSettings {
         tickets: 10_000,
         latency_ms: 20,
         auth: Some(Credentials {
             email: EMAIL.into(),
             token: TOKEN.into(),
         }),
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     })
     .unwrap();
     let ws = Workspace::new();
@@ -263,10 +263,10 @@ fn an_updated_ticket_is_analyzed_again() {
 
 #[test]
 fn a_second_run_on_the_same_cache_exits_75() {
-    let sb = SandboxHandle::start(SandboxConfig {
+    let sb = SandboxHandle::start(SandboxSettings {
         tickets: 400,
         latency_ms: 150,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     })
     .unwrap();
     let ws = Workspace::new();

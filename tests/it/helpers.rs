@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-pub use zdpipe::sandbox::{Credentials, SandboxConfig, SandboxHandle};
+pub use zdpipe::sandbox::{Credentials, SandboxHandle, SandboxSettings};
 
 /// The zdpipe binary with a clean environment (no stray credentials or RUST_LOG).
 pub fn zdpipe() -> Command {
@@ -79,14 +79,14 @@ path = "out/{name}.csv"
 
 /// Starts the sandbox with `tickets` tickets and credentials required.
 pub fn sandbox(tickets: u64) -> SandboxHandle {
-    SandboxHandle::start(SandboxConfig {
+    SandboxHandle::start(SandboxSettings {
         port: 0,
         tickets,
         auth: Some(Credentials {
             email: EMAIL.into(),
             token: TOKEN.into(),
         }),
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     })
     .expect("sandbox starts")
 }

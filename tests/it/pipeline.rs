@@ -225,10 +225,10 @@ fn summary_json_counts_what_happened() {
 
 #[test]
 fn sigterm_mid_run_exits_130_with_a_valid_csv() {
-    let sb = SandboxHandle::start(SandboxConfig {
+    let sb = SandboxHandle::start(SandboxSettings {
         tickets: 3000,
         latency_ms: 40,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     })
     .unwrap();
     let ws = Workspace::new();

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::*;
 
-fn start(cfg: SandboxConfig) -> SandboxHandle {
-    SandboxHandle::start(SandboxConfig {
+fn start(cfg: SandboxSettings) -> SandboxHandle {
+    SandboxHandle::start(SandboxSettings {
         auth: Some(Credentials {
             email: EMAIL.into(),
             token: TOKEN.into(),
@@ -30,14 +30,14 @@ fn nightly(ws: &Workspace, base_url: &str, extra: &str) -> PathBuf {
 
 #[test]
 fn faults_and_429s_are_retried_and_nothing_is_lost() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 480,
         fault_rate: 0.1,
         rate_limit_per_minute: Some(25),
         rate_window_ms: 1000,
         retry_after_secs: Some(1),
         seed: 5,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = ws.view_pipeline("faulty", &sb.base_url(), &[1], "max_retries = 8\n");
@@ -68,11 +68,11 @@ fn faults_and_429s_are_retried_and_nothing_is_lost() {
     assert!(s["rate_limited"].as_u64().unwrap() > 0 || log.iter().all(|r| r.status != 429));
 
     // The incremental export through the same faults: 3 pages of up to 1000.
-    let sb2 = start(SandboxConfig {
+    let sb2 = start(SandboxSettings {
         tickets: 2500,
         fault_rate: 0.1,
         seed: 9,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws2 = Workspace::new();
     let p2 = nightly(&ws2, &sb2.base_url(), "max_retries = 8");
@@ -104,11 +104,11 @@ fn faults_and_429s_are_retried_and_nothing_is_lost() {
 fn the_client_keeps_under_the_rate_limit() {
     // 10 requests per (scaled) 1-second window on both sides: the server would answer
     // 429 if the client went faster.
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 2500,
         rate_limit_per_minute: Some(10),
         rate_window_ms: 1000,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = ws
@@ -145,11 +145,11 @@ fn the_client_keeps_under_the_rate_limit() {
 #[test]
 fn a_429_without_retry_after_gives_up_after_the_retries() {
     // A limit of 0: every request is answered 429, never with a Retry-After.
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 300,
         rate_limit_per_minute: Some(0),
         retry_after_secs: None,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = ws.view_pipeline(
@@ -172,10 +172,10 @@ fn a_429_without_retry_after_gives_up_after_the_retries() {
 
 #[test]
 fn a_server_that_never_recovers_is_a_clear_error() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 300,
         fault_rate: 1.0,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = ws.view_pipeline("broken", &sb.base_url(), &[1], "max_retries = 2\n");
@@ -197,9 +197,9 @@ fn a_server_that_never_recovers_is_a_clear_error() {
 
 #[test]
 fn nightly_runs_pick_up_exactly_what_changed() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 2300,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = nightly(&ws, &sb.base_url(), "exclude_deleted = true");
@@ -252,9 +252,9 @@ fn nightly_runs_pick_up_exactly_what_changed() {
 
 #[test]
 fn deleted_tickets_are_written_with_their_status() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 1200,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = nightly(&ws, &sb.base_url(), "");
@@ -297,10 +297,10 @@ fn stored_analyses(ws: &Workspace, p: &Path) -> u64 {
 
 #[test]
 fn a_killed_backfill_resumes_without_losing_or_repeating_tickets() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 20_000,
         latency_ms: 3,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = ws.view_pipeline("backfill", &sb.base_url(), &[1], "");
@@ -361,10 +361,10 @@ fn a_killed_backfill_resumes_without_losing_or_repeating_tickets() {
 
 #[test]
 fn a_killed_nightly_run_resumes_from_its_checkpoint() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 6000,
         latency_ms: 30,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = nightly(&ws, &sb.base_url(), "");
@@ -399,9 +399,9 @@ fn a_killed_nightly_run_resumes_from_its_checkpoint() {
 
 #[test]
 fn comments_are_fetched_and_read_when_asked() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 40,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = ws.view_pipeline("conv", &sb.base_url(), &[1], "include_comments = true\n");
@@ -422,9 +422,9 @@ fn comments_are_fetched_and_read_when_asked() {
 #[test]
 fn the_analyzer_reads_the_whole_conversation() {
     use std::sync::Arc;
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 30,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = ws.view_pipeline("talk", &sb.base_url(), &[1], "include_comments = true\n");
@@ -461,9 +461,9 @@ fn the_analyzer_reads_the_whole_conversation() {
 #[test]
 fn a_fatal_analyzer_error_moves_no_checkpoint_past_unanalyzed_tickets() {
     use std::sync::Arc;
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 2500,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = nightly(&ws, &sb.base_url(), "");
@@ -496,9 +496,9 @@ fn a_fatal_analyzer_error_moves_no_checkpoint_past_unanalyzed_tickets() {
 
 #[test]
 fn comments_of_deleted_tickets_do_not_stop_a_nightly_run() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 400,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let ws = Workspace::new();
     let p = nightly(&ws, &sb.base_url(), "include_comments = true");
@@ -515,10 +515,10 @@ fn comments_of_deleted_tickets_do_not_stop_a_nightly_run() {
 fn a_resumed_nightly_csv_keeps_subjects_with_commas_quotes_and_line_breaks() {
     const AWKWARD: &str = "Disk, \"RAID\" failed\r\n99,\"again\" on host-3\nlast, line";
     const QUOTED: &str = "\"Disk, \"\"RAID\"\" failed\r\n99,\"\"again\"\" on host-3\nlast, line\"";
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 6000,
         latency_ms: 30,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let awkward: Vec<u64> = [2, 7, 999, 1500, 2500, 5999]
         .into_iter()

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 
 use super::{client, get_json, ids, start, start_with, walk_pages};
 use crate::model::{Comment, Ticket, User, View};
-use crate::sandbox::{Credentials, SandboxConfig};
+use crate::sandbox::{Credentials, SandboxSettings};
 
 #[tokio::test]
 async fn view_one_pages_cover_every_live_ticket_exactly_once() {
@@ -202,13 +202,13 @@ async fn comments_start_with_the_description_and_paginate() {
 
 #[tokio::test]
 async fn credentials_are_enforced_when_configured() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 10,
         auth: Some(Credentials {
             email: "ops@acme.example".into(),
             token: "t0ken".into(),
         }),
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let c = client();
     let url = format!("{}/api/v2/users/me.json", sb.base_url());

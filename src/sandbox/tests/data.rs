@@ -3,14 +3,14 @@
 use std::time::Instant;
 
 use super::{client, get_json, start, EPOCH};
-use crate::sandbox::{Dataset, SandboxConfig};
+use crate::sandbox::{Dataset, SandboxSettings};
 
-fn config(seed: u64) -> SandboxConfig {
-    SandboxConfig {
+fn config(seed: u64) -> SandboxSettings {
+    SandboxSettings {
         tickets: 400,
         seed,
         epoch: Some(EPOCH),
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     }
 }
 

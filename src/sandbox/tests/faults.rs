@@ -6,15 +6,15 @@ use std::time::Instant;
 use reqwest::StatusCode;
 
 use super::{client, start, start_with};
-use crate::sandbox::{Fault, SandboxConfig};
+use crate::sandbox::{Fault, SandboxSettings};
 
 #[tokio::test]
 async fn requests_beyond_the_rate_limit_get_429_with_retry_after() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 20,
         rate_limit_per_minute: Some(5),
         retry_after_secs: Some(7),
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let c = client();
     let url = format!("{}/api/v2/views/1/tickets", sb.base_url());
@@ -49,10 +49,10 @@ async fn requests_beyond_the_rate_limit_get_429_with_retry_after() {
     assert_eq!(sb.requests(), 8);
     assert_eq!(sb.state().stats().rate_limited, 2);
 
-    let quiet = start(SandboxConfig {
+    let quiet = start(SandboxSettings {
         rate_limit_per_minute: Some(0),
         retry_after_secs: None,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let resp = c
         .get(format!("{}/api/v2/users/me", quiet.base_url()))
@@ -92,10 +92,10 @@ async fn fetch(c: &reqwest::Client, url: &str) -> Seen {
 
 #[tokio::test]
 async fn full_fault_rate_produces_every_kind_of_fault() {
-    let sb = start(SandboxConfig {
+    let sb = start(SandboxSettings {
         tickets: 200,
         fault_rate: 1.0,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     });
     let c = client();
     let url = format!("{}/api/v2/views/1/tickets?page[size]=20", sb.base_url());

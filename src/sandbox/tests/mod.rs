@@ -10,19 +10,19 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::{SandboxConfig, SandboxHandle};
+use super::{SandboxHandle, SandboxSettings};
 
 /// A fixed epoch (2026-11-28T00:00:00Z) where tests compare data across instances.
 pub const EPOCH: i64 = 1_795_824_000;
 
-pub fn start(cfg: SandboxConfig) -> SandboxHandle {
+pub fn start(cfg: SandboxSettings) -> SandboxHandle {
     SandboxHandle::start(cfg).expect("sandbox starts")
 }
 
 pub fn start_with(tickets: u64) -> SandboxHandle {
-    start(SandboxConfig {
+    start(SandboxSettings {
         tickets,
-        ..SandboxConfig::default()
+        ..SandboxSettings::default()
     })
 }
 

@@ -1,6 +1,7 @@
 //! Eval tests: a small hand-scored example, error messages, and the VADER reference
 //! figures on the shared tweet set.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::*;

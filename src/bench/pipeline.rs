@@ -1,7 +1,8 @@
-//! `zdpipe bench --test pipeline`: whole runs, measured the way a user runs them.
+//! The pipeline test (`zdpipe bench --test pipeline`): whole runs, measured the way a
+//! user runs them.
 //!
 //! Each run is a child `zdpipe run` process (so its peak memory is its own) on a
-//! sandbox pipeline over view 1 with `--tickets` tickets, the built-in analyzer and
+//! sandbox pipeline over view 1 with `tickets` tickets, the built-in analyzer and
 //! a CSV: a cold run (empty cache), then a warm rerun (everything from the cache,
 //! every analysis reused). Then the built-in analyzer alone, in this process, on up
 //! to 20,000 of the same tickets with 1 and with 2 pool workers.
@@ -10,12 +11,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use anyhow::Result;
 use serde::Serialize;
 
+use super::{analyze_pool, BenchOptions};
 use crate::fetch::WorkItem;
 use crate::sandbox::Dataset;
-use anyhow::Result;
 
+/// One child run, from its `--summary-json`.
 #[derive(Debug, Serialize)]
 pub struct RunFigures {
     pub label: &'static str,
@@ -25,6 +28,7 @@ pub struct RunFigures {
     pub peak_rss_mb: Option<f64>,
 }
 
+/// The pipeline test's figures.
 #[derive(Debug, Serialize)]
 pub struct PipelineBench {
     pub tickets: u64,
@@ -36,6 +40,7 @@ pub struct PipelineBench {
 }
 
 impl PipelineBench {
+    /// The human-readable lines `zdpipe bench` prints.
     pub fn render(&self) -> String {
         let mut s = format!(
             "pipeline test, sandbox view 1 with {} tickets -> builtin -> CSV (child processes)\n",
@@ -80,7 +85,15 @@ fn child_run(pipeline: &Path, summary: &Path, label: &'static str) -> Result<Run
     })
 }
 
-pub fn run(tickets: u64, batch_size: usize, dir: &Path) -> Result<PipelineBench> {
+/// Runs the pipeline test in a scratch folder, removed afterwards.
+pub fn pipeline_test(opts: &BenchOptions) -> Result<PipelineBench> {
+    let dir = super::tempdir()?;
+    let result = measure(opts.tickets, opts.batch_size, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn measure(tickets: u64, batch_size: usize, dir: &Path) -> Result<PipelineBench> {
     let pipeline = dir.join("bench-pipeline.toml");
     std::fs::write(
         &pipeline,
@@ -103,7 +116,7 @@ pub fn run(tickets: u64, batch_size: usize, dir: &Path) -> Result<PipelineBench>
     let mut times = Vec::new();
     for workers in [1, 2] {
         let t = Instant::now();
-        let records = crate::pipeline::analyze_pool(items.clone(), &analyzer, workers, batch_size);
+        let records = analyze_pool(items.clone(), &analyzer, workers, batch_size);
         times.push(t.elapsed().as_secs_f64());
         anyhow::ensure!(records.len() == items.len(), "the pool lost tickets");
     }

@@ -1,0 +1,77 @@
+//! The analyzer pool on its own: the worker threads of a run with nothing but a list
+//! of tickets in front of them (the batch and pipeline tests' "pool" side).
+
+use std::sync::atomic::AtomicBool;
+use std::time::SystemTime;
+
+use crate::analyze::Analyzer;
+use crate::fetch::WorkItem;
+use crate::model::ResultRecord;
+use crate::pipeline::stages::{self, AnalyzeCtx, Batch, Counters, Done, RunShared, StopState};
+use crate::pipeline::Progress;
+
+/// Runs the analyzer pool alone over `items` (no fetch, no cache, no sinks) and
+/// returns the records in input order.
+pub fn analyze_pool(
+    items: Vec<WorkItem>,
+    analyzer: &dyn Analyzer,
+    workers: usize,
+    batch_size: usize,
+) -> Vec<ResultRecord> {
+    // As in a run: an LLM gets one ticket at a time so `workers` requests are in flight.
+    let batch_size = if analyzer.io_bound() {
+        1
+    } else {
+        batch_size.max(1)
+    };
+    let workers = workers.max(1);
+    let (batch_tx, batch_rx) = crossbeam_channel::bounded::<Batch>(workers * 2);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(workers * 2);
+    let counters = Counters::default();
+    let stop = StopState::default();
+    let progress = Progress::new(false);
+    let (name, fingerprint) = (analyzer.name(), analyzer.fingerprint());
+    let at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let interrupted = AtomicBool::new(false);
+    let run = RunShared {
+        counters: &counters,
+        stop: &stop,
+        interrupted: &interrupted,
+        progress: &progress,
+    };
+    let ctx = AnalyzeCtx {
+        analyzer,
+        name: &name,
+        fingerprint: &fingerprint,
+        cache: None,
+        reanalyze: true,
+        analyzed_at: &at,
+        link_base: None,
+    };
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let (rx, tx, ctx, run) = (batch_rx.clone(), done_tx.clone(), &ctx, &run);
+            s.spawn(move || stages::analyze(rx, tx, ctx, run));
+        }
+        drop((batch_rx, done_tx));
+        s.spawn(move || {
+            let mut items = items.into_iter().peekable();
+            let mut seq = 0;
+            while items.peek().is_some() {
+                let batch = Batch {
+                    seq,
+                    items: items.by_ref().take(batch_size).collect(),
+                    memberships: Vec::new(),
+                    resume: None,
+                };
+                if batch_tx.send(batch).is_err() {
+                    break;
+                }
+                seq += 1;
+            }
+        });
+        let mut done: Vec<Done> = done_rx.iter().collect();
+        done.sort_by_key(|d| d.seq);
+        done.into_iter().flat_map(|d| d.records).collect()
+    })
+}
