@@ -153,7 +153,7 @@ fn sandbox_built_in(t: &Table, raw: &RawFetch) -> Result<(), ConfigError> {
         Some(source) if !cfg!(feature = "sandbox") => Err(t.err(
             "source",
             source,
-            crate::sandbox::StartError::NotBuiltIn.to_string(),
+            "\"sandbox\" needs zdpipe built with the `sandbox` feature (this binary was built with --no-default-features)",
         )),
         _ => Ok(()),
     }
