@@ -5,7 +5,11 @@ mod bench;
 mod bench_pipeline;
 mod cache;
 mod check;
+mod completions;
 mod eval;
+mod init;
+mod init_template;
+mod man;
 mod report;
 mod run;
 mod sandbox;
@@ -123,5 +127,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
             json,
         } => eval::eval(&output, &labels, json),
         Command::Bench(args) => bench::bench(args),
+        Command::Init(args) => init::init(args),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man { dir } => man::man(dir.as_deref()),
     }
 }
