@@ -189,81 +189,106 @@ fn of_kind<'a>(docs: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Val
         .unwrap_or_else(|| panic!("a {kind}"))
 }
 
+/// The parts of the CronJob file the tests look at.
+struct CronJobFile {
+    docs: Vec<serde_json::Value>,
+}
+
+impl CronJobFile {
+    fn load() -> Self {
+        CronJobFile {
+            docs: kubernetes_documents(),
+        }
+    }
+
+    fn pod(&self) -> &serde_json::Value {
+        &of_kind(&self.docs, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    }
+
+    fn container(&self) -> &serde_json::Value {
+        &self.pod()["containers"][0]
+    }
+
+    /// The pod volume `name`.
+    fn volume(&self, name: &str) -> &serde_json::Value {
+        named(&self.pod()["volumes"], name)
+    }
+
+    /// Where the volume `name` is mounted in the container.
+    fn mount_of(&self, name: &str) -> PathBuf {
+        let mount = named(&self.container()["volumeMounts"], name);
+        PathBuf::from(mount["mountPath"].as_str().unwrap())
+    }
+
+    /// The container's command line: command, then args.
+    fn argv(&self) -> Vec<String> {
+        let strings = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
+        };
+        let c = self.container();
+        [strings(&c["command"]), strings(&c["args"])].concat()
+    }
+}
+
+fn named<'a>(list: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no {name:?} in {list}"))
+}
+
 #[test]
-fn the_cronjob_runs_a_valid_command_with_its_secret_volume_and_pipeline() {
-    let docs = kubernetes_documents();
-    let cronjob = of_kind(&docs, "CronJob");
+fn the_cronjob_runs_a_valid_command_never_two_at_once() {
+    let file = CronJobFile::load();
+    let cronjob = of_kind(&file.docs, "CronJob");
     assert_eq!(cronjob["spec"]["concurrencyPolicy"], "Forbid");
-    let job = &cronjob["spec"]["jobTemplate"]["spec"];
-    assert!(job["backoffLimit"].is_u64());
-    let pod = &job["template"]["spec"];
+    assert!(cronjob["spec"]["jobTemplate"]["spec"]["backoffLimit"].is_u64());
     assert_eq!(
-        pod["restartPolicy"], "Never",
+        file.pod()["restartPolicy"],
+        "Never",
         "podFailurePolicy needs Never"
     );
-    let container = &pod["containers"][0];
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect()
-    };
-    let argv = [strings(&container["command"]), strings(&container["args"])].concat();
-    let pipeline = run_pipeline_of(&argv, "the CronJob");
+    run_pipeline_of(&file.argv(), "the CronJob");
+}
 
-    // The pipeline file is the ConfigMap's, mounted where the args expect it.
-    let configmap = of_kind(&docs, "ConfigMap");
-    let volume = |name: &str| {
-        pod["volumes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("volume {name}"))
-    };
-    let mount_of = |name: &str| {
-        container["volumeMounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .map(|m| PathBuf::from(m["mountPath"].as_str().unwrap()))
-            .unwrap_or_else(|| panic!("mount of {name}"))
-    };
+#[test]
+fn the_cronjob_reads_its_pipeline_from_the_configmap_and_writes_to_the_claim() {
+    let file = CronJobFile::load();
+    let pipeline = run_pipeline_of(&file.argv(), "the CronJob");
+    let configmap = of_kind(&file.docs, "ConfigMap");
     assert_eq!(
-        volume("pipeline")["configMap"]["name"],
+        file.volume("pipeline")["configMap"]["name"],
         configmap["metadata"]["name"]
     );
-    let key = pipeline.strip_prefix(mount_of("pipeline")).unwrap();
+    let key = pipeline.strip_prefix(file.mount_of("pipeline")).unwrap();
     let (_, nightly) = deploy_file("nightly.toml");
     assert_eq!(
         configmap["data"][key.to_str().unwrap()].as_str(),
         Some(nightly.as_str()),
         "the ConfigMap holds deploy/nightly.toml as it is"
     );
-
-    // Cache and outputs live on the claim.
-    let claim = of_kind(&docs, "PersistentVolumeClaim");
+    let claim = of_kind(&file.docs, "PersistentVolumeClaim");
     assert_eq!(
-        volume("data")["persistentVolumeClaim"]["claimName"],
+        file.volume("data")["persistentVolumeClaim"]["claimName"],
         claim["metadata"]["name"]
     );
     for p in pipeline_write_paths() {
-        assert!(
-            Path::new(&p).starts_with(mount_of("data")),
-            "{p} on the claim"
-        );
+        let on_claim = Path::new(&p).starts_with(file.mount_of("data"));
+        assert!(on_claim, "{p} is on the claim");
     }
+}
 
-    // The token comes from the Secret, by reference.
-    let secret = of_kind(&docs, "Secret");
-    let env = container["env"].as_array().unwrap();
-    let token = env
-        .iter()
-        .find(|e| e["name"] == "ZENDESK_API_TOKEN")
-        .expect("ZENDESK_API_TOKEN set");
+#[test]
+fn the_cronjob_takes_the_token_from_the_secret_by_reference() {
+    let file = CronJobFile::load();
+    let secret = of_kind(&file.docs, "Secret");
+    let token = named(&file.container()["env"], "ZENDESK_API_TOKEN");
+    assert!(token.get("value").is_none(), "never inline");
     let reference = &token["valueFrom"]["secretKeyRef"];
     assert_eq!(reference["name"], secret["metadata"]["name"]);
     let key = reference["key"].as_str().unwrap();
@@ -271,7 +296,6 @@ fn the_cronjob_runs_a_valid_command_with_its_secret_volume_and_pipeline() {
         secret["stringData"][key].is_string(),
         "the Secret has {key}"
     );
-    assert!(token.get("value").is_none(), "never inline");
 }
 
 fn which(program: &str) -> Option<PathBuf> {
