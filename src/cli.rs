@@ -99,6 +99,30 @@ pub enum Command {
         after_help = "Examples:\n  zdpipe bench --test batch --tickets 200 --max-workers 16 --latency-ms 100\n  zdpipe bench --test cache --tickets 10000 --api-latency-ms 50\n  zdpipe bench --test pipeline --tickets 100000"
     )]
     Bench(BenchArgs),
+    /// Write a commented pipeline file for an account, then check it.
+    #[command(
+        after_help = "Examples:\n  zdpipe init                      (asks for what is missing)\n  zdpipe init --subdomain acme --mode nightly --output pipelines/acme.toml\n  zdpipe init --base-url https://support.acme.com --auth oauth --mode backfill --views 360001,360002"
+    )]
+    Init(InitArgs),
+    /// Print a shell completion script to stdout.
+    #[command(
+        after_help = "Examples:\n  zdpipe completions bash > ~/.local/share/bash-completion/completions/zdpipe\n  zdpipe completions zsh > ~/.zfunc/_zdpipe\n  zdpipe completions fish > ~/.config/fish/completions/zdpipe.fish\n  zdpipe completions powershell >> $PROFILE"
+    )]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages: one per command and subcommand (zdpipe.1, zdpipe-run.1, ...).
+    #[command(
+        after_help = "Examples:\n  zdpipe man | man -l -\n  zdpipe man --dir /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write every page into this folder (created if missing) instead of printing
+        /// the top page to stdout.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -246,4 +270,47 @@ pub struct BenchArgs {
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitAuth {
+    /// ZENDESK_EMAIL and ZENDESK_API_TOKEN (HTTP Basic).
+    #[value(name = "api_token")]
+    ApiToken,
+    /// ZENDESK_OAUTH_TOKEN (Bearer).
+    Oauth,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitMode {
+    /// Every ticket changed since the last run (incremental export; the first run
+    /// covers the last 7 days).
+    Nightly,
+    /// Every ticket of some views.
+    Backfill,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The account's subdomain: "acme" for https://acme.zendesk.com.
+    #[arg(long, conflicts_with = "base_url")]
+    pub subdomain: Option<String>,
+    /// Instead of --subdomain: the account's URL (a custom host or a proxy).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// How zdpipe signs in [default when not asked: api_token].
+    #[arg(long, value_enum)]
+    pub auth: Option<InitAuth>,
+    /// What a run fetches [default when not asked: nightly; with --views: backfill].
+    #[arg(long, value_enum)]
+    pub mode: Option<InitMode>,
+    /// View ids for --mode backfill, comma-separated (`zdpipe views` lists them).
+    #[arg(long, value_delimiter = ',')]
+    pub views: Vec<u64>,
+    /// The pipeline file to write.
+    #[arg(long, default_value = "zdpipe.toml")]
+    pub output: PathBuf,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -6,8 +6,12 @@
 mod bench;
 mod cache;
 mod check;
+mod completions;
 mod error;
 mod eval;
+mod init;
+mod init_template;
+mod man;
 mod report;
 mod run;
 #[cfg(feature = "sandbox")]
@@ -87,5 +91,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         } => eval::eval(&output, &labels, json),
         #[cfg(feature = "sandbox")]
         Command::Bench(args) => bench::bench(args),
+        Command::Init(args) => init::init(args),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man { dir } => man::man(dir.as_deref()),
     }
 }
