@@ -7,6 +7,7 @@
 
 mod build;
 pub mod builtin;
+pub mod clean;
 pub mod llm;
 pub mod taxonomy;
 
