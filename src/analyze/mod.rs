@@ -8,6 +8,7 @@
 
 mod build;
 pub mod builtin;
+pub mod clean;
 pub mod llm;
 mod settings;
 
