@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::builtin::{BuiltinAnalyzer, BuiltinOptions};
 use super::llm::{LlmAnalyzer, LlmConfig, Provider};
-use super::{AnalyzeSettings, Analyzer, AnalyzerKind};
+use super::{AnalyzeSettings, Analyzer};
 use crate::config::Env;
 
 const OPENAI_PUBLIC: &str = "https://api.openai.com";
@@ -61,49 +61,86 @@ pub fn build(
     let Some(provider) = settings.analyzer.provider() else {
         return Ok(BuiltAnalyzer::from_analyzer(Arc::new(builtin(settings)?)));
     };
-    let (env_url, env_key, public, key_var) = match provider {
-        Provider::OpenAi => (
-            &env.openai_base_url,
-            &env.openai_api_key,
-            OPENAI_PUBLIC,
-            "OPENAI_API_KEY",
-        ),
-        Provider::Anthropic => (
-            &env.anthropic_base_url,
-            &env.anthropic_api_key,
-            ANTHROPIC_PUBLIC,
-            "ANTHROPIC_API_KEY",
-        ),
-    };
-    let env_url = env_url
-        .as_deref()
-        .map(|u| {
-            crate::config::check_base_url(u).map_err(|m| {
-                AnalyzerSetupError(format!(
-                    "{}_BASE_URL: {m}",
-                    key_var.trim_end_matches("_API_KEY")
-                ))
-            })
-        })
-        .transpose()?;
-    let llm = &settings.llm;
-    let base_url = llm
-        .base_url
-        .clone()
-        .or(env_url)
-        .or_else(|| sandbox_url.map(str::to_string))
-        .unwrap_or_else(|| public.to_string());
-    if base_url == public && env_key.is_none() {
+    let endpoint = Endpoint::resolve(provider, settings, env, sandbox_url)?;
+    if endpoint.base_url == endpoint.public && endpoint.api_key.is_none() {
         return Err(AnalyzerSetupError(format!(
-            "analyzer = \"{}\" against {public} needs {key_var} in the environment",
-            provider.as_str()
+            "analyzer = \"{}\" against {} needs {} in the environment",
+            provider.as_str(),
+            endpoint.public,
+            endpoint.key_var
         )));
     }
+    llm(provider, settings, endpoint)
+}
+
+/// Where an LLM analyzer sends its requests, and with which key.
+struct Endpoint {
+    base_url: String,
+    api_key: Option<String>,
+    /// The provider's public API, which always needs a key.
+    public: &'static str,
+    key_var: &'static str,
+}
+
+impl Endpoint {
+    fn resolve(
+        provider: Provider,
+        settings: &AnalyzeSettings,
+        env: &Env,
+        sandbox_url: Option<&str>,
+    ) -> Result<Endpoint, AnalyzerSetupError> {
+        let (env_url, env_key, public, key_var) = match provider {
+            Provider::OpenAi => (
+                &env.openai_base_url,
+                &env.openai_api_key,
+                OPENAI_PUBLIC,
+                "OPENAI_API_KEY",
+            ),
+            Provider::Anthropic => (
+                &env.anthropic_base_url,
+                &env.anthropic_api_key,
+                ANTHROPIC_PUBLIC,
+                "ANTHROPIC_API_KEY",
+            ),
+        };
+        let env_url = env_url
+            .as_deref()
+            .map(|u| {
+                crate::config::check_base_url(u).map_err(|m| {
+                    AnalyzerSetupError(format!(
+                        "{}_BASE_URL: {m}",
+                        key_var.trim_end_matches("_API_KEY")
+                    ))
+                })
+            })
+            .transpose()?;
+        let base_url = settings
+            .llm
+            .base_url
+            .clone()
+            .or(env_url)
+            .or_else(|| sandbox_url.map(str::to_string))
+            .unwrap_or_else(|| public.to_string());
+        Ok(Endpoint {
+            base_url,
+            api_key: env_key.as_ref().map(|k| k.expose().to_string()),
+            public,
+            key_var,
+        })
+    }
+}
+
+/// The LLM client with its own small runtime.
+fn llm(
+    provider: Provider,
+    settings: &AnalyzeSettings,
+    endpoint: Endpoint,
+) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
     let cfg = LlmConfig {
         provider,
-        base_url,
-        api_key: env_key.as_ref().map(|k| k.expose().to_string()),
-        settings: llm.clone(),
+        base_url: endpoint.base_url,
+        api_key: endpoint.api_key,
+        settings: settings.llm.clone(),
         max_input_chars: settings.max_input_chars,
         taxonomy: settings.taxonomy.clone(),
     };
@@ -157,11 +194,15 @@ pub fn build_offline(
     settings: &AnalyzeSettings,
     env: &Env,
 ) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
-    if settings.analyzer == AnalyzerKind::Builtin {
+    let Some(provider) = settings.analyzer.provider() else {
         return build(settings, env, None);
-    }
-    // Any loopback URL: it only satisfies the key rule; nothing is ever sent.
-    let built = build(settings, env, Some("http://127.0.0.1:9"))?;
+    };
+    // The endpoint a run would use; offline it needs no key, since nothing is sent.
+    let built = llm(
+        provider,
+        settings,
+        Endpoint::resolve(provider, settings, env, None)?,
+    )?;
     let offline = Arc::new(CacheOnly(built.analyzer.clone()));
     Ok(BuiltAnalyzer {
         analyzer: offline,
