@@ -7,8 +7,7 @@ use std::time::SystemTime;
 use crate::analyze::Analyzer;
 use crate::fetch::WorkItem;
 use crate::model::ResultRecord;
-use crate::pipeline::stages::{self, AnalyzeCtx, Batch, Counters, Done, RunShared, StopState};
-use crate::pipeline::Progress;
+use crate::pipeline::stages::{self, AnalyzeCtx, Batch, Done, Tracking};
 
 /// Runs the analyzer pool alone over `items` (no fetch, no cache, no sinks) and
 /// returns the records in input order.
@@ -27,18 +26,11 @@ pub fn analyze_pool(
     let workers = workers.max(1);
     let (batch_tx, batch_rx) = crossbeam_channel::bounded::<Batch>(workers * 2);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(workers * 2);
-    let counters = Counters::default();
-    let stop = StopState::default();
-    let progress = Progress::new(false);
+    let tracking = Tracking::new(false);
     let (name, fingerprint) = (analyzer.name(), analyzer.fingerprint());
     let at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let interrupted = AtomicBool::new(false);
-    let run = RunShared {
-        counters: &counters,
-        stop: &stop,
-        interrupted: &interrupted,
-        progress: &progress,
-    };
+    let run = tracking.shared(&interrupted);
     let ctx = AnalyzeCtx {
         analyzer,
         name: &name,

@@ -35,7 +35,7 @@ use crate::config::{ConfigError, Env, Pipeline};
 use crate::fetch::{connect, Access, Api, ConnectError, Connection, FetchError, Source};
 use crate::sandbox::SandboxHandle;
 use crate::write::{Outputs, Sink, WriteError};
-use stages::{AnalyzeCtx, Counters, RunShared, StopState};
+use stages::{AnalyzeCtx, Tracking};
 use threads::{Shape, StagesDone, Writing};
 
 /// Run flags that override or extend the pipeline file.
@@ -150,14 +150,7 @@ pub fn run(
 
     let analyzer = built.analyzer.clone();
     let shape = shape(pipeline, opts, analyzer.as_ref());
-    let (counters, stop) = (Counters::default(), StopState::default());
-    let progress = Progress::new(opts.progress);
-    let run_shared = RunShared {
-        counters: &counters,
-        stop: &stop,
-        interrupted: &interrupted,
-        progress: &progress,
-    };
+    let tracking = Tracking::new(opts.progress);
     let (name, fingerprint) = (analyzer.name(), fingerprint(pipeline, analyzer.as_ref()));
     let analyzed_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let ctx = AnalyzeCtx {
@@ -175,23 +168,12 @@ pub fn run(
         checkpoint: checkpoint.as_ref(),
         max_failures: opts.max_failures,
     };
-    let done = threads::run_stages(
-        rt,
-        started_source.source,
-        &shape,
-        &ctx,
-        writing,
-        &run_shared,
-    );
-    progress.finish();
+    let shared = tracking.shared(&interrupted);
+    let done = threads::run_stages(rt, started_source.source, &shape, &ctx, writing, &shared);
+    tracking.progress.finish();
 
-    let fatal = stop.take_fatal();
-    let outcome = outcome(
-        &done,
-        opts,
-        fatal.is_some(),
-        interrupted.load(Ordering::SeqCst),
-    );
+    let fatal = tracking.stop.take_fatal();
+    let outcome = outcome(&done, opts, fatal.is_some(), &interrupted);
     let t_finish = Instant::now();
     let finished = finish_outputs(sinks, checkpoint.as_ref(), outcome)?;
     cache.persist_run_counts()?;
@@ -199,7 +181,7 @@ pub fn run(
     let summary = collect::Tally {
         pipeline: &pipeline.name,
         outcome,
-        counters: &counters,
+        counters: &tracking.counters,
         cache: &cache,
         http: link.api.as_ref().map(|a| &a.client.counters),
         analyzer: &built,
@@ -314,7 +296,7 @@ fn fingerprint(pipeline: &Pipeline, analyzer: &dyn Analyzer) -> String {
     }
 }
 
-fn outcome(done: &StagesDone, opts: &RunOptions, fatal: bool, interrupted: bool) -> Outcome {
+fn outcome(done: &StagesDone, opts: &RunOptions, fatal: bool, interrupted: &AtomicBool) -> Outcome {
     let w = &done.write;
     // A percentage limit is checked along the way from 20 tickets on; small runs are
     // judged here, at the end.
@@ -324,7 +306,7 @@ fn outcome(done: &StagesDone, opts: &RunOptions, fatal: bool, interrupted: bool)
         Outcome::Failed
     } else if over_limit {
         Outcome::MaxFailures
-    } else if interrupted {
+    } else if interrupted.load(Ordering::SeqCst) {
         Outcome::Interrupted
     } else {
         Outcome::Completed

@@ -81,6 +81,33 @@ impl StopState {
     }
 }
 
+/// What a run tracks while its stages work: counts, the stop reason, progress bars.
+pub struct Tracking {
+    pub counters: Counters,
+    pub stop: StopState,
+    pub progress: Progress,
+}
+
+impl Tracking {
+    pub fn new(show_progress: bool) -> Self {
+        Tracking {
+            counters: Counters::default(),
+            stop: StopState::default(),
+            progress: Progress::new(show_progress),
+        }
+    }
+
+    /// The view of it that the stage threads share.
+    pub fn shared<'a>(&'a self, interrupted: &'a AtomicBool) -> RunShared<'a> {
+        RunShared {
+            counters: &self.counters,
+            stop: &self.stop,
+            interrupted,
+            progress: &self.progress,
+        }
+    }
+}
+
 /// What every stage thread of a run shares.
 pub struct RunShared<'a> {
     pub counters: &'a Counters,
