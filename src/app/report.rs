@@ -17,7 +17,8 @@ use crate::config::Pipeline;
 use crate::fetch::Mode;
 use crate::model::{ResultRecord, View};
 use crate::report::{self, ReportOptions};
-use crate::write::ResultsStore;
+use crate::write::dated::RunStamp;
+use crate::write::{dated, ResultsStore};
 
 /// The results store, or `None` when the pipeline has never written one (reading must
 /// not create an empty store as a side effect).
@@ -28,10 +29,12 @@ fn store(pipeline: &Pipeline) -> Result<Option<ResultsStore>> {
             pipeline.file.display()
         ))
     })?;
+    // A dated store is read through its `latest` link, the newest complete one.
+    let path = dated::current(path);
     if !path.exists() {
         return Ok(None);
     }
-    Ok(Some(ResultsStore::open(path)?))
+    Ok(Some(ResultsStore::open(&path)?))
 }
 
 fn records(store: &Option<ResultsStore>) -> impl Iterator<Item = ResultRecord> + '_ {
@@ -119,11 +122,18 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
 }
 
 /// Writes the reports a pipeline's `[report]` asks for (at the end of `run`).
-pub fn write_configured(pipeline: &Pipeline, quiet: bool) -> Result<()> {
+pub fn write_configured(pipeline: &Pipeline, stamp: &RunStamp, quiet: bool) -> Result<()> {
     let store = store(pipeline)?;
     let built = report::build(records(&store), &options(pipeline, Vec::new(), None));
-    for (format, path) in &pipeline.report.outputs {
-        emit(Some(path), &report::render(&built, *format))?;
+    for (format, template) in &pipeline.report.outputs {
+        let path = dated::expand(template, stamp);
+        emit(Some(&path), &report::render(&built, *format))?;
+        if let Err(e) = dated::point_latest(template, &path) {
+            tracing::warn!(
+                "cannot point the latest link of {} at it: {e}",
+                path.display()
+            );
+        }
         if !quiet {
             eprintln!("  wrote report {}", path.display());
         }

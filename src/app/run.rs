@@ -8,6 +8,7 @@ use super::{load, Error, Exit, Result, UsageError};
 use crate::cli::RunArgs;
 use crate::config::{Env, Pipeline};
 use crate::pipeline::{self, MaxFailures, Outcome, RunError, RunOptions, RunSummary};
+use crate::write::dated::RunStamp;
 
 /// Runs `pipeline` with the analyzer its settings name.
 pub fn run_pipeline(
@@ -101,7 +102,9 @@ pub fn run(args: RunArgs, quiet: bool, interrupted: Arc<AtomicBool>) -> Result<E
         eprint!("{}", summary.render());
     }
     if outcome == Outcome::Completed && !pipeline.report.outputs.is_empty() {
-        super::report::write_configured(&pipeline, quiet)?;
+        // The run's stamp, so reports share its `{date}`, `{time}` and `{run_id}`.
+        let stamp = summary.run.clone().unwrap_or_else(RunStamp::now);
+        super::report::write_configured(&pipeline, &stamp, quiet)?;
     }
     Ok(match outcome {
         Outcome::Interrupted => Exit::Interrupted,

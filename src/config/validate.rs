@@ -19,7 +19,7 @@ use super::raw::{RawCache, RawPipeline, RawReport, RawWrite, WriteKind};
 use super::{ConfigError, Env, Pipeline};
 use crate::cache::{CacheSettings, Ttls};
 use crate::report::{Format, ReportSettings};
-use crate::write::WriteSettings;
+use crate::write::{dated, WriteSettings};
 
 /// Byte offsets of a value (or a table header) in the pipeline text.
 pub(super) type Span = Range<usize>;
@@ -373,7 +373,10 @@ fn writes(ctx: &Ctx, raw: Vec<Spanned<RawWrite>>) -> Result<Vec<WriteSettings>, 
             WriteKind::Sled => "sled",
         };
         let path = match &w.path {
-            Some(p) if !p.get_ref().trim().is_empty() => ctx.path(p.get_ref()),
+            Some(p) if !p.get_ref().trim().is_empty() => {
+                dated::check_template(p.get_ref()).map_err(|m| t.err("path", &w.path, m))?;
+                ctx.path(p.get_ref())
+            }
             _ => {
                 let message = format!("missing: kind = \"{kind_name}\" needs path = \"...\"");
                 return Err(t.err("path", &w.path, message));
@@ -405,15 +408,18 @@ fn report(
     };
     let t = ctx.table("report", raw.at());
     let r = raw.into_inner();
-    let outputs: Vec<_> = [
-        (Format::Text, r.text),
-        (Format::Markdown, r.markdown),
-        (Format::Html, r.html),
-        (Format::Json, r.json),
-    ]
-    .into_iter()
-    .filter_map(|(f, p)| p.map(|p| (f, ctx.path(p.get_ref()))))
-    .collect();
+    let mut outputs = Vec::new();
+    for (key, format, raw_path) in [
+        ("text", Format::Text, r.text),
+        ("markdown", Format::Markdown, r.markdown),
+        ("html", Format::Html, r.html),
+        ("json", Format::Json, r.json),
+    ] {
+        if let Some(p) = &raw_path {
+            dated::check_template(p.get_ref()).map_err(|m| t.err(key, &raw_path, m))?;
+            outputs.push((format, ctx.path(p.get_ref())));
+        }
+    }
     let has_store = writes
         .iter()
         .any(|w| matches!(w, WriteSettings::Sled { .. }));

@@ -5,6 +5,12 @@
 //! CSV at that cursor. A run killed mid-way leaves both; the next run truncates the
 //! partial CSV to that length and continues from the cursor, so no ticket is lost or
 //! written twice. A completed run stores the cursor alone.
+//!
+//! With the partial length goes the run it belongs to ([`PartialRun`]): its stamp and
+//! the CSV path expanded with it. A resumed run takes that stamp, so a templated path
+//! (`out/nightly-{date}.csv`) expands to the same file the killed run started, even
+//! on another day; if the pipeline's CSV path now expands elsewhere the run starts
+//! over instead of continuing into another file.
 
 use std::sync::Arc;
 
@@ -12,18 +18,33 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, CheckpointId};
 use crate::fetch::ResumePoint;
+use crate::write::dated::RunStamp;
+
+/// The run a partial CSV belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartialRun {
+    pub stamp: RunStamp,
+    /// The CSV path expanded with `stamp` (none without a CSV output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointState {
     pub cursor: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csv_len: Option<u64>,
+    /// The run `csv_len` measures (absent in checkpoints of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<PartialRun>,
 }
 
 pub struct Checkpoint {
     cache: Arc<Cache>,
     id: CheckpointId,
     last: std::sync::Mutex<Option<CheckpointState>>,
+    /// This run, stored with every partial length it commits.
+    run: std::sync::Mutex<Option<PartialRun>>,
 }
 
 impl Checkpoint {
@@ -32,6 +53,7 @@ impl Checkpoint {
             cache,
             id: CheckpointId::new(account, pipeline),
             last: std::sync::Mutex::new(None),
+            run: std::sync::Mutex::new(None),
         }
     }
 
@@ -52,12 +74,19 @@ impl Checkpoint {
             .is_some_and(|s| s.csv_len.is_some())
     }
 
+    /// Names the run whose partial CSV later commits measure.
+    pub fn set_run(&self, run: PartialRun) {
+        *self.run.lock().expect("checkpoint lock") = Some(run);
+    }
+
     /// Records that everything up to `resume` is durably written.
     pub fn commit(&self, resume: &ResumePoint, csv_len: Option<u64>) {
         let ResumePoint::Cursor(cursor) = resume;
+        let run = csv_len.and(self.run.lock().expect("checkpoint lock").clone());
         let state = CheckpointState {
             cursor: cursor.clone(),
             csv_len,
+            run,
         };
         self.save(&state);
     }
@@ -66,7 +95,7 @@ impl Checkpoint {
     pub fn forget_partial(&self) {
         let last = self.last.lock().expect("checkpoint lock").clone();
         if let Some(mut s) = last.filter(|s| s.csv_len.is_some()) {
-            s.csv_len = None;
+            (s.csv_len, s.run) = (None, None);
             self.save(&s);
         }
     }
@@ -75,7 +104,7 @@ impl Checkpoint {
     pub fn complete(&self) {
         let last = self.last.lock().expect("checkpoint lock").clone();
         if let Some(mut s) = last {
-            s.csv_len = None;
+            (s.csv_len, s.run) = (None, None);
             self.save(&s);
         }
     }

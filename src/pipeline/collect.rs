@@ -9,6 +9,7 @@ use super::{peak_rss_mb, HitMiss, Outcome, RunSummary, StageTimes, TokenUsage};
 use crate::analyze::BuiltAnalyzer;
 use crate::cache::Cache;
 use crate::fetch::FetchCounters;
+use crate::write::dated::RunStamp;
 
 /// Everything a summary is made of.
 pub struct Tally<'a> {
@@ -24,6 +25,7 @@ pub struct Tally<'a> {
     pub write_busy: Duration,
     pub wall: Duration,
     pub outputs: Vec<String>,
+    pub run: RunStamp,
 }
 
 impl Tally<'_> {
@@ -75,6 +77,7 @@ impl Tally<'_> {
             }),
             outputs: self.outputs,
             errors: Vec::new(),
+            run: Some(self.run),
         }
     }
 }

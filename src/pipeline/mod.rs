@@ -145,7 +145,13 @@ pub fn run(
     let sandbox_url = link.sandbox.as_ref().map(|s| s.base_url());
     let built = build_analyzer(pipeline, env, opts, analyzer, sandbox_url.as_deref())?;
     let started_source = source::start(pipeline, opts, &cache, link.api.as_ref())?;
-    let Outputs { mut sinks, names } = Outputs::open(&pipeline.writes, started_source.resume_csv)?;
+    let stamp = started_source.stamp.clone();
+    let resume_csv = started_source.resume_csv;
+    let Outputs {
+        mut sinks,
+        names,
+        latest,
+    } = Outputs::open(&pipeline.writes, resume_csv, &stamp)?;
     let rt = fetch_runtime().map_err(RunError::Runtime)?;
 
     let analyzer = built.analyzer.clone();
@@ -176,6 +182,10 @@ pub fn run(
     let outcome = outcome(&done, opts, fatal.is_some(), &interrupted);
     let t_finish = Instant::now();
     let finished = finish_outputs(sinks, checkpoint.as_ref(), outcome)?;
+    // `latest` marks complete runs only (not one stopped at --max-failures).
+    if outcome == Outcome::Completed {
+        point_latest(&latest);
+    }
     cache.persist_run_counts()?;
     cache.flush()?;
     let summary = collect::Tally {
@@ -189,6 +199,7 @@ pub fn run(
         stages: &done,
         wall: started.elapsed(),
         outputs: if finished { names } else { Vec::new() },
+        run: stamp,
     }
     .summary();
     match fatal {
@@ -339,4 +350,18 @@ fn finish_outputs(
         }
     }
     Ok(false)
+}
+
+/// Moves the `latest` link of each templated output to this run's complete file. The
+/// outputs are already in place, so a link that cannot be made is a warning, not a
+/// failed run.
+fn point_latest(latest: &[(std::path::PathBuf, std::path::PathBuf)]) {
+    for (template, path) in latest {
+        if let Err(e) = crate::write::dated::point_latest(template, path) {
+            tracing::warn!(
+                "cannot point the latest link of {} at it: {e}",
+                path.display()
+            );
+        }
+    }
 }

@@ -1,15 +1,19 @@
 //! Picks where a run's tickets come from: the export file, the views, or the
 //! incremental export continued from its checkpoint (with the partial CSV of a run
-//! that was killed mid-way, so that run is continued rather than repeated).
+//! that was killed mid-way, so that run is continued rather than repeated), and the
+//! run's stamp for dated output paths: a fresh one, or the killed run's when resuming.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::checkpoint::{CheckpointState, PartialRun};
 use super::{Checkpoint, RunError, RunOptions};
 use crate::cache::Cache;
 use crate::config::{ConfigError, Pipeline};
 use crate::fetch::{read_export, Api, SourceOptions, TicketSource};
 use crate::fetch::{Mode, Since, Source};
+use crate::write::dated::RunStamp;
+use crate::write::WriteSettings;
 
 /// A run's ticket source and how it resumes.
 pub struct Started {
@@ -18,6 +22,8 @@ pub struct Started {
     pub checkpoint: Option<Checkpoint>,
     /// Bytes of the partial CSV to keep when this run continues a killed one.
     pub resume_csv: Option<u64>,
+    /// The values of `{date}`, `{time}` and `{run_id}` in this run's output paths.
+    pub stamp: RunStamp,
 }
 
 fn now_secs() -> i64 {
@@ -42,6 +48,7 @@ pub fn start(
         source,
         checkpoint: None,
         resume_csv: None,
+        stamp: RunStamp::now(),
     };
     match (&pipeline.fetch.source, &pipeline.fetch.mode, api) {
         (
@@ -62,9 +69,11 @@ pub fn start(
         ))),
         (_, Mode::Incremental { since }, Some(api)) => {
             let cp = Checkpoint::new(cache.clone(), &pipeline.account(), &pipeline.name);
+            let since = opts.since.unwrap_or(*since);
             Ok(incremental(
                 cp,
-                opts.since.unwrap_or(*since),
+                since,
+                &pipeline.writes,
                 opts,
                 api,
                 source_opts,
@@ -80,6 +89,7 @@ pub fn start(
 fn incremental(
     checkpoint: Checkpoint,
     since: Since,
+    writes: &[WriteSettings],
     opts: &RunOptions,
     api: &Arc<Api>,
     source_opts: SourceOptions,
@@ -90,18 +100,56 @@ fn incremental(
     }
     // The export refuses a start time less than a minute old.
     .min(now_secs() - 61);
-    let (cursor, resume_csv) = match (checkpoint.load(), opts.since) {
-        (Some(stored), None) => (Some(stored.cursor), stored.csv_len),
+    let stored = checkpoint.load().filter(|_| opts.since.is_none());
+    let (cursor, resume_csv, stamp) = match stored.map(|s| resumable(s, writes)) {
+        Some(Some(resume)) => resume,
         _ => {
             // Not resuming: a partial CSV of an earlier run must not be continued
             // later with this run's file.
             checkpoint.forget_partial();
-            (None, None)
+            (None, None, RunStamp::now())
         }
     };
+    let csv = csv_path(writes).map(|w| w.path_for(&stamp).display().to_string());
+    checkpoint.set_run(PartialRun {
+        stamp: stamp.clone(),
+        csv,
+    });
     Started {
         source: TicketSource::incremental(api.clone(), start_time, cursor, source_opts),
         checkpoint: Some(checkpoint),
         resume_csv,
+        stamp,
     }
+}
+
+fn csv_path(writes: &[WriteSettings]) -> Option<&WriteSettings> {
+    writes
+        .iter()
+        .find(|w| matches!(w, WriteSettings::Csv { .. }))
+}
+
+/// How a run continues from `stored`: cursor, partial CSV length and stamp. A killed
+/// run's partial CSV is continued with that run's stamp, so a templated path names
+/// the same file. When the CSV path no longer expands to the file the killed run
+/// wrote (the template changed, or an older checkpoint without its run under a
+/// templated path), the run starts over (`None`): continuing the cursor into another
+/// file would lose the tickets already in the partial one.
+fn resumable(
+    stored: CheckpointState,
+    writes: &[WriteSettings],
+) -> Option<(Option<String>, Option<u64>, RunStamp)> {
+    let Some(len) = stored.csv_len else {
+        return Some((Some(stored.cursor), None, RunStamp::now()));
+    };
+    let (stamp, csv) = match stored.run {
+        Some(run) => (run.stamp, run.csv),
+        None => (RunStamp::now(), None),
+    };
+    let same_file = match (csv_path(writes), &csv) {
+        (None, _) => true,
+        (Some(w), Some(csv)) => w.path_for(&stamp).display().to_string() == *csv,
+        (Some(w), None) => !crate::write::dated::is_templated(w.path()),
+    };
+    same_file.then_some((Some(stored.cursor), Some(len), stamp))
 }

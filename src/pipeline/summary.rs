@@ -57,6 +57,9 @@ pub struct RunSummary {
     pub llm: Option<TokenUsage>,
     pub outputs: Vec<String>,
     pub errors: Vec<String>,
+    /// The values of `{date}`, `{time}` and `{run_id}` in this run's output paths.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<crate::write::dated::RunStamp>,
 }
 
 impl RunSummary {

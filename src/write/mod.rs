@@ -5,8 +5,12 @@
 //!   where the last good one was;
 //! - [`ResultsStore`]: a sled database keeping the latest analysis per ticket, which
 //!   reports and `zdpipe results export` read.
+//!
+//! Paths may be templated ([`dated`]): `Outputs::open` expands them with the run's
+//! stamp and keeps the `latest` links to move once the run completes.
 
 mod csv;
+pub mod dated;
 mod results;
 mod settings;
 
@@ -14,30 +18,47 @@ pub use self::csv::CsvSink;
 pub use results::ResultsStore;
 pub use settings::WriteSettings;
 
+use std::path::PathBuf;
+
 use crate::model::ResultRecord;
+use dated::RunStamp;
 
 /// The write stage's runtime part: the open sinks of a run, in `[[write]]` order, and
 /// the names the run summary shows for them.
 pub struct Outputs {
     pub sinks: Vec<Box<dyn Sink>>,
     pub names: Vec<String>,
+    /// `(configured path, this run's path)` of each templated output: its `latest`
+    /// link moves to this run's path once the run completes.
+    pub latest: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Outputs {
-    /// Opens every sink; `resume_csv` is the length of a partial CSV to continue.
-    pub fn open(writes: &[WriteSettings], resume_csv: Option<u64>) -> Result<Outputs, WriteError> {
+    /// Opens every sink at its path expanded with `stamp`; `resume_csv` is the length
+    /// of a partial CSV to continue.
+    pub fn open(
+        writes: &[WriteSettings],
+        resume_csv: Option<u64>,
+        stamp: &RunStamp,
+    ) -> Result<Outputs, WriteError> {
         let mut out = Outputs {
             sinks: Vec::new(),
             names: Vec::new(),
+            latest: Vec::new(),
         };
         for w in writes {
+            let path = w.path_for(stamp);
+            if dated::is_templated(w.path()) {
+                out.latest.push((w.path().to_path_buf(), path.clone()));
+            }
             match w {
-                WriteSettings::Csv { path } => {
-                    out.sinks.push(Box::new(CsvSink::create(path, resume_csv)?));
+                WriteSettings::Csv { .. } => {
+                    out.sinks
+                        .push(Box::new(CsvSink::create(&path, resume_csv)?));
                     out.names.push(path.display().to_string());
                 }
-                WriteSettings::Sled { path } => {
-                    out.sinks.push(Box::new(ResultsStore::open(path)?));
+                WriteSettings::Sled { .. } => {
+                    out.sinks.push(Box::new(ResultsStore::open(&path)?));
                     out.names
                         .push(format!("{} (results store)", path.display()));
                 }

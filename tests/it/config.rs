@@ -308,3 +308,19 @@ fn llm_keys_reach_the_analyze_settings_as_written() {
     );
     assert_eq!((a.llm.max_tokens, a.llm.redact_pii), (1024, true));
 }
+
+#[test]
+fn an_unknown_placeholder_in_an_output_path_is_named_with_the_valid_ones() {
+    check_bad(
+        &format!("{GOOD_FETCH}[[write]]\nkind = \"csv\"\npath = \"out/n-{{day}}.csv\"\n"),
+        &["path", "{day}", "{date}", "{time}", "{run_id}"],
+    );
+    check_bad(
+        &format!("{GOOD_FETCH}[report]\nhtml = \"r-{{dat}}.html\"\n[[write]]\nkind = \"sled\"\npath = \"r.sled\"\n"),
+        &["html", "{dat}", "{run_id}"],
+    );
+    check_bad(
+        &format!("{GOOD_FETCH}[[write]]\nkind = \"csv\"\npath = \"out/{{date}}/n.csv\"\n"),
+        &["path", "file name"],
+    );
+}

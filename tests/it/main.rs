@@ -8,6 +8,7 @@ mod analyzer;
 mod cache;
 mod cli;
 mod config;
+mod dated;
 mod deploy;
 mod fetch;
 mod llm;
