@@ -147,6 +147,10 @@ pub struct RunArgs {
     /// Analyze every ticket again even when a stored analysis matches.
     #[arg(long)]
     pub reanalyze: bool,
+    /// Empty the cache and record this pipeline's account in it, so a cache filled
+    /// from another account (or sandbox data set) can be reused.
+    #[arg(long, conflicts_with = "offline")]
+    pub new_cache: bool,
     /// Incremental mode: start here instead of the checkpoint ("7d" or an RFC 3339 date).
     #[arg(long)]
     pub since: Option<String>,

@@ -18,6 +18,8 @@ pub fn cache(cmd: CacheCommand) -> Result<Exit> {
                 writeln!(out)?;
             } else {
                 writeln!(out, "cache {}", stats.path)?;
+                let account = stats.account.as_deref().unwrap_or("(not recorded yet)");
+                writeln!(out, "account: {account}")?;
                 writeln!(
                     out,
                     "{:<14} {:>9} {:>9} {:>12} {:>10} {:>10} {:>9}",

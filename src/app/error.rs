@@ -58,6 +58,8 @@ impl Error {
             }
             E::Run(RunError::Cache(CacheError::Locked { .. }))
             | E::Run(RunError::Write(WriteError::Locked { .. })) => Exit::Locked,
+            E::Cache(CacheError::OtherAccount { .. })
+            | E::Run(RunError::Cache(CacheError::OtherAccount { .. })) => Exit::Usage,
             E::Fetch(e)
             | E::Connect(ConnectError::Fetch(e))
             | E::Run(RunError::Fetch(e) | RunError::Connect(ConnectError::Fetch(e)))

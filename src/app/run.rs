@@ -48,6 +48,7 @@ fn options(args: &RunArgs, quiet: bool) -> Result<RunOptions> {
         offline: args.offline,
         refresh: args.refresh,
         reanalyze: args.reanalyze,
+        new_cache: args.new_cache,
         since,
         max_failures,
         progress: terminal && !args.no_progress && !quiet,

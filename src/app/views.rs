@@ -23,6 +23,9 @@ pub fn views(path: &Path, json: bool) -> Result<Exit> {
             None
         }
     };
+    if let Some(c) = &cache {
+        c.claim_account(&pipeline.fetch.account_identity(), false)?;
+    }
     let access = Access {
         policy: ReadPolicy::Fresh,
         offline: false,

@@ -21,6 +21,7 @@
 //! | [`Analysis`](CacheKey::Analysis) | `analyses` | ticket id (8 bytes) |
 //! | [`Checkpoint`](CacheKey::Checkpoint) | `checkpoints` | `incremental:{account}:{pipeline}` (UTF-8) |
 //! | [`Stats`](CacheKey::Stats) | `stats` | the store's name (UTF-8) |
+//! | [`Account`](CacheKey::Account) | `meta` | `account` (ASCII) |
 //!
 //! A pipeline name may itself contain `:`, which would make a checkpoint key read two
 //! ways; such names store `:` as `%3A` (and `%` as `%25`). Every other name's key is
@@ -41,6 +42,8 @@ pub enum Tree {
     Analyses,
     Checkpoints,
     Stats,
+    /// Facts about the cache itself: whose data it holds.
+    Meta,
 }
 
 impl Tree {
@@ -54,6 +57,7 @@ impl Tree {
             Tree::Analyses => "analyses",
             Tree::Checkpoints => "checkpoints",
             Tree::Stats => "stats",
+            Tree::Meta => "meta",
         }
     }
 }
@@ -114,9 +118,14 @@ pub enum CacheKey {
     Checkpoint(CheckpointId),
     /// A store's hit and miss counts over all runs.
     Stats(String),
+    /// The account the cache was filled from ([`FetchSettings::account_identity`]).
+    ///
+    /// [`FetchSettings::account_identity`]: crate::fetch::FetchSettings::account_identity
+    Account,
 }
 
 const VIEW_LIST: &[u8] = b"all";
+const ACCOUNT: &[u8] = b"account";
 const VIEW: u8 = b'v';
 const VIEW_COUNT: u8 = b'n';
 const LISTING_PAGE: u8 = b'p';
@@ -169,6 +178,7 @@ impl CacheKey {
             CacheKey::Analysis(_) => Tree::Analyses,
             CacheKey::Checkpoint(_) => Tree::Checkpoints,
             CacheKey::Stats(_) => Tree::Stats,
+            CacheKey::Account => Tree::Meta,
         }
     }
 
@@ -191,6 +201,7 @@ impl CacheKey {
             CacheKey::Organization(id) => tagged(ORGANIZATION, *id),
             CacheKey::Checkpoint(id) => id.to_string().into_bytes(),
             CacheKey::Stats(store) => store.as_bytes().to_vec(),
+            CacheKey::Account => ACCOUNT.to_vec(),
         }
     }
 
@@ -230,6 +241,8 @@ impl CacheKey {
                 }))
             }
             Tree::Stats => Some(CacheKey::Stats(String::from_utf8(bytes.to_vec()).ok()?)),
+            Tree::Meta if bytes == ACCOUNT => Some(CacheKey::Account),
+            Tree::Meta => None,
         }
     }
 
@@ -282,6 +295,7 @@ mod tests {
     fn samples() -> Vec<CacheKey> {
         let mut keys = vec![
             CacheKey::ViewList,
+            CacheKey::Account,
             CacheKey::Stats("tickets".into()),
             CacheKey::Stats("view_listings".into()),
             CacheKey::Checkpoint(CheckpointId::new("acme.zendesk.com", "nightly")),
@@ -347,6 +361,7 @@ mod tests {
             b"incremental:127.0.0.1:9:nightly"
         );
         assert_eq!(CacheKey::Stats("users".into()).encode(), b"users");
+        assert_eq!(CacheKey::Account.encode(), b"account");
         assert_eq!(ResultKey(7).encode(), 7u64.to_be_bytes());
     }
 

@@ -6,7 +6,8 @@
 //! - `analyses`: finished analyses keyed by ticket id, valid only for the same
 //!   `updated_at` and analyzer fingerprint (no TTL);
 //! - `checkpoints`: resume points of incremental runs;
-//! - `stats`: hit and miss counts summed over all runs.
+//! - `stats`: hit and miss counts summed over all runs;
+//! - `meta`: the account the cache was filled from (see [`account`]).
 //!
 //! What each tree holds, and how its keys are laid out, is [`CacheKey`]'s to know
 //! (the table is in [`key`]'s doc):
@@ -26,6 +27,7 @@
 //! [`CacheError::Locked`] naming the pid written by the first. A database sled
 //! reports as corrupt is moved aside and replaced by an empty one. Files are owner-only.
 
+mod account;
 mod analyses;
 mod invalidate;
 pub mod key;
@@ -36,6 +38,7 @@ mod store;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use account::Claim;
 pub use analyses::StoredAnalysis;
 pub use invalidate::Target;
 pub use key::{CacheKey, CheckpointId, ResultKey, Tree};
@@ -60,6 +63,12 @@ pub enum CacheError {
     },
     #[error("cache: stored {what} is unreadable: {detail}")]
     Decode { what: String, detail: String },
+    #[error("cache {path} holds data of {holds}; this pipeline reads {reads} (use another [cache] path, or run with --new-cache to start this cache over)")]
+    OtherAccount {
+        path: String,
+        holds: String,
+        reads: String,
+    },
 }
 
 /// The open cache. Share it across threads by reference or `Arc`.
@@ -73,6 +82,7 @@ pub struct Cache {
     analyses: sled::Tree,
     checkpoints: sled::Tree,
     stats: sled::Tree,
+    meta: sled::Tree,
     analysis_hits: AtomicU64,
     analysis_misses: AtomicU64,
     /// What a warning said when the cache had to be rebuilt, for the run summary.
@@ -170,6 +180,7 @@ impl Cache {
             analyses: db.open_tree(Tree::Analyses.name())?,
             checkpoints: db.open_tree(Tree::Checkpoints.name())?,
             stats: db.open_tree(Tree::Stats.name())?,
+            meta: db.open_tree(Tree::Meta.name())?,
             analysis_hits: AtomicU64::new(0),
             analysis_misses: AtomicU64::new(0),
             recovered_from,
@@ -201,7 +212,7 @@ impl Cache {
             Tree::ViewListings => Some(&self.view_listings),
             Tree::Tickets => Some(&self.tickets),
             Tree::Users => Some(&self.users),
-            Tree::Analyses | Tree::Checkpoints | Tree::Stats => None,
+            Tree::Analyses | Tree::Checkpoints | Tree::Stats | Tree::Meta => None,
         }
     }
 
@@ -214,6 +225,7 @@ impl Cache {
             Tree::Analyses => &self.analyses,
             Tree::Checkpoints => &self.checkpoints,
             Tree::Stats => &self.stats,
+            Tree::Meta => &self.meta,
         }
     }
 
@@ -285,13 +297,15 @@ impl Cache {
         Ok(())
     }
 
-    /// Empties every tree but `stats`.
+    /// Empties every tree but `stats`, the account record included: the next run
+    /// records its own.
     pub fn clear(&self) -> Result<(), CacheError> {
         for s in self.stores() {
             s.tree.clear()?;
         }
         self.clear_tree(Tree::Analyses)?;
         self.clear_tree(Tree::Checkpoints)?;
+        self.clear_tree(Tree::Meta)?;
         self.flush()
     }
 

@@ -23,6 +23,8 @@ pub struct StoreStats {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CacheStats {
     pub path: String,
+    /// Whose data the cache holds; `None` for a cache filled by an older zdpipe.
+    pub account: Option<String>,
     pub stores: Vec<StoreStats>,
     pub checkpoints: u64,
 }
@@ -94,6 +96,7 @@ impl Cache {
         });
         Ok(CacheStats {
             path: self.path.display().to_string(),
+            account: self.account()?,
             stores,
             checkpoints: self.checkpoints.len() as u64,
         })

@@ -80,6 +80,9 @@ impl Pipeline {
     }
 
     /// Names the account in checkpoints and messages: the Zendesk host, `sandbox` or the file.
+    /// Kept as earlier versions wrote it, so stored checkpoints stay found; whose data a
+    /// cache holds is the finer [`FetchSettings::account_identity`] (scheme and port,
+    /// the sandbox's data set, the file's canonical path).
     pub fn account(&self) -> String {
         match &self.fetch.source {
             Source::Zendesk(t) => t.host().to_string(),

@@ -29,6 +29,25 @@ pub struct FetchSettings {
     pub exclude_deleted: bool,
 }
 
+impl FetchSettings {
+    /// Whose data this pipeline reads, as the cache records it: for Zendesk the API's
+    /// scheme, host and port (never a path or credentials), for the sandbox the
+    /// settings that change its data set, for a file its canonical path. Two pipelines
+    /// with the same identity may share a cache; two with different ones may not.
+    pub fn account_identity(&self) -> String {
+        match &self.source {
+            Source::Zendesk(t) => t.origin(),
+            // `tickets` and `seed` decide the data set; the other knobs change how it is
+            // served (latency, faults, limits), not what it holds.
+            Source::Sandbox(s) => format!("sandbox (tickets {}, seed {})", s.tickets, s.seed),
+            Source::File { path, .. } => {
+                let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                format!("file {}", path.display())
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Source {
     /// A real Zendesk account (or anything speaking its API at `base_url`).
@@ -57,6 +76,15 @@ impl ZendeskTarget {
             .split_once("://")
             .map_or(self.base_url.as_str(), |(_, r)| r);
         rest.split('/').next().unwrap_or(rest)
+    }
+
+    /// `scheme://host[:port]` of `base_url`, lowercased: the API the data comes from.
+    /// A user or password in the URL (refused by validation anyway) is left out.
+    pub fn origin(&self) -> String {
+        let (scheme, _) = self.base_url.split_once("://").unwrap_or(("https", ""));
+        let host = self.host();
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        format!("{scheme}://{host}").to_ascii_lowercase()
     }
 }
 
@@ -99,4 +127,32 @@ pub enum Since {
     Ago(Duration),
     /// A fixed instant, unix seconds.
     At(i64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(base_url: &str) -> ZendeskTarget {
+        ZendeskTarget {
+            base_url: base_url.into(),
+            auth: AuthKind::ApiToken,
+        }
+    }
+
+    #[test]
+    fn the_origin_is_scheme_host_and_port_only() {
+        assert_eq!(
+            target("https://Acme.Zendesk.com").origin(),
+            "https://acme.zendesk.com"
+        );
+        assert_eq!(
+            target("http://127.0.0.1:8080/api").origin(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            target("https://me:pw@support.example.com").origin(),
+            "https://support.example.com"
+        );
+    }
 }

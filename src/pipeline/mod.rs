@@ -1,7 +1,8 @@
 //! The wiring: builds the stages of a run from a validated pipeline and runs them on
 //! their own threads.
 //!
-//! [`run`] reads top to bottom: open the cache, connect the source (starting the
+//! [`run`] reads top to bottom: open the cache and claim it for the pipeline's
+//! account (another account's cache is refused), connect the source (starting the
 //! sandbox when the pipeline asks for it), build the analyzer and the sinks, run
 //! fetch → analyze pool → write ([`threads`]), put the outputs in place, store the
 //! checkpoint, flush the cache and return a [`RunSummary`] with the run's
@@ -30,7 +31,7 @@ pub use progress::Progress;
 pub use summary::{peak_rss_mb, HitMiss, RunSummary, StageTimes, TokenUsage};
 
 use crate::analyze::{Analyzer, AnalyzerSetupError, BuiltAnalyzer};
-use crate::cache::{Cache, CacheError, ReadPolicy};
+use crate::cache::{Cache, CacheError, Claim, ReadPolicy};
 use crate::config::{ConfigError, Env, Pipeline};
 use crate::fetch::{connect, Access, Api, ConnectError, Connection, FetchError, Source};
 use crate::sandbox::SandboxHandle;
@@ -46,6 +47,8 @@ pub struct RunOptions {
     pub offline: bool,
     pub refresh: bool,
     pub reanalyze: bool,
+    /// Empty the cache and record this pipeline's account in it (`--new-cache`).
+    pub new_cache: bool,
     pub since: Option<crate::fetch::Since>,
     pub max_failures: Option<MaxFailures>,
     pub progress: bool,
@@ -141,6 +144,7 @@ pub fn run(
 ) -> Result<(RunSummary, Outcome), RunError> {
     let started = Instant::now();
     let cache = Arc::new(Cache::open(&pipeline.cache)?);
+    claim_cache(&cache, pipeline, opts)?;
     let link = Link::open(pipeline, env, opts, &cache, &interrupted)?;
     let sandbox_url = link.sandbox.as_ref().map(|s| s.base_url());
     let built = build_analyzer(pipeline, env, opts, analyzer, sandbox_url.as_deref())?;
@@ -206,6 +210,22 @@ pub fn run(
         Some(cause) => Err(halted(cause, summary)),
         None => Ok((summary, outcome)),
     }
+}
+
+/// Makes sure the cache holds this pipeline's account's data (or nothing) before
+/// anything is read from it: another account's listings and tickets must never be
+/// served as this one's.
+fn claim_cache(cache: &Cache, pipeline: &Pipeline, opts: &RunOptions) -> Result<(), CacheError> {
+    let identity = pipeline.fetch.account_identity();
+    let path = cache.path().display();
+    match cache.claim_account(&identity, opts.new_cache)? {
+        Claim::Adopted => tracing::info!(
+            "cache {path} had no account recorded (filled by an older zdpipe): it now belongs to {identity}"
+        ),
+        Claim::StartedOver => tracing::info!("started cache {path} over for {identity}"),
+        Claim::New | Claim::Same => {}
+    }
+    Ok(())
 }
 
 /// The run's connection to its account: `api` is `None` for a file source.

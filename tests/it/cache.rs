@@ -381,3 +381,112 @@ fn purge_and_clear_report_what_they_did() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A sandbox pipeline on the shared `cache` path, writing `out/{name}.csv`.
+fn sandbox_pipeline(ws: &Workspace, name: &str, tickets: u64, seed: u64) -> std::path::PathBuf {
+    ws.file(
+        &format!("{name}.toml"),
+        &format!(
+            "name = \"{name}\"\n[fetch]\nsource = \"sandbox\"\nmode = \"view\"\nviews = [1]\n[fetch.sandbox]\ntickets = {tickets}\nseed = {seed}\n[cache]\npath = \"cache\"\n[[write]]\nkind = \"csv\"\npath = \"out/{name}.csv\"\n"
+        ),
+    )
+}
+
+/// The refusal of a run on another account's cache: exit 2, one line naming both.
+fn assert_refused(out: &std::process::Output, holds: &str, reads: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("holds data of"))
+        .unwrap_or_else(|| panic!("no refusal in: {err}"));
+    assert!(line.contains(&format!("holds data of {holds};")), "{line}");
+    assert!(
+        line.contains(&format!("this pipeline reads {reads} ")),
+        "{line}"
+    );
+    assert!(line.contains("--new-cache"), "{line}");
+}
+
+#[test]
+fn a_cache_of_another_sandbox_data_set_is_refused_until_started_over() {
+    let ws = Workspace::new();
+    let first = sandbox_pipeline(&ws, "first", 500, 1);
+    let second = sandbox_pipeline(&ws, "second", 1500, 1);
+    zdpipe().arg("run").arg(&first).assert().success();
+    let first_ids = csv_ids(&ws.path("out/first.csv"));
+    assert!(first_ids.len() > 400, "{}", first_ids.len());
+
+    for flags in [&[][..], &["--offline"][..]] {
+        let out = zdpipe()
+            .arg("run")
+            .arg(&second)
+            .args(flags)
+            .output()
+            .unwrap();
+        assert_refused(
+            &out,
+            "sandbox (tickets 500, seed 1)",
+            "sandbox (tickets 1500, seed 1)",
+        );
+        assert!(!ws.path("out/second.csv").exists(), "{flags:?}: no output");
+        assert!(!ws.path("out/second.csv.partial").exists(), "{flags:?}");
+    }
+
+    let out = zdpipe()
+        .arg("run")
+        .arg(&second)
+        .arg("--new-cache")
+        .arg("--summary-json")
+        .arg(ws.path("s.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = read_json(&ws.path("s.json"));
+    assert_eq!(
+        s["cache"]["tickets"]["hits"], 0,
+        "nothing served from the old cache"
+    );
+    let second_ids = csv_ids(&ws.path("out/second.csv"));
+    assert!(second_ids.len() > first_ids.len(), "{}", second_ids.len());
+    // The same pipeline reruns on its own cache; the first is now refused.
+    zdpipe().arg("run").arg(&second).assert().success();
+    let out = zdpipe().arg("run").arg(&first).output().unwrap();
+    assert_refused(
+        &out,
+        "sandbox (tickets 1500, seed 1)",
+        "sandbox (tickets 500, seed 1)",
+    );
+    let stats = zdpipe()
+        .args(["cache", "stats", "--json"])
+        .arg(&first)
+        .output()
+        .unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["account"], "sandbox (tickets 1500, seed 1)");
+}
+
+#[test]
+fn a_cache_of_another_zendesk_host_is_refused_naming_both() {
+    let (acme, beta) = (sandbox(120), sandbox(60));
+    let ws = Workspace::new();
+    let first = ws.view_pipeline("acme", &acme.base_url(), &[1], "");
+    let second = ws.view_pipeline("beta", &beta.base_url(), &[1], "");
+    zdpipe_auth().arg("run").arg(&first).assert().success();
+
+    beta.reset_counters();
+    let out = zdpipe_auth().arg("run").arg(&second).output().unwrap();
+    assert_refused(&out, &acme.base_url(), &beta.base_url());
+    assert_eq!(beta.requests(), 0, "refused before any request");
+    assert!(!ws.path("out/beta.csv").exists());
+    let out = zdpipe().args(["views"]).arg(&second).output().unwrap();
+    assert_refused(&out, &acme.base_url(), &beta.base_url());
+
+    zdpipe_auth()
+        .arg("run")
+        .arg(&second)
+        .arg("--new-cache")
+        .assert()
+        .success();
+    assert_eq!(csv_ids(&ws.path("out/beta.csv")).len(), 60);
+}
