@@ -11,6 +11,7 @@ mod config;
 mod deploy;
 mod fetch;
 mod llm;
+mod monitoring;
 mod ops;
 mod pipeline;
 mod report;
