@@ -38,15 +38,28 @@ pub struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Log lines on stderr as text, or as one JSON object per line for log shippers
+    /// (json also turns the end-of-run summary into a log event and defaults to info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line: timestamp (RFC 3339, UTC), level, message, fields.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a pipeline: fetch, analyze, write.
     #[command(
-        after_help = "Example:\n  zdpipe run pipelines/demo.toml\n  zdpipe run pipelines/nightly.toml --no-progress --summary-json out/summary.json"
+        after_help = "Example:\n  zdpipe run pipelines/demo.toml\n  zdpipe run pipelines/nightly.toml --no-progress --summary-json out/summary.json\n  zdpipe run pipelines/nightly.toml --log-format json --metrics-file /var/lib/node_exporter/textfile_collector/zdpipe.prom"
     )]
     Run(RunArgs),
     /// List the account's views (id, title, active).
@@ -160,6 +173,10 @@ pub struct RunArgs {
     /// Also write the run summary as JSON here.
     #[arg(long)]
     pub summary_json: Option<PathBuf>,
+    /// After the run, whatever its end, write its metrics here in the Prometheus text
+    /// format, atomically (for node_exporter's textfile collector).
+    #[arg(long)]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use zdpipe::app::{self, Exit};
-use zdpipe::cli::Cli;
+use zdpipe::cli::{Cli, LogFormat};
 
 /// Log lines go to stderr, around the progress bars rather than through them.
 struct LogWriter;
@@ -23,33 +23,53 @@ impl Write for LogWriter {
 }
 
 fn init_logging(cli: &Cli) {
-    let default = match (cli.quiet, cli.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
+    let json = cli.log_format == LogFormat::Json;
+    // JSON logs are for shippers: the end-of-run summary is an info event there.
+    let default = match (cli.quiet, cli.verbose, json) {
+        (true, _, _) => "error",
+        (false, 0, false) => "warn",
+        (false, 0, true) | (false, 1, _) => "info",
+        (false, _, _) => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("zdpipe={default},warn")));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| LogWriter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_target(false);
+    if json {
+        // Stable keys: timestamp (RFC 3339, UTC), level, message and the event's fields.
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_ansi(false)
+            .init();
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     let quiet = cli.quiet;
+    let json = cli.log_format == LogFormat::Json;
     match app::dispatch(cli) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(err) => {
             let code = err.exit();
             // A closed stdout (`zdpipe views | head`) is not an error.
             if code != Exit::Ok && (!quiet || code != Exit::Interrupted) {
-                eprintln!("zdpipe: error: {}", one_line(&chain(&err)));
+                let message = one_line(&chain(&err));
+                if json {
+                    tracing::error!(exit_code = code as u8, "{message}");
+                } else {
+                    eprintln!("zdpipe: error: {message}");
+                }
             }
             ExitCode::from(code as u8)
         }

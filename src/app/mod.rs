@@ -12,6 +12,7 @@ mod eval;
 mod init;
 mod init_template;
 mod man;
+mod metrics;
 mod report;
 mod run;
 #[cfg(feature = "sandbox")]
@@ -75,8 +76,12 @@ pub fn load(path: &Path) -> Result<(Pipeline, Env)> {
 /// Runs the parsed command.
 pub fn dispatch(cli: Cli) -> Result<Exit> {
     let quiet = cli.quiet;
+    let voice = run::Voice {
+        quiet,
+        json: cli.log_format == crate::cli::LogFormat::Json,
+    };
     match cli.command {
-        Command::Run(args) => run::run(args, quiet, install_signal_handler()),
+        Command::Run(args) => run::run(args, voice, install_signal_handler()),
         Command::Views { pipeline, json } => views::views(&pipeline, json),
         Command::Check { pipeline } => check::check(&pipeline),
         #[cfg(feature = "sandbox")]

@@ -66,8 +66,75 @@ pub(super) fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Resul
     std::fs::rename(&tmp, path)
 }
 
-pub fn run(args: RunArgs, quiet: bool, interrupted: Arc<AtomicBool>) -> Result<Exit> {
-    let opts = options(&args, quiet)?;
+/// How `run` speaks on stderr: human text, or (with `--log-format json`) log events.
+#[derive(Debug, Clone, Copy)]
+pub struct Voice {
+    pub quiet: bool,
+    pub json: bool,
+}
+
+impl Voice {
+    /// The end-of-run summary: text on stderr, or one `run finished` info event.
+    fn summary(self, summary: &RunSummary) {
+        if self.json {
+            let s = summary;
+            tracing::info!(
+                pipeline = %s.pipeline, outcome = %s.outcome, fetched = s.fetched,
+                from_cache = s.from_cache, analyzed = s.analyzed, reused = s.reused,
+                failed = s.failed, written = s.written, http_requests = s.http_requests,
+                http_retries = s.http_retries, rate_limited = s.rate_limited,
+                wall_seconds = s.wall_seconds, "run finished"
+            );
+        } else if !self.quiet {
+            eprint!("{}", summary.render());
+        }
+    }
+}
+
+/// Runs the pipeline, then writes `--metrics-file` whatever the run's end.
+pub fn run(args: RunArgs, voice: Voice, interrupted: Arc<AtomicBool>) -> Result<Exit> {
+    let started = std::time::Instant::now();
+    let mut summary = None;
+    let result = run_and_report(&args, voice, interrupted, &mut summary);
+    let Some(path) = &args.metrics_file else {
+        return result;
+    };
+    let exit = match &result {
+        Ok(exit) => *exit,
+        Err(e) => e.exit(),
+    };
+    // A run that failed before it started (bad pipeline file) is named after its file.
+    let summary = summary.unwrap_or_else(|| RunSummary {
+        pipeline: args
+            .pipeline
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into(),
+        outcome: Outcome::Failed,
+        ..RunSummary::default()
+    });
+    let end = super::metrics::RunEnd::now(exit, started.elapsed());
+    match super::metrics::write_file(path, &summary, &end) {
+        Ok(()) => result,
+        Err(e) if result.is_err() => {
+            tracing::warn!("cannot write {}: {e}", path.display());
+            result
+        }
+        Err(e) => {
+            Err(anyhow::anyhow!("cannot write the metrics to {}: {e}", path.display()).into())
+        }
+    }
+}
+
+/// The run itself; leaves the run's summary in `summary` once there is one.
+fn run_and_report(
+    args: &RunArgs,
+    voice: Voice,
+    interrupted: Arc<AtomicBool>,
+    summary_out: &mut Option<RunSummary>,
+) -> Result<Exit> {
+    let opts = options(args, voice.quiet)?;
     let (pipeline, env) = load(&args.pipeline)?;
     let result = run_pipeline(&pipeline, &env, &opts, interrupted);
     let (summary, outcome) = match result {
@@ -88,34 +155,44 @@ pub fn run(args: RunArgs, quiet: bool, interrupted: Arc<AtomicBool>) -> Result<E
                     tracing::warn!("cannot write {}: {w}", path.display());
                 }
             }
-            if !quiet && summary.fetched > 0 {
-                eprint!("{}", summary.render());
+            if summary.fetched > 0 {
+                voice.summary(&summary);
             }
+            *summary_out = Some(summary);
             return Err(e);
         }
     };
+    let summary = summary_out.insert(summary);
     if let Some(path) = &args.summary_json {
-        let json = serde_json::to_string_pretty(&summary).expect("summary serializes");
+        let json = serde_json::to_string_pretty(&*summary).expect("summary serializes");
         write_atomic(path, &json)
             .map_err(|e| anyhow::anyhow!("cannot write the summary to {}: {e}", path.display()))?;
     }
-    if !quiet {
-        eprint!("{}", summary.render());
-    }
+    voice.summary(summary);
     if outcome == Outcome::Completed && !pipeline.report.outputs.is_empty() {
         // The run's stamp, so reports share its `{date}`, `{time}` and `{run_id}`.
         let stamp = summary.run.clone().unwrap_or_else(RunStamp::now);
-        super::report::write_configured(&pipeline, &stamp, quiet)?;
+        super::report::write_configured(&pipeline, &stamp, voice.quiet || voice.json)?;
     }
-    Ok(match outcome {
+    Ok(exit_of(outcome, summary, voice))
+}
+
+/// The exit code of a run that returned an outcome.
+fn exit_of(outcome: Outcome, summary: &RunSummary, voice: Voice) -> Exit {
+    match outcome {
         Outcome::Interrupted => Exit::Interrupted,
         Outcome::MaxFailures => {
-            eprintln!("zdpipe: error: more tickets failed than --max-failures allows ({} failed); stopped early, the output holds what was done", summary.failed);
+            let failed = summary.failed;
+            if voice.json {
+                tracing::error!(failed, "more tickets failed than --max-failures allows; stopped early, the output holds what was done");
+            } else {
+                eprintln!("zdpipe: error: more tickets failed than --max-failures allows ({failed} failed); stopped early, the output holds what was done");
+            }
             Exit::Failed
         }
         Outcome::Completed if summary.failed > 0 => Exit::SomeTicketsFailed,
         Outcome::Completed => Exit::Ok,
         // A failed run returns its error instead of an outcome.
         Outcome::Failed => Exit::Failed,
-    })
+    }
 }

@@ -12,6 +12,7 @@ mod dated;
 mod deploy;
 mod fetch;
 mod llm;
+mod monitoring;
 mod ops;
 mod pipeline;
 mod report;
