@@ -81,16 +81,8 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::{CacheSettings, Ttls};
 
-    fn cache(dir: &tempfile::TempDir) -> Cache {
-        Cache::open(&CacheSettings {
-            path: dir.path().join("cache"),
-            ttl: Ttls::default(),
-            capacity_bytes: 8 << 20,
-        })
-        .unwrap()
-    }
+    use crate::cache::open_for_test as cache;
 
     #[test]
     fn a_cache_is_claimed_once_and_refuses_another_account() {

@@ -82,16 +82,8 @@ impl Cache {
 mod tests {
     use super::*;
     use crate::cache::ReadPolicy;
-    use crate::cache::{CacheSettings, Ttls};
 
-    fn cache(dir: &tempfile::TempDir) -> Cache {
-        Cache::open(&CacheSettings {
-            path: dir.path().join("cache"),
-            ttl: Ttls::default(),
-            capacity_bytes: 8 << 20,
-        })
-        .unwrap()
-    }
+    use crate::cache::open_for_test as cache;
 
     fn present(cache: &Cache, keys: &[CacheKey]) -> Vec<bool> {
         keys.iter()

@@ -328,3 +328,14 @@ impl Cache {
         c.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+/// A small cache in a temp dir, for this stage's unit tests.
+#[cfg(test)]
+pub(crate) fn open_for_test(dir: &tempfile::TempDir) -> Cache {
+    Cache::open(&CacheSettings {
+        path: dir.path().join("cache"),
+        ttl: Ttls::default(),
+        capacity_bytes: 8 << 20,
+    })
+    .unwrap()
+}

@@ -150,11 +150,9 @@ fn subdomain_url(sub: &str) -> Result<String, String> {
 /// the `source` key, before anything (the cache, say) is touched.
 fn sandbox_built_in(t: &Table, raw: &RawFetch) -> Result<(), ConfigError> {
     match &raw.source {
-        Some(source) if !cfg!(feature = "sandbox") => Err(t.err(
-            "source",
-            source,
-            "\"sandbox\" needs zdpipe built with the `sandbox` feature (this binary was built with --no-default-features)",
-        )),
+        Some(source) if !cfg!(feature = "sandbox") => {
+            Err(t.err("source", source, crate::sandbox::NOT_BUILT_IN))
+        }
         _ => Ok(()),
     }
 }

@@ -70,11 +70,14 @@ pub use self::{
     views::{KeyPage, Position},
 };
 
+/// Why a binary without the feature cannot serve `source = "sandbox"`.
+pub const NOT_BUILT_IN: &str = "\"sandbox\" needs zdpipe built with the `sandbox` feature (this binary was built with --no-default-features)";
+
 /// Why [`start`] gave no sandbox.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// A configuration problem: this binary has no simulated Zendesk.
-    #[error("source = \"sandbox\" needs zdpipe built with the `sandbox` feature (this binary was built with --no-default-features)")]
+    #[error("source = {NOT_BUILT_IN}")]
     NotBuiltIn,
     #[error("cannot start the sandbox: {0}")]
     Io(#[from] std::io::Error),
