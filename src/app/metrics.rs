@@ -111,10 +111,38 @@ pub fn render(summary: &RunSummary, end: &RunEnd, previous: Option<f64>) -> Stri
         "HTTP 429 answers in the last run.",
     )
     .sample("", s.rate_limited as f64);
+    rate(&mut out, s);
     llm(&mut out, s);
     out.gauge("zdpipe_exit_code", "Exit code of the last run (0 ok, 1 failed, 2 usage, 3 some tickets failed, 75 locked, 130 interrupted).")
         .sample("", f64::from(end.exit as u8));
     out.text
+}
+
+/// The rate budget: the account's limit learned (only once a header said it), the
+/// client's budget and its busiest minute; nothing for a run without a client.
+fn rate(out: &mut Family, s: &RunSummary) {
+    let Some(r) = &s.rate else {
+        return;
+    };
+    if let Some(limit) = r.account_limit {
+        out.gauge(
+            "zdpipe_rate_account_limit",
+            "The account's requests a minute as X-Rate-Limit said in the last run.",
+        )
+        .sample("", limit as f64);
+    }
+    out.gauge(
+        "zdpipe_rate_budget",
+        "The client's own request budget a minute at the end of the last run.",
+    )
+    .sample("budget=\"api\"", r.budget as f64)
+    .sample("budget=\"export\"", r.export_budget as f64);
+    out.gauge(
+        "zdpipe_rate_busiest_minute",
+        "The most requests the client had in one minute of the last run.",
+    )
+    .sample("budget=\"api\"", r.busiest_minute as f64)
+    .sample("budget=\"export\"", r.export_busiest_minute as f64);
 }
 
 /// LLM tokens and cost: zero without an LLM analyzer; no cost sample when its price is unknown.

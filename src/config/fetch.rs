@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::raw::{ModeKind, RawFetch, SourceKind};
 use super::validate::{check_base_url, value, At, Ctx, Span, Table};
 use super::{ConfigError, Env};
-use crate::fetch::{FetchSettings, Mode, Since, Source, ZendeskTarget};
+use crate::fetch::{FetchSettings, Mode, RateLimit, Since, Source, ZendeskTarget};
 use crate::sandbox::SandboxSettings;
 
 /// `[fetch]`, checked concern by concern.
@@ -34,7 +34,8 @@ pub(super) fn fetch(
         _ => mode(&t, &raw)?,
     };
     Ok(FetchSettings {
-        rate_limit_per_minute: rate_limit(&t, &raw, kind)?,
+        rate_limit: rate_limit(&t, &raw)?,
+        api_share: api_share(&t, &raw)?,
         rate_window: rate_window(&t, &raw)?,
         high_volume: value(&raw.high_volume).unwrap_or(false),
         max_retries: value(&raw.max_retries).unwrap_or(5),
@@ -219,19 +220,36 @@ pub fn parse_since(v: &str) -> Result<Since, String> {
         .map_err(|_| format!("{v:?} is neither a duration (\"7d\") nor an RFC 3339 date (\"2026-01-31T00:00:00Z\")"))
 }
 
-/// `rate_limit_per_minute`. Zendesk's lowest paid plan allows 200 a minute; the
-/// sandbox has no limit unless its own `[fetch.sandbox] rate_limit_per_minute`
-/// simulates one.
-fn rate_limit(t: &Table, raw: &RawFetch, kind: SourceKind) -> Result<u32, ConfigError> {
-    let default = if kind == SourceKind::Sandbox {
-        1_000_000
-    } else {
-        200
+/// `rate_limit_per_minute`: `"auto"` (the default) follows the account's
+/// `X-Rate-Limit` from the lowest plan's 200 up or down; a number is a fixed cap.
+fn rate_limit(t: &Table, raw: &RawFetch) -> Result<RateLimit, ConfigError> {
+    const VALID: &str = "must be \"auto\" (follow the account's X-Rate-Limit) or a number of requests a minute of at least 1 (plans: 200 Team, 400 Growth/Professional, 700 Enterprise, 2500 High Volume)";
+    let Some(v) = &raw.rate_limit_per_minute else {
+        return Ok(RateLimit::Auto);
     };
-    const PLANS: &str = "must be at least 1 (your plan's limit: 200 Team, 400 Growth/Professional, 700 Enterprise, 2500 High Volume)";
-    match value(&raw.rate_limit_per_minute).unwrap_or(default) {
-        0 => Err(t.err("rate_limit_per_minute", &raw.rate_limit_per_minute, PLANS)),
-        rate => Ok(rate),
+    match v.get_ref() {
+        toml::Value::String(s) if s == "auto" => Ok(RateLimit::Auto),
+        toml::Value::Integer(n) => match u32::try_from(*n) {
+            Ok(n) if n >= 1 => Ok(RateLimit::Fixed(n)),
+            _ => Err(t.err("rate_limit_per_minute", v, VALID)),
+        },
+        _ => Err(t.err("rate_limit_per_minute", v, VALID)),
+    }
+}
+
+/// `api_share`: the part of the account's limit this client keeps to.
+fn api_share(t: &Table, raw: &RawFetch) -> Result<f64, ConfigError> {
+    match &raw.api_share {
+        None => Ok(1.0),
+        Some(v) if *v.get_ref() > 0.0 && *v.get_ref() <= 1.0 => Ok(*v.get_ref()),
+        Some(v) => Err(t.err(
+            "api_share",
+            v,
+            format!(
+                "{} is not a share: must be more than 0 and at most 1 (0.5 leaves half of the account's limit to other integrations)",
+                v.get_ref()
+            ),
+        )),
     }
 }
 

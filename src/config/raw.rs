@@ -55,7 +55,9 @@ pub struct RawFetch {
     pub mode: Option<Spanned<ModeKind>>,
     pub views: Option<Spanned<Vec<u64>>>,
     pub since: Option<Spanned<String>>,
-    pub rate_limit_per_minute: Option<Spanned<u32>>,
+    /// `"auto"` or a number; any TOML value, so validation can say what is valid.
+    pub rate_limit_per_minute: Option<Spanned<toml::Value>>,
+    pub api_share: Option<Spanned<f64>>,
     pub rate_window: Option<Spanned<String>>,
     pub high_volume: Option<Spanned<bool>>,
     pub max_retries: Option<Spanned<u32>>,

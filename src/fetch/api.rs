@@ -14,7 +14,8 @@ use reqwest::Url;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::client::{follow, Budget, ZendeskClient};
+use super::budget::Budget;
+use super::client::{follow, ZendeskClient};
 use super::FetchError;
 use crate::cache::{Cache, CacheKey, ReadPolicy};
 use crate::http::{redacted, BaseUrl};

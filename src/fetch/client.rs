@@ -20,27 +20,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
-use super::limit::WindowLimiter;
+use super::budget::{Budget, Budgets, RateReport};
 use super::{AuthKind, FetchError, FetchSettings, MissingCredential};
 use crate::config::{Env, Secret};
 use crate::http::{
-    self, describe, retry_after, BaseUrl, Failure, RetryPolicy, Stopped, Transient, TransportKind,
+    describe, retry_after, BaseUrl, Failure, RetryPolicy, Stopped, Transient, TransportKind,
 };
 
 /// The first backoff delay; later ones double (with jitter) up to [`http::MAX_DELAY`].
 const MIN_DELAY: Duration = Duration::from_millis(200);
-
-/// Which budget a request counts against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Budget {
-    Api,
-    /// The incremental export endpoints: 10/minute, 30 with High Volume.
-    Incremental,
-}
 
 #[derive(Clone)]
 pub enum Credentials {
@@ -85,15 +76,10 @@ pub struct ZendeskClient {
     base_url: BaseUrl,
     host: String,
     credentials: Credentials,
-    api_limit: WindowLimiter,
-    incremental_limit: WindowLimiter,
+    budgets: Budgets,
     retry: RetryPolicy,
     retry_after_default: Duration,
     pub counters: FetchCounters,
-}
-
-fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
-    h.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// Where a next-page link really goes: requests (and credentials) only ever go to
@@ -126,7 +112,7 @@ impl ZendeskClient {
         base_url: &str,
         credentials: Credentials,
         settings: &FetchSettings,
-        incremental_per_minute: u32,
+        export_per_minute: u32,
     ) -> Result<Self, FetchError> {
         let base_url = BaseUrl::parse(base_url).map_err(FetchError::BaseUrl)?;
         let http = reqwest::Client::builder()
@@ -141,8 +127,12 @@ impl ZendeskClient {
             host: base_url.host(),
             base_url,
             credentials,
-            api_limit: WindowLimiter::new(settings.rate_limit_per_minute, settings.rate_window),
-            incremental_limit: WindowLimiter::new(incremental_per_minute, settings.rate_window),
+            budgets: Budgets::new(
+                settings.rate_limit,
+                settings.api_share,
+                export_per_minute,
+                settings.rate_window,
+            ),
             retry: RetryPolicy::new(settings.max_retries, MIN_DELAY),
             retry_after_default: settings.retry_after_default,
             counters: FetchCounters::default(),
@@ -199,23 +189,6 @@ impl ZendeskClient {
             })
     }
 
-    /// Waits for a slot in each budget the request counts against: an export
-    /// request counts against its own budget and the account's.
-    async fn wait_for_slot(&self, budget: Budget) -> Result<(), FetchError> {
-        let limiters: &[&WindowLimiter] = match budget {
-            Budget::Api => &[&self.api_limit],
-            Budget::Incremental => &[&self.incremental_limit, &self.api_limit],
-        };
-        for limiter in limiters {
-            while let Some(wait) = limiter.try_acquire() {
-                http::sleep(wait, self.retry.interrupt())
-                    .await
-                    .map_err(|_| FetchError::Interrupted)?;
-            }
-        }
-        Ok(())
-    }
-
     fn authorized(&self, url: &Url) -> reqwest::RequestBuilder {
         let req = self
             .http
@@ -236,16 +209,21 @@ impl ZendeskClient {
         budget: Budget,
         what: &str,
     ) -> Result<T, Failure<FetchError>> {
-        self.wait_for_slot(budget).await.map_err(Failure::Final)?;
-        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let send = async {
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            self.authorized(url).send().await
+        };
         let resp = self
-            .authorized(url)
-            .send()
+            .budgets
+            .around(url, budget, self.retry.interrupt(), send)
             .await
+            .map_err(|_| Failure::Final(FetchError::Interrupted))?
             .map_err(|e| self.transport_failure(&e, what))?;
         let status = resp.status();
+        // A 429 says when to retry itself (`Retry-After`); a success says how the
+        // budget stands.
         if status.is_success() {
-            self.observe_rate_headers(resp.headers(), budget);
+            self.budgets.observe(url, budget, resp.headers());
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
@@ -302,26 +280,9 @@ impl ZendeskClient {
         }
     }
 
-    /// Paces the next requests by what a successful answer says of the budget: the
-    /// account's real limit, and a pause when none is left. (A 429 says when to
-    /// retry itself, with `Retry-After` or the configured default.)
-    fn observe_rate_headers(&self, h: &HeaderMap, budget: Budget) {
-        let limiter = match budget {
-            Budget::Api => &self.api_limit,
-            Budget::Incremental => &self.incremental_limit,
-        };
-        // The account-wide limit only describes the general API budget.
-        if let (Budget::Api, Some(limit)) = (budget, header_u64(h, "x-rate-limit")) {
-            limiter.lower_to(limit as usize);
-        }
-        if header_u64(h, "x-rate-limit-remaining") == Some(0) {
-            let reset = header_u64(h, "ratelimit-reset").unwrap_or(60).min(60);
-            tracing::debug!(
-                reset_s = reset,
-                "account budget exhausted; pausing requests"
-            );
-            limiter.pause_until(tokio::time::Instant::now() + Duration::from_secs(reset));
-        }
+    /// What the run learned and used of its rate budgets.
+    pub fn rate_report(&self) -> RateReport {
+        self.budgets.report()
     }
 
     fn status_error(&self, status: StatusCode, what: &str, body: &str) -> FetchError {

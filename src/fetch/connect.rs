@@ -72,13 +72,14 @@ pub fn connect(
         }
         Source::File { .. } => return Err(ConnectError::NotAnApi),
     };
-    // The sandbox has no per-endpoint budgets unless its own knobs set them.
-    let incremental_limit = match (&sandbox, settings.high_volume) {
-        (Some(_), _) => settings.rate_limit_per_minute,
+    // The sandbox has no export budget unless its own knobs set one, and then it says
+    // so in the export's rate-limit header before the second page.
+    let export_limit = match (&sandbox, settings.high_volume) {
+        (Some(_), _) => u32::MAX,
         (None, true) => 30,
         (None, false) => 10,
     };
-    let client = ZendeskClient::new(&base_url, credentials, settings, incremental_limit)?;
+    let client = ZendeskClient::new(&base_url, credentials, settings, export_limit)?;
     let api = Api {
         client,
         cache,

@@ -8,12 +8,15 @@
 //!   sandbox);
 //! - `file.rs`: the export-file reader;
 //! - `limit.rs`: the per-minute sliding-window limiter;
+//! - `budget.rs`: the account's, the export's and endpoint budgets, moved by the
+//!   rate-limit headers (`"auto"`, `api_share`);
 //! - `settings.rs`: [`FetchSettings`], what the pipeline file's `[fetch]` asks for.
 //!
 //! Retries, `Retry-After`, pauses and URL building come from the shared [`crate::http`]
 //! layer.
 
 mod api;
+mod budget;
 mod client;
 mod connect;
 mod file;
@@ -22,7 +25,8 @@ mod settings;
 mod source;
 
 pub use api::{Api, IncrementalPage};
-pub use client::{Budget, Credentials, FetchCounters, ZendeskClient};
+pub use budget::{Budget, RateLimit, RateReport, AUTO_START};
+pub use client::{Credentials, FetchCounters, ZendeskClient};
 pub use connect::{connect, Access, ConnectError, Connection};
 pub use file::read_export;
 pub use limit::WindowLimiter;

@@ -16,7 +16,10 @@ use crate::sandbox::SandboxSettings;
 pub struct FetchSettings {
     pub source: Source,
     pub mode: Mode,
-    pub rate_limit_per_minute: u32,
+    /// `rate_limit_per_minute`: `"auto"` follows the account's limit, a number caps it.
+    pub rate_limit: super::RateLimit,
+    /// `api_share`: the part of the account's limit this client keeps to (0 < share <= 1).
+    pub api_share: f64,
     /// The window the limits count in: a minute, as Zendesk counts (tests shrink it).
     pub rate_window: Duration,
     pub high_volume: bool,

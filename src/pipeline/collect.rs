@@ -8,7 +8,7 @@ use super::threads::StagesDone;
 use super::{peak_rss_mb, HitMiss, Outcome, RunSummary, StageTimes, TokenUsage};
 use crate::analyze::BuiltAnalyzer;
 use crate::cache::Cache;
-use crate::fetch::FetchCounters;
+use crate::fetch::{FetchCounters, RateReport};
 use crate::write::dated::RunStamp;
 
 /// Everything a summary is made of.
@@ -19,6 +19,8 @@ pub struct Tally<'a> {
     pub cache: &'a Cache,
     /// The Zendesk client's counters; `None` for a file source.
     pub http: Option<&'a FetchCounters>,
+    /// What the client learned and used of its rate budgets; `None` for a file source.
+    pub rate: Option<RateReport>,
     pub analyzer: &'a BuiltAnalyzer,
     pub stages: &'a StagesDone,
     /// Time the write stage spent, finishing the outputs included.
@@ -48,6 +50,7 @@ impl Tally<'_> {
             http_requests: http(|h| h.requests.load(Ordering::Relaxed)),
             http_retries: http(|h| h.retries.load(Ordering::Relaxed)),
             rate_limited: http(|h| h.rate_limited.load(Ordering::Relaxed)),
+            rate: self.rate,
             cache: self
                 .cache
                 .run_counts()

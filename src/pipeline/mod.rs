@@ -198,6 +198,7 @@ pub fn run(
         counters: &tracking.counters,
         cache: &cache,
         http: link.api.as_ref().map(|a| &a.client.counters),
+        rate: link.api.as_ref().map(|a| a.client.rate_report()),
         analyzer: &built,
         write_busy: done.write.busy + t_finish.elapsed(),
         stages: &done,

@@ -49,6 +49,10 @@ pub struct RunSummary {
     pub http_requests: u64,
     pub http_retries: u64,
     pub rate_limited: u64,
+    /// The rate budget: the account's limit learned from its headers, the client's
+    /// budget and the most requests it had in one window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<crate::fetch::RateReport>,
     pub cache: BTreeMap<String, HitMiss>,
     pub stage_seconds: StageTimes,
     pub wall_seconds: f64,
@@ -81,6 +85,9 @@ impl RunSummary {
             "  http: {} requests, {} retries, {} rate-limited",
             self.http_requests, self.http_retries, self.rate_limited
         );
+        if let Some(rate) = &self.rate {
+            let _ = writeln!(s, "  {}", render_rate(rate));
+        }
         let cache: Vec<String> = self
             .cache
             .iter()
@@ -118,6 +125,32 @@ impl RunSummary {
         }
         s
     }
+}
+
+/// "rate: account limit 700/min (X-Rate-Limit), budget 350/min (api_share 0.5), busiest
+/// minute 350 (100%); export budget 10/min, busiest minute 10".
+fn render_rate(r: &crate::fetch::RateReport) -> String {
+    let learned = r
+        .account_limit
+        .map_or("not sent".to_string(), |l| format!("{l}/min"));
+    let share = if r.api_share < 1.0 {
+        format!(" (api_share {})", r.api_share)
+    } else {
+        String::new()
+    };
+    let used = r.busiest_minute as f64 / r.budget.max(1) as f64 * 100.0;
+    let mut line = format!(
+        "rate: account limit {learned}, budget {}/min{share}, busiest minute {} ({used:.0}% of the budget)",
+        r.budget, r.busiest_minute
+    );
+    if r.export_busiest_minute > 0 {
+        let _ = write!(
+            line,
+            "; export budget {}/min, busiest minute {}",
+            r.export_budget, r.export_busiest_minute
+        );
+    }
+    line
 }
 
 /// Peak resident set size of this process, in MB (Linux; `None` elsewhere).

@@ -173,6 +173,43 @@ impl Window {
     }
 }
 
+/// The header Zendesk describes the cursor export's own budget in.
+const EXPORT_HEADER: &str = "zendesk-ratelimit-incremental-exports-cursor";
+
+fn is_export(path_and_query: &str) -> bool {
+    path_and_query.starts_with("/api/v2/incremental/")
+}
+
+/// The incremental export's own budget: `limit` requests per window, counted in a
+/// window that may close later than the client's (a server clock running ahead).
+#[derive(Debug)]
+pub struct ExportBudget {
+    limit: u64,
+    window: Mutex<Window>,
+}
+
+impl ExportBudget {
+    pub fn new(limit: u32, span_ms: u64) -> Self {
+        ExportBudget {
+            limit: u64::from(limit),
+            window: Mutex::new(Window::new(span_ms)),
+        }
+    }
+
+    /// Counts an export request at `now` ms if the budget allows; with the value of
+    /// [`EXPORT_HEADER`] (`total=10; remaining=9; resets=60`).
+    fn admit(&self, now: u64) -> (bool, HeaderValue) {
+        let (admitted, used, reset) = self.window.lock().unwrap().admit(now, Some(self.limit));
+        let value = format!(
+            "total={}; remaining={}; resets={reset}",
+            self.limit,
+            self.limit.saturating_sub(used)
+        );
+        let value = HeaderValue::from_str(&value).expect("ASCII header value");
+        (admitted, value)
+    }
+}
+
 /// Counters and the request log.
 #[derive(Debug)]
 pub struct Stats {
@@ -268,11 +305,22 @@ pub async fn api_middleware(
 
     let limit = shared.knobs.rate_limit();
     let mut fault = None;
+    let mut export_header = None;
     let (mut response, used, reset) = if !authorized(shared.auth.as_ref(), req.headers()) {
         (unauthorized(), 0, 60)
     } else {
-        let (admitted, used, reset) = stats.window.lock().unwrap().admit(stats.now_ms(), limit);
-        if !admitted {
+        let now = stats.now_ms();
+        let (admitted, used, reset) = stats.window.lock().unwrap().admit(now, limit);
+        let export = shared
+            .export
+            .as_ref()
+            .filter(|_| is_export(&path_and_query));
+        let export_admitted = export.is_none_or(|e| {
+            let (admitted, header) = e.admit(now);
+            export_header = Some(header);
+            admitted
+        });
+        if !admitted || !export_admitted {
             stats.rate_limited.fetch_add(1, Ordering::Relaxed);
             (too_many_requests(shared.retry_after_secs), used, reset)
         } else {
@@ -297,6 +345,9 @@ pub async fn api_middleware(
         HeaderValue::from(limit.saturating_sub(used)),
     );
     headers.insert("ratelimit-reset", HeaderValue::from(reset));
+    if let Some(export) = export_header {
+        headers.insert(EXPORT_HEADER, export);
+    }
     let status = if fault == Some(Fault::DroppedConnection) {
         0
     } else {

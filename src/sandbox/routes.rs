@@ -27,9 +27,8 @@ use super::{admin, SandboxState};
 type Params = Vec<(String, String)>;
 pub(super) type ApiResult = Result<Response, ApiError>;
 
-/// The most ids `show_many` accepts, and the export's page size limit.
+/// The most ids `show_many` accepts.
 const SHOW_MANY_MAX: usize = 100;
-const EXPORT_PAGE_MAX: usize = 1000;
 
 /// The sandbox's routes, with the API middleware (counting, faults...) on `/api/v2`
 /// only, so that admin calls never skew the counts. Merge more routes into it freely.
@@ -533,8 +532,8 @@ async fn incremental_tickets(
         Some(p) => p
             .parse::<usize>()
             .map_err(|_| ApiError::invalid("InvalidValue", "per_page must be a number"))?
-            .clamp(1, EXPORT_PAGE_MAX),
-        None => EXPORT_PAGE_MAX,
+            .clamp(1, state.0.export_page_max as usize),
+        None => state.0.export_page_max as usize,
     };
     let after = match (param(&params, "cursor"), param(&params, "start_time")) {
         (Some(c), _) => decode_cursor(CursorKind::Export, c)

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::faults::{Knobs, Stats, StatsSnapshot};
+use super::faults::{ExportBudget, Knobs, Stats, StatsSnapshot};
 use super::{encode, llm, router, Credentials, Dataset, RequestRecord, SandboxSettings};
 
 /// Everything a running sandbox shares between its handlers and its handle.
@@ -19,9 +19,12 @@ pub(super) struct Shared {
     pub(super) dataset: Arc<Dataset>,
     pub(super) knobs: Knobs,
     pub(super) stats: Stats,
+    /// The incremental export's own budget, when one is simulated.
+    pub(super) export: Option<ExportBudget>,
     pub(super) auth: Option<Credentials>,
     pub(super) retry_after_secs: Option<u64>,
     pub(super) page_size_max: u32,
+    pub(super) export_page_max: u32,
     pub(super) llm: Arc<llm::LlmKnobs>,
 }
 
@@ -37,9 +40,13 @@ impl SandboxState {
             dataset: Arc::new(Dataset::new(cfg.tickets, cfg.seed, epoch)),
             knobs: Knobs::new(cfg.fault_rate, cfg.latency_ms, cfg.rate_limit_per_minute),
             stats: Stats::new(cfg.rate_window_ms),
+            export: cfg.export_rate_limit.map(|limit| {
+                ExportBudget::new(limit, cfg.rate_window_ms + cfg.export_window_lag_ms)
+            }),
             auth: cfg.auth.clone(),
             retry_after_secs: cfg.retry_after_secs,
             page_size_max: cfg.page_size_max.max(1),
+            export_page_max: cfg.export_page_max.max(1),
             llm: Arc::new(llm::LlmKnobs::new(
                 cfg.llm_latency_ms,
                 cfg.llm_fault_percent,

@@ -20,6 +20,8 @@ const DEFAULT_SEED: u64 = 42;
 const DEFAULT_RETRY_AFTER_SECS: Option<u64> = Some(1);
 /// A minute, as Zendesk counts.
 const DEFAULT_RATE_WINDOW_MS: u64 = 60_000;
+/// Zendesk's largest incremental-export page.
+const EXPORT_PAGE_MAX: u32 = 1000;
 /// Zendesk's own largest `page[size]`.
 const DEFAULT_PAGE_SIZE_MAX: u32 = 100;
 
@@ -64,6 +66,20 @@ pub struct SandboxSettings {
     #[arg(skip = DEFAULT_RATE_WINDOW_MS)]
     #[serde(skip)]
     pub rate_window_ms: u64,
+    /// Answer 429 beyond this many incremental-export requests per window, and say
+    /// so in `Zendesk-RateLimit-incremental-exports-cursor`.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub export_rate_limit: Option<u32>,
+    /// How much later than the client's the export window closes, in milliseconds: a
+    /// server whose clock runs ahead (or rounds up to whole seconds).
+    #[arg(skip)]
+    #[serde(skip)]
+    pub export_window_lag_ms: u64,
+    /// The most tickets an incremental-export page holds (Zendesk: 1000).
+    #[arg(skip = EXPORT_PAGE_MAX)]
+    #[serde(skip)]
+    pub export_page_max: u32,
     /// Credentials to require; `None` accepts anything.
     #[arg(skip)]
     #[serde(skip)]
@@ -91,6 +107,9 @@ impl Default for SandboxSettings {
             llm_latency_ms: 0,
             epoch: None,
             rate_window_ms: DEFAULT_RATE_WINDOW_MS,
+            export_rate_limit: None,
+            export_window_lag_ms: 0,
+            export_page_max: EXPORT_PAGE_MAX,
             auth: None,
             page_size_max: DEFAULT_PAGE_SIZE_MAX,
             llm_fault_percent: 0,

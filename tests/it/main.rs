@@ -15,6 +15,7 @@ mod llm;
 mod monitoring;
 mod ops;
 mod pipeline;
+mod rate;
 mod report;
 mod resilience;
 mod style;
