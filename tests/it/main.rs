@@ -5,16 +5,20 @@
 mod helpers;
 
 mod analyzer;
+mod bounded;
 mod cache;
 mod cli;
 mod config;
 mod dated;
 mod deploy;
 mod fetch;
+mod hostile;
 mod llm;
 mod monitoring;
 mod ops;
 mod pipeline;
+mod properties;
 mod report;
 mod resilience;
 mod style;
+mod writes;
