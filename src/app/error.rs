@@ -53,11 +53,12 @@ impl Error {
         use Error as E;
         match self {
             E::Usage(_) | E::Config(_) | E::AnalyzerSetup(_) => Exit::Usage,
-            E::Cache(CacheError::Locked { .. }) | E::Write(WriteError::Locked { .. }) => {
+            E::Cache(CacheError::Locked { .. })
+            | E::Write(WriteError::Locked { .. } | WriteError::InUse { .. }) => Exit::Locked,
+            E::Run(RunError::Cache(CacheError::Locked { .. }))
+            | E::Run(RunError::Write(WriteError::Locked { .. } | WriteError::InUse { .. })) => {
                 Exit::Locked
             }
-            E::Run(RunError::Cache(CacheError::Locked { .. }))
-            | E::Run(RunError::Write(WriteError::Locked { .. })) => Exit::Locked,
             E::Cache(CacheError::OtherAccount { .. })
             | E::Run(RunError::Cache(CacheError::OtherAccount { .. })) => Exit::Usage,
             E::Fetch(e)

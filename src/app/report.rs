@@ -151,30 +151,55 @@ pub fn results(cmd: ResultsCommand) -> Result<Exit> {
     let (pipeline, _) = load(&pipeline)?;
     let store = store(&pipeline)?;
     let keep = |r: &ResultRecord| views.is_empty() || r.view_ids.iter().any(|v| views.contains(v));
-    let sink: Box<dyn Write> = match &output {
-        Some(p) => {
-            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            Box::new(std::fs::File::create(partial(p))?)
-        }
-        None => Box::new(std::io::stdout().lock()),
+    let Some(p) = &output else {
+        // Write errors stay io::Errors, so a closed pipe (`| head`) ends quietly.
+        export(&store, format, &keep, std::io::stdout().lock())?;
+        return Ok(Exit::Ok);
     };
+    // Written beside the target and renamed: a failed export leaves the previous one.
+    let written = create_partial(p)
+        .and_then(|file| export(&store, format, &keep, file))
+        .and_then(|n| std::fs::rename(partial(p), p).map(|()| n));
+    match written {
+        Ok(n) => {
+            eprintln!("exported {n} results to {}", p.display());
+            Ok(Exit::Ok)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(partial(p));
+            Err(anyhow::anyhow!("cannot write {}: {e}", p.display()).into())
+        }
+    }
+}
+
+fn create_partial(p: &Path) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::File::create(partial(p))
+}
+
+/// Writes the kept records in `format`; how many.
+fn export(
+    store: &Option<ResultsStore>,
+    format: ExportFormat,
+    keep: &dyn Fn(&ResultRecord) -> bool,
+    sink: impl Write,
+) -> std::io::Result<u64> {
     let mut sink = std::io::BufWriter::new(sink);
     let mut n = 0u64;
-    // Write errors become io::Errors, so a closed pipe (`| head`) ends quietly.
     match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut sink);
             w.write_record(crate::model::CSV_COLUMNS).map_err(csv_err)?;
-            for r in records(&store).filter(keep) {
+            for r in records(store).filter(|r| keep(r)) {
                 w.write_record(r.to_row().cells()).map_err(csv_err)?;
                 n += 1;
             }
             w.flush()?;
         }
         ExportFormat::Jsonl => {
-            for r in records(&store).filter(keep) {
+            for r in records(store).filter(|r| keep(r)) {
                 serde_json::to_writer(&mut sink, &r).map_err(std::io::Error::from)?;
                 sink.write_all(b"\n")?;
                 n += 1;
@@ -182,23 +207,15 @@ pub fn results(cmd: ResultsCommand) -> Result<Exit> {
         }
     }
     sink.flush()?;
-    drop(sink);
-    if let Some(p) = &output {
-        std::fs::rename(partial(p), p)?;
-        eprintln!("exported {n} results to {}", p.display());
-    }
-    Ok(Exit::Ok)
+    Ok(n)
 }
 
 /// csv keeps an I/O error inside its own error type, with no `source`; take it out
 /// so that main recognizes a closed pipe.
-fn csv_err(e: csv::Error) -> anyhow::Error {
-    if !e.is_io_error() {
-        return e.into();
-    }
+fn csv_err(e: csv::Error) -> std::io::Error {
     match e.into_kind() {
-        csv::ErrorKind::Io(io) => io.into(),
-        other => anyhow::anyhow!("{other:?}"),
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
     }
 }
 

@@ -39,6 +39,8 @@ pub fn analyze_pool(
         reanalyze: true,
         analyzed_at: &at,
         link_base: None,
+        // The default `max_input_chars`, as a run without the key reads.
+        max_input_chars: 8000,
     };
     std::thread::scope(|s| {
         for _ in 0..workers {

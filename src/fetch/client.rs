@@ -9,7 +9,14 @@
 //!   one), then retry;
 //! - 5xx, timeouts, connection resets and truncated or invalid JSON bodies: retry with
 //!   exponential backoff and jitter, up to `max_retries`;
-//! - 401/403/404 and other 4xx: fail at once with an error naming what was asked.
+//! - 401/403/404 and other 4xx: fail at once with an error naming what was asked;
+//! - answers no retry mends fail at once naming the URL: a redirect (none is
+//!   followed, so credentials never reach another host), a 200 with an HTML page
+//!   (a maintenance page or a captive portal), and a body over [`MAX_BODY_BYTES`]
+//!   (refused by its `Content-Length`, or cut off once that much was read).
+//!
+//! A server that stalls after the headers or mid-body is cut off by the request
+//! `timeout` (connect to last byte) and retried like any timeout.
 //!
 //! Request URLs are built under the account's [`BaseUrl`]
 //! ([`ZendeskClient::api_url`]), and a server's next-page link is followed only under
@@ -27,10 +34,15 @@ use super::budget::{Budget, Budgets, RateReport};
 use super::{AuthKind, FetchError, FetchSettings, MissingCredential};
 use crate::config::{Env, Secret};
 use crate::http::{
-    describe, retry_after, BaseUrl, Failure, RetryPolicy, Stopped, Transient, TransportKind,
+    describe, redacted, retry_after, BaseUrl, Failure, RetryPolicy, Stopped, Transient,
+    TransportKind,
 };
 
-/// The first backoff delay; later ones double (with jitter) up to [`http::MAX_DELAY`].
+/// The largest response body read (after decompression): a page of 100 tickets with
+/// their requesters is a few MB, so 64 MiB leaves room and still bounds memory.
+pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The first backoff delay; later ones double (with jitter) up to [`crate::http::MAX_DELAY`].
 const MIN_DELAY: Duration = Duration::from_millis(200);
 
 #[derive(Clone)]
@@ -119,6 +131,7 @@ impl ZendeskClient {
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .gzip(true)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("zdpipe/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FetchError::HttpClient(describe(&e)))?;
@@ -219,11 +232,50 @@ impl ZendeskClient {
             .await
             .map_err(|_| Failure::Final(FetchError::Interrupted))?
             .map_err(|e| self.transport_failure(&e, what))?;
+        let resp = self.successful(resp, url, budget, what).await?;
+        let html = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+        let bytes = self.read_body(resp, what).await?;
+        let starts_like_html = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+        if html || starts_like_html {
+            return Err(Failure::Final(self.bad_answer(
+                what,
+                url,
+                "answered 200 with an HTML page, not JSON (a maintenance page or a captive portal?)".into(),
+            )));
+        }
+        serde_json::from_slice::<T>(&bytes).map_err(|e| {
+            if e.is_eof() || e.is_syntax() {
+                Failure::Transient(Transient::BadJson {
+                    bytes: bytes.len(),
+                    detail: e.to_string(),
+                })
+            } else {
+                Failure::Final(FetchError::Protocol(format!(
+                    "{what}: unexpected response shape from {}: {e}",
+                    self.host
+                )))
+            }
+        })
+    }
+
+    /// The response if its status is a success; otherwise what to do about it.
+    async fn successful(
+        &self,
+        resp: reqwest::Response,
+        url: &Url,
+        budget: Budget,
+        what: &str,
+    ) -> Result<reqwest::Response, Failure<FetchError>> {
         let status = resp.status();
         // A 429 says when to retry itself (`Retry-After`); a success says how the
         // budget stands.
         if status.is_success() {
             self.budgets.observe(url, budget, resp.headers());
+            return Ok(resp);
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
@@ -241,27 +293,75 @@ impl ZendeskClient {
                 message: String::new(),
             }));
         }
-        if !status.is_success() {
-            let body = resp.text().await.unwrap_or_default();
-            return Err(Failure::Final(self.status_error(status, what, &body)));
+        if status.is_redirection() {
+            return Err(Failure::Final(self.redirected(&resp, what)));
         }
-        let bytes = resp
-            .bytes()
+        let body = self.read_body(resp, what).await.unwrap_or_default();
+        let body = String::from_utf8_lossy(&body);
+        Err(Failure::Final(self.status_error(status, what, &body)))
+    }
+
+    /// A redirect is refused, not followed: credentials go to the account's host
+    /// only, and `base_url` should name where the API answers.
+    fn redirected(&self, resp: &reqwest::Response, what: &str) -> FetchError {
+        let target = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|link| resp.url().join(link).ok())
+            .map_or_else(|| "nowhere".to_string(), |u| redacted(&u));
+        self.bad_answer(
+            what,
+            resp.url(),
+            format!(
+                "answered {} redirecting to {target}; zdpipe follows no redirects (credentials \
+                 go to base_url's host only): set base_url to the address the API answers at",
+                resp.status().as_u16()
+            ),
+        )
+    }
+
+    fn bad_answer(&self, what: &str, url: &Url, problem: String) -> FetchError {
+        FetchError::BadAnswer {
+            what: what.to_string(),
+            url: redacted(url),
+            problem,
+        }
+    }
+
+    /// The body, refused once it passes [`MAX_BODY_BYTES`] (by its `Content-Length`
+    /// before reading any of it, or while streaming) so memory stays bounded.
+    async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        what: &str,
+    ) -> Result<Vec<u8>, Failure<FetchError>> {
+        let url = resp.url().clone();
+        let too_large = |seen: u64| {
+            Failure::Final(self.bad_answer(
+                what,
+                &url,
+                format!(
+                    "sent a body of {seen} bytes or more, over the {} MiB limit; refusing it",
+                    MAX_BODY_BYTES / (1024 * 1024)
+                ),
+            ))
+        };
+        if let Some(length) = resp.content_length().filter(|&n| n > MAX_BODY_BYTES) {
+            return Err(too_large(length));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
             .await
-            .map_err(|e| self.transport_failure(&e, what))?;
-        serde_json::from_slice::<T>(&bytes).map_err(|e| {
-            if e.is_eof() || e.is_syntax() {
-                Failure::Transient(Transient::BadJson {
-                    bytes: bytes.len(),
-                    detail: e.to_string(),
-                })
-            } else {
-                Failure::Final(FetchError::Protocol(format!(
-                    "{what}: unexpected response shape from {}: {e}",
-                    self.host
-                )))
+            .map_err(|e| self.transport_failure(&e, what))?
+        {
+            if (body.len() + chunk.len()) as u64 > MAX_BODY_BYTES {
+                return Err(too_large((body.len() + chunk.len()) as u64));
             }
-        })
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// Timeouts, refused or dropped connections and cut-off bodies are retried;

@@ -76,6 +76,14 @@ pub enum FetchError {
         host: String,
         detail: String,
     },
+    /// An answer no retry mends (a redirect, an HTML page, a body over the size
+    /// limit), with the URL it came from.
+    #[error("{what}: {url} {problem}")]
+    BadAnswer {
+        what: String,
+        url: String,
+        problem: String,
+    },
     /// The server's answer breaks the API's contract (a foreign or repeated page
     /// link, an unexpected shape).
     #[error("{0}")]

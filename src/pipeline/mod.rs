@@ -171,6 +171,7 @@ pub fn run(
         reanalyze: opts.reanalyze,
         analyzed_at: &analyzed_at,
         link_base: link.ticket_links.as_deref(),
+        max_input_chars: pipeline.analyze.max_input_chars,
     };
     let checkpoint = started_source.checkpoint;
     let writing = Writing {

@@ -127,6 +127,16 @@ pub struct AnalyzeCtx<'a> {
     pub analyzed_at: &'a str,
     /// `https://acme.zendesk.com`, to link each record to its ticket.
     pub link_base: Option<&'a str>,
+    /// The most of a ticket's body the analyzer reads (`max_input_chars`): a 5 MB
+    /// description costs no more than a page of text.
+    pub max_input_chars: usize,
+}
+
+/// The first `n` characters of `text`.
+fn leading_chars(text: &str, n: usize) -> &str {
+    text.char_indices()
+        .nth(n)
+        .map_or(text, |(end, _)| &text[..end])
 }
 
 fn add_ns(c: &std::sync::atomic::AtomicU64, since: Instant) {
@@ -268,7 +278,7 @@ fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultReco
             Some("not analyzed: the run was stopped".into()),
         );
     }
-    let input = AnalysisInput::from_ticket(t, item.body());
+    let input = AnalysisInput::from_ticket(t, leading_chars(item.body(), ctx.max_input_chars));
     match catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze(&input))) {
         Ok(Ok(analysis)) => {
             run.counters.analyzed.fetch_add(1, Ordering::Relaxed);

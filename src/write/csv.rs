@@ -9,6 +9,10 @@
 //! export returns a newer version while the run is going; the sink then rewrites
 //! the file once at the end keeping the latest row of each ticket.
 //!
+//! The partial file is locked (`flock`) from before it is touched until the sink is
+//! dropped: a second run writing the same path is refused at the start
+//! ([`WriteError::InUse`]) instead of truncating or interleaving the first one's rows.
+//!
 //! Reading a partial file back (the ticket ids on resume, the rows to keep) goes
 //! through the `csv` reader one record at a time, so quoted cells with commas,
 //! quotes and line breaks read as one cell, and memory holds ids, never the file.
@@ -54,11 +58,8 @@ impl CsvSink {
         let resumable = resume_len
             .filter(|len| std::fs::metadata(&partial).is_ok_and(|m| m.len() >= *len) && *len > 0);
         let (file, seen) = match resumable {
-            Some(len) => resume(&partial, len)?,
-            None => (
-                File::create(&partial).map_err(io(&partial))?,
-                HashSet::new(),
-            ),
+            Some(len) => resume(path, &partial, len)?,
+            None => (fresh(path, &partial)?, HashSet::new()),
         };
         let mut out = ::csv::WriterBuilder::new()
             .has_headers(false)
@@ -136,15 +137,44 @@ fn ticket_id(row: &::csv::ByteRecord) -> Option<u64> {
     std::str::from_utf8(row.get(0)?).ok()?.parse().ok()
 }
 
+/// Locks the partial file of `target` for this run; another run holding it means
+/// two pipelines write the same path.
+fn claim(file: &File, target: &Path, partial: &Path) -> Result<(), WriteError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(WriteError::InUse {
+            path: target.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(partial)(e)),
+    }
+}
+
+/// An empty partial file, locked before it is emptied.
+fn fresh(target: &Path, partial: &Path) -> Result<File, WriteError> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(partial)
+        .map_err(io(partial))?;
+    claim(&file, target, partial)?;
+    // Only a regular file can be emptied (a device or a pipe is written as it is).
+    if file.metadata().is_ok_and(|m| m.is_file()) {
+        file.set_len(0).map_err(io(partial))?;
+    }
+    Ok(file)
+}
+
 /// Opens the partial file of an interrupted run cut back to `len` (the length
 /// committed with its checkpoint), positioned at the end for appending, with the
 /// ids of the tickets already in it.
-fn resume(partial: &Path, len: u64) -> Result<(File, HashSet<u64>), WriteError> {
+fn resume(target: &Path, partial: &Path, len: u64) -> Result<(File, HashSet<u64>), WriteError> {
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
         .open(partial)
         .map_err(io(partial))?;
+    claim(&file, target, partial)?;
     file.set_len(len).map_err(io(partial))?;
     file.seek(SeekFrom::Start(0)).map_err(io(partial))?;
     let mut seen = HashSet::new();

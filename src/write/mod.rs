@@ -81,6 +81,9 @@ pub enum WriteError {
     Sled { path: String, source: sled::Error },
     #[error("results store {path} is in use by another zdpipe run")]
     Locked { path: String },
+    /// Another run (another pipeline with the same output path) is writing it.
+    #[error("{path} is being written by another zdpipe run; wait for it to finish or give this pipeline another output path")]
+    InUse { path: String },
 }
 
 /// A destination for records.

@@ -5,17 +5,21 @@
 mod helpers;
 
 mod analyzer;
+mod bounded;
 mod cache;
 mod cli;
 mod config;
 mod dated;
 mod deploy;
 mod fetch;
+mod hostile;
 mod llm;
 mod monitoring;
 mod ops;
 mod pipeline;
+mod properties;
 mod rate;
 mod report;
 mod resilience;
 mod style;
+mod writes;
