@@ -5,9 +5,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use super::{load, Error, Exit, Result, UsageError};
+use crate::cache::CacheError;
 use crate::cli::RunArgs;
 use crate::config::{Env, Pipeline};
-use crate::pipeline::{self, MaxFailures, Outcome, RunError, RunOptions, RunSummary};
+use crate::fetch::FetchError;
+use crate::pipeline::{self, Fatal, MaxFailures, Outcome, RunError, RunOptions, RunSummary};
 use crate::write::dated::RunStamp;
 
 /// Runs `pipeline` with the analyzer its settings name.
@@ -17,7 +19,24 @@ pub fn run_pipeline(
     opts: &RunOptions,
     interrupted: Arc<AtomicBool>,
 ) -> Result<(RunSummary, Outcome)> {
-    Ok(pipeline::run(pipeline, env, opts, None, interrupted)?)
+    pipeline::run(pipeline, env, opts, None, interrupted).map_err(|mut e| {
+        if let Some(cache) = cache_error(&mut e) {
+            cache.name_path(&pipeline.cache.path);
+        }
+        e.into()
+    })
+}
+
+/// The cache error behind a failed run, whichever stage met it.
+fn cache_error(e: &mut RunError) -> Option<&mut CacheError> {
+    match e {
+        RunError::Cache(c) | RunError::Fetch(FetchError::Cache(c)) => Some(c),
+        RunError::Halted {
+            cause: Fatal::Fetch(FetchError::Cache(c)) | Fatal::Cache(c),
+            ..
+        } => Some(c),
+        _ => None,
+    }
 }
 
 fn options(args: &RunArgs, quiet: bool) -> Result<RunOptions> {

@@ -71,6 +71,37 @@ pub enum CacheError {
     },
 }
 
+impl CacheError {
+    /// sled's I/O errors name no file: makes one a [`CacheError::Io`] naming the
+    /// cache, with the OS error as the OS words it ("File too large (os error 27)").
+    pub fn name_path(&mut self, path: &Path) {
+        if let CacheError::Sled(sled::Error::Io(io)) = self {
+            let source = plain_os_error(io);
+            *self = CacheError::Io {
+                path: path.display().to_string(),
+                source,
+            };
+        }
+    }
+}
+
+/// sled hands a stored I/O error back as a new one whose text is the original's
+/// `Debug` (`Os { code: 27, kind: FileTooLarge, .. }`): the OS error again, by its code.
+fn plain_os_error(e: &std::io::Error) -> std::io::Error {
+    let text = e.to_string();
+    let code = e.raw_os_error().or_else(|| {
+        text.strip_prefix("Os { code: ")?
+            .split(',')
+            .next()?
+            .parse()
+            .ok()
+    });
+    match code {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(e.kind(), text),
+    }
+}
+
 /// The open cache. Share it across threads by reference or `Arc`.
 pub struct Cache {
     path: PathBuf,

@@ -105,6 +105,9 @@ pub enum Fatal {
     Analyzer(String),
     #[error(transparent)]
     Write(WriteError),
+    /// The cache cannot be written (a full disk): every ticket would fail alike.
+    #[error(transparent)]
+    Cache(CacheError),
     #[error("the {0} stage panicked (a bug): stopping")]
     Panicked(&'static str),
 }

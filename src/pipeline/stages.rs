@@ -291,7 +291,8 @@ fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultReco
                     analysis: analysis.clone(),
                 };
                 if let Err(e) = cache.put_analysis(t.id, &stored) {
-                    tracing::warn!("ticket {}: cannot store the analysis: {e}", t.id);
+                    // A cache that cannot be written (a full disk) fails every ticket alike.
+                    run.stop.fail(Fatal::Cache(e));
                 }
             }
             record(Some(analysis), name, at, None)

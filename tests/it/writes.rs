@@ -229,3 +229,36 @@ fn a_running_job_keeps_readers_at_75_and_a_second_writer_of_its_csv_out() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn a_cache_that_cannot_grow_stops_the_run_with_one_line_naming_it() {
+    let sb = sandbox(300);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("cacheonly", &sb.base_url(), &[1], "");
+    let csv = ws.path("out/cacheonly.csv");
+    assert!(run(&ws, &p, None).status.success());
+    let before = std::fs::read(&csv).unwrap();
+    std::fs::remove_dir_all(ws.path("cache")).unwrap();
+    let out = run(&ws, &p, Some(256 * 1024));
+    assert_one_clear_line(
+        &out,
+        "File too large (os error 27)",
+        &["/cache: File too large"],
+    );
+    let err = stderr(&out);
+    assert!(
+        !err.contains("Os {"),
+        "the OS error as the OS words it: {err}"
+    );
+    assert!(!err.contains("WARN"), "no warning per ticket: {err}");
+    assert_eq!(
+        std::fs::read(&csv).unwrap(),
+        before,
+        "the previous CSV untouched"
+    );
+
+    let again = run(&ws, &p, None);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let expected: Vec<u64> = sb.dataset().view_ticket_ids(1).collect();
+    assert_eq!(csv_ids(&csv), expected, "every ticket once");
+}
