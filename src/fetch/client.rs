@@ -14,7 +14,9 @@
 //! Request URLs are built under the account's [`BaseUrl`]
 //! ([`ZendeskClient::api_url`]), and a server's next-page link is followed only under
 //! it ([`follow`]). Credentials are attached here and nowhere else; no error or log
-//! line carries them.
+//! line carries them. The client trusts and proxies what its [`Network`] says
+//! (`[fetch] ca_file`, `SSL_CERT_FILE`, `HTTPS_PROXY`); a certificate it does not
+//! trust stops the run at once with [`FetchError::Tls`].
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -28,7 +30,8 @@ use super::limit::WindowLimiter;
 use super::{AuthKind, FetchError, FetchSettings, MissingCredential};
 use crate::config::{Env, Secret};
 use crate::http::{
-    self, describe, retry_after, BaseUrl, Failure, RetryPolicy, Stopped, Transient, TransportKind,
+    self, describe, retry_after, BaseUrl, Failure, Network, NetworkError, RetryPolicy, Stopped,
+    Transient, TransportKind,
 };
 
 /// The first backoff delay; later ones double (with jitter) up to [`http::MAX_DELAY`].
@@ -126,16 +129,18 @@ impl ZendeskClient {
         base_url: &str,
         credentials: Credentials,
         settings: &FetchSettings,
+        network: &Network,
         incremental_per_minute: u32,
     ) -> Result<Self, FetchError> {
         let base_url = BaseUrl::parse(base_url).map_err(FetchError::BaseUrl)?;
-        let http = reqwest::Client::builder()
+        let http = network
+            .client_builder()?
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .gzip(true)
             .user_agent(concat!("zdpipe/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| FetchError::HttpClient(describe(&e)))?;
+            .map_err(|e| FetchError::Network(NetworkError::Client(describe(&e))))?;
         Ok(ZendeskClient {
             http,
             host: base_url.host(),
@@ -287,9 +292,17 @@ impl ZendeskClient {
     }
 
     /// Timeouts, refused or dropped connections and cut-off bodies are retried;
-    /// anything else reqwest reports (a redirect loop) is not.
+    /// a failed TLS handshake and anything else reqwest reports (a redirect loop)
+    /// are not.
     fn transport_failure(&self, e: &reqwest::Error, what: &str) -> Failure<FetchError> {
         match Transient::transport(e, str::to_string) {
+            Transient::Transport {
+                kind: TransportKind::Tls,
+                detail,
+            } => Failure::Final(FetchError::Tls {
+                host: self.host.clone(),
+                detail,
+            }),
             Transient::Transport {
                 kind: TransportKind::Other,
                 detail,

@@ -18,3 +18,4 @@ mod pipeline;
 mod report;
 mod resilience;
 mod style;
+mod tls;
