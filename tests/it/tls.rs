@@ -258,7 +258,7 @@ fn an_untrusted_certificate_stops_the_run_with_one_line_naming_the_fix() {
 }
 
 #[test]
-fn ca_file_and_ssl_cert_file_make_a_private_ca_trusted() {
+fn ca_file_ssl_cert_file_and_the_platform_store_make_a_private_ca_trusted() {
     let s = setup();
     let p =
         s.ws.view_pipeline("ca_file", &s.front.base_url(), &[1], "ca_file = \"ca.pem\"");
@@ -273,6 +273,20 @@ fn ca_file_and_ssl_cert_file_make_a_private_ca_trusted() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_full_csv(&s, "env");
+
+    // The platform store, found where OpenSSL would look: SSL_CERT_DIR.
+    s.ws.file(
+        "certs/corp-ca.pem",
+        &std::fs::read_to_string(s.ws.path("ca.pem")).unwrap(),
+    );
+    let p =
+        s.ws.view_pipeline("platform", &s.front.base_url(), &[1], "");
+    let out = run(&p)
+        .env("SSL_CERT_DIR", s.ws.path("certs"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_full_csv(&s, "platform");
 }
 
 #[test]
