@@ -413,3 +413,28 @@ fn the_llm_client_trusts_its_own_ca_file() {
         "{analyzers:?}"
     );
 }
+
+#[test]
+fn ca_file_where_no_tls_client_reads_it_is_refused_at_its_line() {
+    let ws = Workspace::new();
+    let write = "[[write]]\nkind = \"csv\"\npath = \"out.csv\"\n";
+    for (text, line, why) in [
+        (
+            "[fetch]\nsource = \"sandbox\"\nviews = [1]\nca_file = \"ca.pem\"\n",
+            "bad.toml:4",
+            "only applies to source = \"zendesk\"",
+        ),
+        (
+            "[fetch]\nsource = \"sandbox\"\nviews = [1]\n[analyze]\nca_file = \"ca.pem\"\n",
+            "bad.toml:5",
+            "only applies to analyzer = \"openai\" or \"anthropic\"",
+        ),
+    ] {
+        let p = ws.file("bad.toml", &format!("{text}{write}"));
+        let out = zdpipe().arg("check").arg(&p).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(line), "{err}");
+        assert!(err.contains("ca_file") && err.contains(why), "{err}");
+    }
+}
