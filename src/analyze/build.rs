@@ -13,6 +13,7 @@ use super::builtin::{BuiltinAnalyzer, BuiltinOptions};
 use super::llm::{LlmAnalyzer, LlmConfig, Provider};
 use super::{AnalyzeSettings, Analyzer};
 use crate::config::Env;
+use crate::http::Network;
 
 const OPENAI_PUBLIC: &str = "https://api.openai.com";
 const ANTHROPIC_PUBLIC: &str = "https://api.anthropic.com";
@@ -73,10 +74,12 @@ pub fn build(
     llm(provider, settings, endpoint)
 }
 
-/// Where an LLM analyzer sends its requests, and with which key.
+/// Where an LLM analyzer sends its requests, with which key, through which proxy
+/// and trusting which CAs.
 struct Endpoint {
     base_url: String,
     api_key: Option<String>,
+    network: Network,
     /// The provider's public API, which always needs a key.
     public: &'static str,
     key_var: &'static str,
@@ -124,6 +127,8 @@ impl Endpoint {
         Ok(Endpoint {
             base_url,
             api_key: env_key.as_ref().map(|k| k.expose().to_string()),
+            // Named under the "[analyze]" that every setup error starts with.
+            network: Network::new("ca_file", settings.llm.ca_file.as_deref(), env),
             public,
             key_var,
         })
@@ -143,6 +148,7 @@ fn llm(
         settings: settings.llm.clone(),
         max_input_chars: settings.max_input_chars,
         taxonomy: settings.taxonomy.clone(),
+        network: endpoint.network,
     };
     // Two threads are plenty: each request's future is polled on the pool worker
     // that blocks on it; the runtime only drives sockets and timers, and `zdpipe bench`

@@ -85,6 +85,9 @@ pub struct LlmSettings {
     pub redact_pii: bool,
     pub max_retries: u32,
     pub price: Option<Price>,
+    /// `ca_file`: a PEM bundle of CAs the LLM client trusts on top of the built-in
+    /// and platform roots, resolved against the pipeline file's folder.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for LlmSettings {
@@ -99,6 +102,7 @@ impl Default for LlmSettings {
             redact_pii: true,
             max_retries: 5,
             price: None,
+            ca_file: None,
         }
     }
 }

@@ -133,6 +133,7 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
             ("base_url", raw.base_url.at()),
             ("json_mode", raw.json_mode.at()),
             ("price", raw.price.at()),
+            ("ca_file", raw.ca_file.at()),
         ];
         if let Some((key, Some(at))) = llm_only.into_iter().find(|(_, at)| at.is_some()) {
             return Err(t.err(
@@ -168,5 +169,6 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
         redact_pii: value(&raw.redact_pii).unwrap_or(defaults.redact_pii),
         max_retries: value(&raw.max_retries).unwrap_or(defaults.max_retries),
         price: value(&raw.price),
+        ca_file: super::fetch::ca_file(t, &raw.ca_file)?,
     })
 }

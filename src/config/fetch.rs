@@ -52,6 +52,7 @@ pub(super) fn fetch(
         )?,
         include_comments: value(&raw.include_comments).unwrap_or(false),
         exclude_deleted: value(&raw.exclude_deleted).unwrap_or(false),
+        ca_file: ca_file(&t, &raw.ca_file)?,
         source,
         mode,
     })
@@ -69,12 +70,13 @@ fn reject_keys_that_do_not_apply(
     let is_file = kind == SourceKind::File;
     let is_zendesk = kind == SourceKind::Zendesk;
     let incremental = value(&raw.mode) == Some(ModeKind::Incremental);
-    let misplaced: [(&str, Option<Span>, bool, &str); 9] = [
+    let misplaced: [(&str, Option<Span>, bool, &str); 10] = [
         ("path", raw.path.at(), !is_file, ONLY_FILE),
         ("on_bad_record", raw.on_bad_record.at(), !is_file, ONLY_FILE),
         ("subdomain", raw.subdomain.at(), !is_zendesk, ONLY_ZENDESK),
         ("base_url", raw.base_url.at(), !is_zendesk, ONLY_ZENDESK),
         ("auth", raw.auth.at(), !is_zendesk, ONLY_ZENDESK),
+        ("ca_file", raw.ca_file.at(), !is_zendesk, ONLY_ZENDESK),
         (
             "mode",
             raw.mode.at(),
@@ -134,6 +136,24 @@ fn zendesk(t: &Table, raw: &RawFetch, env: &Env) -> Result<ZendeskTarget, Config
         base_url,
         auth: value(&raw.auth).unwrap_or_default(),
     })
+}
+
+/// `ca_file` (of `[fetch]` or `[analyze]`): a path relative to the pipeline file. It
+/// is read when the client is built, where a missing or broken file is an error
+/// naming the key.
+pub(super) fn ca_file(
+    t: &Table,
+    raw: &Option<Spanned<String>>,
+) -> Result<Option<std::path::PathBuf>, ConfigError> {
+    match raw {
+        Some(p) if p.get_ref().trim().is_empty() => Err(t.err(
+            "ca_file",
+            p,
+            "must not be empty (a PEM file of CA certificates, e.g. \"corp-ca.pem\")",
+        )),
+        Some(p) => Ok(Some(t.ctx.path(p.get_ref().trim()))),
+        None => Ok(None),
+    }
 }
 
 /// `https://acme.zendesk.com` for `acme`.

@@ -21,7 +21,9 @@
 //! Request URLs are built under the account's [`BaseUrl`]
 //! ([`ZendeskClient::api_url`]), and a server's next-page link is followed only under
 //! it ([`follow`]). Credentials are attached here and nowhere else; no error or log
-//! line carries them.
+//! line carries them. The client trusts and proxies what its [`Network`] says
+//! (`[fetch] ca_file`, `SSL_CERT_FILE`, `HTTPS_PROXY`); a certificate it does not
+//! trust stops the run at once with [`FetchError::Tls`].
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,8 +36,8 @@ use super::budget::{Budget, Budgets, RateReport};
 use super::{AuthKind, FetchError, FetchSettings, MissingCredential};
 use crate::config::{Env, Secret};
 use crate::http::{
-    describe, redacted, retry_after, BaseUrl, Failure, RetryPolicy, Stopped, Transient,
-    TransportKind,
+    describe, redacted, retry_after, BaseUrl, Failure, Network, NetworkError, RetryPolicy, Stopped,
+    Transient, TransportKind,
 };
 
 /// The largest response body read (after decompression): a page of 100 tickets with
@@ -124,17 +126,19 @@ impl ZendeskClient {
         base_url: &str,
         credentials: Credentials,
         settings: &FetchSettings,
+        network: &Network,
         export_per_minute: u32,
     ) -> Result<Self, FetchError> {
         let base_url = BaseUrl::parse(base_url).map_err(FetchError::BaseUrl)?;
-        let http = reqwest::Client::builder()
+        let http = network
+            .client_builder()?
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .gzip(true)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("zdpipe/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| FetchError::HttpClient(describe(&e)))?;
+            .map_err(|e| FetchError::Network(NetworkError::Client(describe(&e))))?;
         Ok(ZendeskClient {
             http,
             host: base_url.host(),
@@ -365,9 +369,17 @@ impl ZendeskClient {
     }
 
     /// Timeouts, refused or dropped connections and cut-off bodies are retried;
-    /// anything else reqwest reports (a redirect loop) is not.
+    /// a failed TLS handshake and anything else reqwest reports (a redirect loop)
+    /// are not.
     fn transport_failure(&self, e: &reqwest::Error, what: &str) -> Failure<FetchError> {
         match Transient::transport(e, str::to_string) {
+            Transient::Transport {
+                kind: TransportKind::Tls,
+                detail,
+            } => Failure::Final(FetchError::Tls {
+                host: self.host.clone(),
+                detail,
+            }),
             Transient::Transport {
                 kind: TransportKind::Other,
                 detail,

@@ -11,6 +11,7 @@ use super::{Api, Credentials, FetchError, ZendeskClient};
 use super::{FetchSettings, Source};
 use crate::cache::{Cache, ReadPolicy};
 use crate::config::Env;
+use crate::http::Network;
 use crate::sandbox::{SandboxHandle, StartError};
 
 /// Why a connection could not be set up.
@@ -79,7 +80,8 @@ pub fn connect(
         (None, true) => 30,
         (None, false) => 10,
     };
-    let client = ZendeskClient::new(&base_url, credentials, settings, export_limit)?;
+    let network = Network::new("[fetch] ca_file", settings.ca_file.as_deref(), env);
+    let client = ZendeskClient::new(&base_url, credentials, settings, &network, export_limit)?;
     let api = Api {
         client,
         cache,

@@ -34,7 +34,7 @@ pub use settings::{AuthKind, FetchSettings, Mode, OnBadRecord, Since, Source, Ze
 pub use source::{conversation, FetchedPage, ResumePoint, SourceOptions, TicketSource, WorkItem};
 
 use crate::cache::CacheError;
-use crate::http::{BaseUrlError, Transient};
+use crate::http::{tls_advice, BaseUrlError, NetworkError, Transient};
 
 /// Why fetching failed. Each message names what was asked and of which host; the
 /// variant says what the caller can do about it ([`FetchError::is_config`]).
@@ -44,8 +44,13 @@ pub enum FetchError {
     MissingCredentials(MissingCredential),
     #[error("invalid base_url: {0}")]
     BaseUrl(BaseUrlError),
-    #[error("cannot build the HTTP client: {0}")]
-    HttpClient(String),
+    /// `ca_file`, `SSL_CERT_FILE` or `HTTPS_PROXY` is unusable, or reqwest cannot
+    /// build a client.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// The server's certificate is not trusted (or the handshake failed otherwise).
+    #[error("{}", tls_advice(.host, .detail, "[fetch] ca_file"))]
+    Tls { host: String, detail: String },
     #[error("{host} rejected the credentials (401 Unauthorized): check ZENDESK_EMAIL/ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN)")]
     Unauthorized { host: String },
     #[error("{host} refused access to {what} (403 Forbidden): the user behind the credentials lacks permission")]
@@ -114,13 +119,16 @@ pub enum MissingCredential {
 impl FetchError {
     /// Whether the user must fix configuration (exit 2) rather than retry (exit 1).
     pub fn is_config(&self) -> bool {
-        matches!(
-            self,
-            FetchError::MissingCredentials(_)
-                | FetchError::BaseUrl(_)
-                | FetchError::NotFound { .. }
-                | FetchError::Offline(_)
-                | FetchError::File(_)
-        )
+        match self {
+            FetchError::Network(e) => e.is_config(),
+            _ => matches!(
+                self,
+                FetchError::MissingCredentials(_)
+                    | FetchError::BaseUrl(_)
+                    | FetchError::NotFound { .. }
+                    | FetchError::Offline(_)
+                    | FetchError::File(_)
+            ),
+        }
     }
 }

@@ -30,6 +30,10 @@ pub struct FetchSettings {
     pub connect_timeout: Duration,
     pub include_comments: bool,
     pub exclude_deleted: bool,
+    /// `ca_file`: a PEM bundle of CAs trusted on top of the built-in and platform
+    /// roots (a TLS-inspecting proxy's, a private CA's), resolved against the
+    /// pipeline file's folder.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl FetchSettings {

@@ -15,8 +15,11 @@ use super::url::redacted;
 pub enum TransportKind {
     /// No complete answer within the timeout.
     Timeout,
-    /// No connection could be made (refused, DNS, TLS handshake).
+    /// No connection could be made (refused, DNS).
     Connect,
+    /// The TLS handshake failed: a certificate not trusted or not valid for the
+    /// host, or no protocol in common. Another attempt meets the same certificate.
+    Tls,
     /// The connection dropped after the request went out, before a response.
     Dropped,
     /// The response body broke off (or could not be decompressed) part-way.
@@ -28,7 +31,9 @@ pub enum TransportKind {
 
 impl TransportKind {
     pub fn of(e: &reqwest::Error) -> Self {
-        if e.is_timeout() {
+        if tls_cause(e).is_some() {
+            TransportKind::Tls
+        } else if e.is_timeout() {
             TransportKind::Timeout
         } else if e.is_connect() {
             TransportKind::Connect
@@ -43,7 +48,7 @@ impl TransportKind {
 
     /// Whether another attempt may go through.
     pub fn is_transient(self) -> bool {
-        self != TransportKind::Other
+        !matches!(self, TransportKind::Other | TransportKind::Tls)
     }
 }
 
@@ -52,6 +57,7 @@ impl fmt::Display for TransportKind {
         f.write_str(match self {
             TransportKind::Timeout => "timed out",
             TransportKind::Connect => "connection failed",
+            TransportKind::Tls => "TLS handshake failed",
             TransportKind::Dropped => "connection dropped",
             TransportKind::CutOff => "body cut off",
             TransportKind::Other => "request failed",
@@ -78,11 +84,16 @@ pub enum Transient {
 
 impl Transient {
     /// The failure behind a reqwest error. `scrub` cleans the text further (say, of
-    /// an API key); the URL in it is already [`redacted`].
+    /// an API key); the URL in it is already [`redacted`]. A TLS failure is told by
+    /// rustls's own words ("invalid peer certificate: UnknownIssuer"), without the
+    /// layers of reqwest and hyper around them.
     pub fn transport(e: &reqwest::Error, scrub: impl Fn(&str) -> String) -> Self {
         Transient::Transport {
             kind: TransportKind::of(e),
-            detail: scrub(&describe(e)),
+            detail: match tls_cause(e) {
+                Some(tls) => tls.to_string(),
+                None => scrub(&describe(e)),
+            },
         }
     }
 
@@ -121,6 +132,41 @@ impl fmt::Display for Transient {
             }
         }
     }
+}
+
+/// The rustls error behind a reqwest error, when the TLS handshake is what failed.
+fn tls_cause(e: &reqwest::Error) -> Option<&rustls::Error> {
+    rustls_in(e.source())
+}
+
+/// The first rustls error in a chain of causes. rustls's error reaches the connector
+/// inside `io::Error`s (tokio-rustls wraps it, hyper-rustls wraps that), whose
+/// `source()` skips what they wrap, so each one is also looked into.
+fn rustls_in<'a>(
+    mut cause: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a rustls::Error> {
+    while let Some(c) = cause {
+        if let Some(tls) = c.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        let wrapped = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref());
+        if let Some(tls) = wrapped.and_then(|inner| rustls_in(Some(inner))) {
+            return Some(tls);
+        }
+        cause = c.source();
+    }
+    None
+}
+
+/// The one line a failed TLS handshake with `host` becomes: what rustls said, and
+/// the setting (`key`, or `SSL_CERT_FILE`) that makes a private CA trusted.
+pub fn tls_advice(host: &str, detail: &str, key: &str) -> String {
+    format!(
+        "TLS handshake with {host} failed ({detail}): if a TLS-inspecting proxy or a \
+         private CA signs its certificate, set {key} (or SSL_CERT_FILE) to that CA's PEM file"
+    )
 }
 
 /// reqwest's message with its causes (its own text is often just "error sending

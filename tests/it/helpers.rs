@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 pub use zdpipe::sandbox::{Credentials, SandboxHandle, SandboxSettings};
 
-/// The zdpipe binary with a clean environment (no stray credentials or RUST_LOG).
+/// The zdpipe binary with a clean environment (no stray credentials or RUST_LOG, and
+/// none of this machine's CA bundle or proxy variables: tests/it/tls.rs sets them).
 pub fn zdpipe() -> Command {
     let mut c = Command::cargo_bin("zdpipe").expect("binary built");
     for var in [
@@ -18,6 +19,16 @@ pub fn zdpipe() -> Command {
         "ANTHROPIC_API_KEY",
         "ANTHROPIC_BASE_URL",
         "RUST_LOG",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
     ] {
         c.env_remove(var);
     }

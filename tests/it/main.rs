@@ -22,4 +22,5 @@ mod rate;
 mod report;
 mod resilience;
 mod style;
+mod tls;
 mod writes;

@@ -36,7 +36,7 @@ use tokio::runtime::Handle;
 use self::transport::Transport;
 use crate::analyze::LlmSettings;
 use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
-use crate::http::{describe, BaseUrl};
+use crate::http::{describe, BaseUrl, Network, NetworkError};
 use crate::model::taxonomy::Taxonomy;
 use crate::model::Analysis;
 
@@ -84,6 +84,8 @@ pub struct LlmConfig {
     /// Characters of ticket text (subject and body) sent; the rest is cut off.
     pub max_input_chars: usize,
     pub taxonomy: Taxonomy,
+    /// The CAs the client trusts beyond the built-in roots, and the proxy.
+    pub network: Network,
 }
 
 impl LlmConfig {
@@ -100,6 +102,7 @@ impl LlmConfig {
             },
             max_input_chars: 8000,
             taxonomy: Taxonomy::default(),
+            network: Network::default(),
         }
     }
 }
@@ -113,6 +116,7 @@ impl fmt::Debug for LlmConfig {
             .field("settings", &self.settings)
             .field("max_input_chars", &self.max_input_chars)
             .field("taxonomy", &self.taxonomy.fingerprint())
+            .field("network", &self.network)
             .finish()
     }
 }
@@ -122,6 +126,9 @@ impl fmt::Debug for LlmConfig {
 pub enum LlmError {
     #[error("invalid LLM configuration: {0}")]
     Config(String),
+    /// `[analyze] ca_file`, `SSL_CERT_FILE` or `HTTPS_PROXY` is unusable.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
 }
 
 /// What the analyzer has spent so far (all attempts, retries and repairs included).
@@ -195,7 +202,9 @@ impl LlmAnalyzer {
             Provider::OpenAi => ("v1/chat/completions", openai::headers(key)?),
             Provider::Anthropic => ("v1/messages", anthropic::headers(key)?),
         };
-        let client = reqwest::Client::builder()
+        let client = cfg
+            .network
+            .client_builder()?
             .timeout(cfg.settings.timeout)
             .build()
             .map_err(|e| {

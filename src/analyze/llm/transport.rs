@@ -31,7 +31,8 @@ use tokio::time::Instant;
 use super::{anthropic, openai, Provider};
 use crate::analyze::AnalyzeError;
 use crate::http::{
-    redacted, retry_after, Failure, Pause, RetryPolicy, Stopped, Transient, TransportKind,
+    redacted, retry_after, tls_advice, Failure, Pause, RetryPolicy, Stopped, Transient,
+    TransportKind,
 };
 
 /// The first backoff delay; later ones double, with jitter, up to 30 s.
@@ -217,12 +218,21 @@ impl Transport {
         Err(self.classify(status, &headers, &text))
     }
 
-    /// Timeouts and connection trouble are worth another try; anything else reqwest
-    /// reports (a redirect loop) is not.
+    /// Timeouts and connection trouble are worth another try; a failed TLS handshake
+    /// and anything else reqwest reports (a redirect loop) are not.
     fn transport_failure(&self, e: &reqwest::Error) -> Failure<Final> {
         // The URL in reqwest's message is redacted; scrubbing covers a key someone
         // pasted into the base URL's path.
         match Transient::transport(e, |text| self.scrub(text)) {
+            // Every ticket meets the same certificate.
+            Transient::Transport {
+                kind: TransportKind::Tls,
+                detail,
+            } => Failure::Final(Final::Fatal(format!(
+                "{}: {}",
+                self.provider.as_str(),
+                tls_advice(&host_and_port(&self.url), &detail, "[analyze] ca_file")
+            ))),
             Transient::Transport {
                 kind: TransportKind::Other,
                 detail,
@@ -342,6 +352,15 @@ impl Transport {
             m = m.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "...";
         }
         m
+    }
+}
+
+/// `host` or `host:port` of `url`, for messages.
+fn host_and_port(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
     }
 }
 
