@@ -19,7 +19,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::progress::Progress;
 use super::{Checkpoint, Fatal, MaxFailures};
-use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
+use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, TextMode};
 use crate::cache::{Cache, StoredAnalysis};
 use crate::fetch::{FetchError, ResumePoint, TicketSource, WorkItem};
 use crate::model::ResultRecord;
@@ -127,6 +127,9 @@ pub struct AnalyzeCtx<'a> {
     pub analyzed_at: &'a str,
     /// `https://acme.zendesk.com`, to link each record to its ticket.
     pub link_base: Option<&'a str>,
+    /// Which words of a ticket the analyzer reads, and how many characters.
+    pub text: TextMode,
+    pub max_input_chars: usize,
 }
 
 fn add_ns(c: &std::sync::atomic::AtomicU64, since: Instant) {
@@ -268,7 +271,13 @@ fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultReco
             Some("not analyzed: the run was stopped".into()),
         );
     }
-    let input = AnalysisInput::from_ticket(t, item.body());
+    let body = analysis_body(
+        t.description_text(),
+        item.messages.as_deref(),
+        ctx.text,
+        ctx.max_input_chars,
+    );
+    let input = AnalysisInput::from_ticket(t, &body);
     match catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze(&input))) {
         Ok(Ok(analysis)) => {
             run.counters.analyzed.fetch_add(1, Ordering::Relaxed);

@@ -8,6 +8,7 @@ mod analyzer;
 mod cache;
 mod cli;
 mod config;
+mod conversation;
 mod dated;
 mod deploy;
 mod fetch;
