@@ -11,7 +11,8 @@
 //! that page's newest `generated_timestamp` (a ticket's comments are never newer),
 //! keeps each ticket's comments until the ticket comes by, and drops them then.
 //! The feed starts at the run's `start_time`, or, when the run continues from a
-//! stored cursor, at the oldest ticket of its first page: a nightly run reads the
+//! stored cursor, at the oldest ticket of its first page (at most a minute ago, the
+//! newest start the export accepts): a nightly run reads the
 //! messages written since the previous run, and each ticket's first message (its
 //! description) is always part of its conversation. A ticket whose comment arrives
 //! while the run is already past the end of the events stream is read without it;
@@ -62,12 +63,14 @@ impl EventsFeed {
         api: &Api,
         items: &[WorkItem],
     ) -> Result<HashMap<u64, Vec<Comment>>, FetchError> {
+        // The export refuses a start time less than a minute old (a ticket updated
+        // just now has no comments there yet).
+        let exportable = unix_now() - 61;
         let stamps = items.iter().filter_map(|it| it.ticket.generated_timestamp);
         if let Some(newest) = stamps.clone().max() {
-            let start = *self
-                .next_start
-                .get_or_insert(stamps.min().unwrap_or(newest));
-            self.read_until(api, start, newest).await?;
+            let oldest = stamps.min().unwrap_or(newest);
+            let start = *self.next_start.get_or_insert(oldest.min(exportable));
+            self.read_until(api, start, newest.min(exportable)).await?;
         }
         Ok(items
             .iter()
@@ -128,6 +131,12 @@ impl EventsFeed {
             }
         }
     }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Soft-deleted tickets and unreadable records have no readable comments.

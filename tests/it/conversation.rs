@@ -78,6 +78,35 @@ fn a_nightly_run_reads_conversations_from_the_events_export_one_request_per_page
 }
 
 #[test]
+fn a_nightly_run_continued_from_its_checkpoint_reads_the_new_comments() {
+    let sb = start(300);
+    let ws = Workspace::new();
+    let p = nightly(&ws, &sb.base_url(), "include_comments = true");
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    // An agent update just now: the next run continues from the checkpoint with a
+    // ticket newer than the events export serves yet.
+    let touched = (1..=300).find(|&id| !sb.dataset().is_deleted(id)).unwrap();
+    sb.touch_ticket(touched);
+    sb.reset_counters();
+    let out = zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .args(["--summary-json", "s2.json"])
+        .current_dir(ws.path(""))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(csv_ids(&ws.path("out/nightly.csv")).contains(&touched));
+    let endpoints = sb.state().stats().endpoints;
+    assert!(!endpoints.contains_key("/api/v2/tickets/{id}/comments"));
+    let events = endpoints.get("/api/v2/incremental/ticket_events");
+    assert_eq!(
+        read_json(&ws.path("s2.json"))["comment_requests"],
+        events.copied().unwrap_or(0)
+    );
+}
+
+#[test]
 fn views_keep_one_comments_call_per_ticket_and_say_so() {
     let sb = start(40);
     let ws = Workspace::new();
