@@ -1,4 +1,5 @@
-//! Throughput of the full `analyze()` on realistic ~1 KB tickets.
+//! Throughput of the full `analyze()` on realistic ~1 KB tickets, alone and after
+//! message cleaning (what the analyze pool does per ticket).
 //!
 //! `cargo bench --bench analyzer`; tickets/second on one core = 1 / median time.
 
@@ -69,4 +70,29 @@ fn analyze_ticket(bencher: divan::Bencher) {
 #[divan::bench]
 fn build_analyzer() -> BuiltinAnalyzer {
     BuiltinAnalyzer::new(BuiltinOptions::default()).unwrap()
+}
+
+/// What the analyze pool does per ticket: the message cleaned (`analysis_body`), then
+/// analyzed.
+#[divan::bench]
+fn clean_and_analyze_ticket(bencher: divan::Bencher) {
+    let analyzer = BuiltinAnalyzer::new(BuiltinOptions::default()).unwrap();
+    let mut i = 0;
+    bencher.bench_local(|| {
+        let (subject, description) = TICKETS[i % TICKETS.len()];
+        i += 1;
+        let body = zdpipe::analyze::analysis_body(
+            divan::black_box(description),
+            None,
+            zdpipe::analyze::TextMode::Requester,
+            zdpipe::analyze::DEFAULT_MAX_INPUT_CHARS,
+        );
+        let input = AnalysisInput {
+            ticket_id: i as u64,
+            subject,
+            body: &body,
+            tags: &[],
+        };
+        divan::black_box(analyzer.analyze(&input).unwrap())
+    });
 }

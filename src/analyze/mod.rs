@@ -10,9 +10,11 @@ mod build;
 pub mod builtin;
 pub mod clean;
 pub mod llm;
+pub mod messages;
 mod settings;
 
 pub use build::{build, build_offline, builtin, AnalyzerSetupError, BuiltAnalyzer};
+pub use messages::{analysis_body, Message, TextMode, CLEANING_VERSION, DEFAULT_MAX_INPUT_CHARS};
 pub use settings::{AnalyzeSettings, AnalyzerKind, BuiltinSettings, JsonMode, LlmSettings, Price};
 
 use crate::model::{Analysis, Ticket};
@@ -22,8 +24,8 @@ use crate::model::{Analysis, Ticket};
 pub struct AnalysisInput<'a> {
     pub ticket_id: u64,
     pub subject: &'a str,
-    /// The first message, or the whole conversation (oldest first, bounded by
-    /// `max_input_chars`) when comments were fetched.
+    /// The ticket's words chosen by `[analyze] text` and cleaned
+    /// ([`analysis_body`]), bounded by `max_input_chars`.
     pub body: &'a str,
     pub tags: &'a [String],
 }

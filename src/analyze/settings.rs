@@ -22,6 +22,8 @@ pub struct AnalyzeSettings {
     pub queue: usize,
     /// Characters of ticket text an analyzer reads.
     pub max_input_chars: usize,
+    /// Whose messages are analyzed when the conversation is fetched.
+    pub text: super::TextMode,
     pub taxonomy: Taxonomy,
     pub builtin: BuiltinSettings,
     pub llm: LlmSettings,

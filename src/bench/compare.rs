@@ -8,7 +8,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{analyze_pool, BenchOptions};
-use crate::analyze::AnalysisInput;
+use crate::analyze::{
+    analysis_body, AnalysisInput, TextMode, DEFAULT_MAX_INPUT_CHARS as MAX_INPUT_CHARS,
+};
 use crate::config::{Env, Pipeline, Secret};
 use crate::fetch::WorkItem;
 use crate::pipeline::{self, RunOptions};
@@ -162,7 +164,13 @@ pub fn batch_test(opts: &BenchOptions) -> Result<Comparison> {
     let llm = built.analyzer.as_ref();
     let t = Instant::now();
     for it in &items {
-        llm.analyze(&AnalysisInput::from_ticket(&it.ticket, it.body()))
+        let body = analysis_body(
+            it.ticket.description_text(),
+            it.messages.as_deref(),
+            TextMode::default(),
+            MAX_INPUT_CHARS,
+        );
+        llm.analyze(&AnalysisInput::from_ticket(&it.ticket, &body))
             .map_err(|e| anyhow::anyhow!("sequential analysis failed: {e}"))?;
     }
     let sequential = t.elapsed();

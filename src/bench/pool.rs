@@ -4,7 +4,7 @@
 use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
 
-use crate::analyze::Analyzer;
+use crate::analyze::{Analyzer, TextMode, DEFAULT_MAX_INPUT_CHARS as MAX_INPUT_CHARS};
 use crate::fetch::WorkItem;
 use crate::model::ResultRecord;
 use crate::pipeline::stages::{self, AnalyzeCtx, Batch, Done, Tracking};
@@ -39,8 +39,8 @@ pub fn analyze_pool(
         reanalyze: true,
         analyzed_at: &at,
         link_base: None,
-        // The default `max_input_chars`, as a run without the key reads.
-        max_input_chars: 8000,
+        text: TextMode::default(),
+        max_input_chars: MAX_INPUT_CHARS,
     };
     std::thread::scope(|s| {
         for _ in 0..workers {

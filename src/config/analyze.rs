@@ -34,7 +34,9 @@ pub(super) fn analyze(
             }
             n => n,
         },
-        max_input_chars: match value(&raw.max_input_chars).unwrap_or(8000) {
+        max_input_chars: match value(&raw.max_input_chars)
+            .unwrap_or(crate::analyze::DEFAULT_MAX_INPUT_CHARS)
+        {
             n if n < 100 => {
                 return Err(t.err(
                     "max_input_chars",
@@ -44,6 +46,7 @@ pub(super) fn analyze(
             }
             n => n,
         },
+        text: value(&raw.text).unwrap_or_default(),
         taxonomy: Taxonomy {
             categories: labels(&t, "category", raw.category, default_taxonomy.categories)?,
             components: labels(&t, "component", raw.component, default_taxonomy.components)?,

@@ -98,6 +98,7 @@ pub struct RawAnalyze {
     pub batch_size: Option<Spanned<usize>>,
     pub queue: Option<Spanned<usize>>,
     pub max_input_chars: Option<Spanned<usize>>,
+    pub text: Option<Spanned<crate::analyze::TextMode>>,
     pub builtin: Option<Spanned<RawBuiltin>>,
     pub category: Option<Spanned<Vec<Spanned<Label>>>>,
     pub component: Option<Spanned<Vec<Spanned<Label>>>>,

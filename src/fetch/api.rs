@@ -111,6 +111,19 @@ pub struct IncrementalPage {
     pub end_of_stream: bool,
 }
 
+/// One page of the time-based ticket events export: up to 1000 events, each a
+/// ticket update whose `child_events` hold its comments. The next page starts at
+/// `end_time` (what `next_page` links to) until `end_of_stream`.
+#[derive(Debug, Deserialize)]
+pub struct TicketEventsPage {
+    #[serde(default)]
+    pub ticket_events: Vec<Value>,
+    #[serde(default)]
+    pub end_time: Option<i64>,
+    #[serde(default)]
+    pub end_of_stream: bool,
+}
+
 /// A page of a view's tickets: raw objects (parsed one by one, so one bad record
 /// fails only itself) and the link to the next page.
 pub struct ViewPage {
@@ -438,6 +451,7 @@ impl Api {
             &[("page[size]", &PAGE_SIZE.to_string())],
         ));
         while let Some(url) = next {
+            self.count_comment_request();
             let mut page: CursorPage = self.client.get_json(&url, Budget::Api, &what).await?;
             comments.extend(
                 page.items("comments")
@@ -454,6 +468,31 @@ impl Api {
             },
         )?;
         Ok(comments)
+    }
+
+    fn count_comment_request(&self) {
+        self.client
+            .counters
+            .comment_requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// One page of the time-based ticket events export from `start_time`, with the
+    /// comments' text (`include=comment_events`). Never cached; it shares the
+    /// incremental exports' budget (10 requests a minute, 30 with High Volume).
+    pub async fn ticket_events(&self, start_time: i64) -> Result<TicketEventsPage, FetchError> {
+        self.online(|| "the ticket events export (it is never cached)".into())?;
+        let url = self.client.api_url(
+            "incremental/ticket_events.json",
+            &[
+                ("start_time", &start_time.to_string()),
+                ("include", "comment_events"),
+            ],
+        );
+        self.count_comment_request();
+        self.client
+            .get_json(&url, Budget::Incremental, "the ticket events export")
+            .await
     }
 
     /// One page of the incremental export, from `start_time` or from a cursor.

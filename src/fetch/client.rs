@@ -81,6 +81,8 @@ impl Credentials {
 #[derive(Debug, Default)]
 pub struct FetchCounters {
     pub requests: AtomicU64,
+    /// Requests for conversations: comments pages and ticket events pages.
+    pub comment_requests: AtomicU64,
     pub retries: AtomicU64,
     pub rate_limited: AtomicU64,
 }

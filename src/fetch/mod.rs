@@ -4,6 +4,8 @@
 //! - `api.rs`: the endpoints zdpipe uses, typed, with the cache in front;
 //! - `source.rs`: [`TicketSource`], which turns views, the incremental export or an
 //!   export file into pages of [`WorkItem`]s for the pipeline;
+//! - `conversation.rs`: tickets' comments (the ticket events export in nightly runs,
+//!   one call per ticket for views) and whose words each one is;
 //! - `connect.rs`: the stage's build step, settings → [`Connection`] (client, cache,
 //!   sandbox);
 //! - `file.rs`: the export-file reader;
@@ -19,6 +21,7 @@ mod api;
 mod budget;
 mod client;
 mod connect;
+mod conversation;
 mod file;
 mod limit;
 mod settings;
@@ -31,7 +34,7 @@ pub use connect::{connect, Access, ConnectError, Connection};
 pub use file::read_export;
 pub use limit::WindowLimiter;
 pub use settings::{AuthKind, FetchSettings, Mode, OnBadRecord, Since, Source, ZendeskTarget};
-pub use source::{conversation, FetchedPage, ResumePoint, SourceOptions, TicketSource, WorkItem};
+pub use source::{FetchedPage, ResumePoint, SourceOptions, TicketSource, WorkItem};
 
 use crate::cache::CacheError;
 use crate::http::{tls_advice, BaseUrlError, NetworkError, Transient};

@@ -17,17 +17,19 @@
 //!
 //! Each page's requesters and organizations are looked up (cache, then `show_many`)
 //! so the results store can name them; with `include_comments` each ticket's
-//! conversation is fetched as well.
+//! conversation is fetched as well (`conversation.rs`: the ticket events export in
+//! incremental mode, one call per ticket for views).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::task::JoinSet;
 
 use super::api::{describe_ids, Api, ListingPage, Sideloads, ViewPage, PAGE_SIZE};
+use super::conversation::{add_conversations, EventsFeed};
 use super::file::ExportReader;
 use super::FetchError;
+use crate::analyze::Message;
 use crate::model::{Comment, Ticket};
 
 /// One ticket on its way to the analyzer.
@@ -37,19 +39,11 @@ pub struct WorkItem {
     pub view_id: Option<u64>,
     pub requester_name: Option<String>,
     pub organization_name: Option<String>,
-    /// The conversation, when comments were fetched (bounded by `max_input_chars`).
-    pub conversation: Option<String>,
+    /// The public messages, oldest first, when comments were fetched; the analyze
+    /// stage chooses and cleans them (`analyze::analysis_body`).
+    pub messages: Option<Vec<Message>>,
     /// Set when the ticket could not be read; the row is written with this error.
     pub error: Option<String>,
-}
-
-impl WorkItem {
-    /// The text the analyzer reads besides the subject.
-    pub fn body(&self) -> &str {
-        self.conversation
-            .as_deref()
-            .unwrap_or_else(|| self.ticket.description_text())
-    }
 }
 
 /// Where to continue after a page: stored once that page is written.
@@ -74,7 +68,6 @@ pub struct FetchedPage {
 pub struct SourceOptions {
     pub include_comments: bool,
     pub exclude_deleted: bool,
-    pub max_input_chars: usize,
 }
 
 enum ViewState {
@@ -149,6 +142,8 @@ struct IncrementalSource {
     cursor: Option<String>,
     done: bool,
     opts: SourceOptions,
+    /// The conversations, with `include_comments`.
+    events: Option<EventsFeed>,
 }
 
 /// One raw ticket object as a work item. A record with an id but a bad field becomes
@@ -205,6 +200,9 @@ impl TicketSource {
         cursor: Option<String>,
         opts: SourceOptions,
     ) -> Self {
+        // Continuing from a cursor, the events start with the first page of tickets.
+        let events_start = cursor.is_none().then_some(start_time);
+        let events = opts.include_comments.then(|| EventsFeed::new(events_start));
         TicketSource {
             kind: Kind::Incremental(IncrementalSource {
                 api,
@@ -212,6 +210,7 @@ impl TicketSource {
                 cursor,
                 done: false,
                 opts,
+                events,
             }),
         }
     }
@@ -253,7 +252,10 @@ impl TicketSource {
     pub async fn next_page(&mut self) -> Result<Option<FetchedPage>, FetchError> {
         let (fetched, api, opts) = match &mut self.kind {
             Kind::Views(source) => (
-                source.next().await?,
+                source
+                    .next()
+                    .await?
+                    .map(|(page, people)| (page, people, None)),
                 source.api.clone(),
                 source.opts.clone(),
             ),
@@ -264,13 +266,13 @@ impl TicketSource {
             ),
             Kind::File { reader, opts } => return next_file_page(reader, opts),
         };
-        let Some((mut page, people)) = fetched else {
+        let Some((mut page, people, conversations)) = fetched else {
             return Ok(None);
         };
         if opts.exclude_deleted {
             drop_deleted(&mut page.items);
         }
-        enrich(&api, &mut page.items, &opts, people).await?;
+        enrich(&api, &mut page.items, &opts, people, conversations).await?;
         Ok(Some(page))
     }
 }
@@ -315,9 +317,9 @@ impl ViewsSource {
 }
 
 impl IncrementalSource {
-    /// The next page of the export, resumable from the cursor after it; `None` once
-    /// the export reached its end.
-    async fn next(&mut self) -> Result<Option<(FetchedPage, Sideloads)>, FetchError> {
+    /// The next page of the export, resumable from the cursor after it, with its
+    /// tickets' conversations when asked; `None` once the export reached its end.
+    async fn next(&mut self) -> Result<Option<PageWithConversations>, FetchError> {
         if self.done {
             return Ok(None);
         }
@@ -346,9 +348,17 @@ impl IncrementalSource {
             resume: self.cursor.clone().map(ResumePoint::Cursor),
             memberships: Vec::new(),
         };
-        Ok(Some((page, people)))
+        let conversations = match &mut self.events {
+            Some(feed) => Some(feed.conversations(&self.api, &page.items).await?),
+            None => None,
+        };
+        Ok(Some((page, people, conversations)))
     }
 }
+
+/// A page of the incremental export: its tickets, the users and organizations that
+/// came with it, and the conversations read from the ticket events export.
+type PageWithConversations = (FetchedPage, Sideloads, Option<HashMap<u64, Vec<Comment>>>);
 
 /// A ticket updated twice during the export shows up twice on a page: keeps only
 /// its latest (last) version, in page order.
@@ -587,6 +597,7 @@ async fn enrich(
     items: &mut [WorkItem],
     opts: &SourceOptions,
     known: Sideloads,
+    conversations: Option<HashMap<u64, Vec<Comment>>>,
 ) -> Result<(), FetchError> {
     let Sideloads {
         mut users,
@@ -616,42 +627,7 @@ async fn enrich(
             .map(|o| o.name.clone());
     }
     if opts.include_comments {
-        add_conversations(api, items, opts.max_input_chars).await?;
-    }
-    Ok(())
-}
-
-/// Fetches every readable ticket's comments at once and sets its conversation.
-async fn add_conversations(
-    api: &Arc<Api>,
-    items: &mut [WorkItem],
-    max_input_chars: usize,
-) -> Result<(), FetchError> {
-    let mut tasks = JoinSet::new();
-    for (i, it) in items.iter().enumerate() {
-        // Soft-deleted tickets have no readable comments.
-        if it.error.is_some() || it.ticket.status.as_deref() == Some("deleted") {
-            continue;
-        }
-        let api = api.clone();
-        let ticket = it.ticket.clone();
-        tasks.spawn(async move { (i, api.comments(&ticket).await) });
-    }
-    while let Some(joined) = tasks.join_next().await {
-        let (i, comments) =
-            joined.map_err(|e| FetchError::Protocol(format!("comment fetch task failed: {e}")))?;
-        match comments {
-            Ok(c) => items[i].conversation = Some(conversation(&c, max_input_chars)),
-            // One ticket's comments gone (404) or hidden (403): it is analyzed from
-            // its first message; the run goes on.
-            Err(e @ (FetchError::NotFound { .. } | FetchError::Forbidden { .. })) => {
-                tracing::warn!(
-                    "ticket {}: {e}; analyzing its first message only",
-                    items[i].ticket.id
-                )
-            }
-            Err(e) => return Err(e),
-        }
+        add_conversations(api, items, conversations, &mut users).await?;
     }
     Ok(())
 }
@@ -659,39 +635,4 @@ async fn add_conversations(
 fn unique(ids: impl Iterator<Item = u64>) -> Vec<u64> {
     let mut seen = HashSet::new();
     ids.filter(|id| seen.insert(*id)).collect()
-}
-
-/// The public comments joined oldest first. Over `max_chars`, the first message is
-/// kept and then as many of the most recent comments as fit, since the opening and
-/// the latest state of a conversation say most about it.
-pub fn conversation(comments: &[Comment], max_chars: usize) -> String {
-    const SEP: &str = "\n\n---\n\n";
-    let bodies: Vec<&str> = comments
-        .iter()
-        .filter(|c| c.public)
-        .map(|c| c.body.trim())
-        .collect();
-    let total: usize = bodies.iter().map(|b| b.chars().count() + SEP.len()).sum();
-    if total <= max_chars {
-        return bodies.join(SEP);
-    }
-    let Some((first, rest)) = bodies.split_first() else {
-        return String::new();
-    };
-    let first: String = first.chars().take(max_chars).collect();
-    let mut budget = max_chars.saturating_sub(first.chars().count());
-    let mut tail = Vec::new();
-    for b in rest.iter().rev() {
-        let need = b.chars().count() + SEP.len();
-        if need > budget {
-            break;
-        }
-        budget -= need;
-        tail.push(*b);
-    }
-    tail.reverse();
-    std::iter::once(first.as_str())
-        .chain(tail)
-        .collect::<Vec<_>>()
-        .join(SEP)
 }

@@ -79,6 +79,17 @@ pub struct User {
     pub email: Option<String>,
     #[serde(default)]
     pub organization_id: Option<u64>,
+    /// `end-user`, `agent` or `admin`: whose words a comment is (`[analyze] text`).
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+impl User {
+    /// Whether the user is a customer rather than staff. A user whose role is not
+    /// known (an older cache entry) counts as staff.
+    pub fn is_end_user(&self) -> bool {
+        self.role.as_deref() == Some("end-user")
+    }
 }
 
 /// A ticket view (a saved filter).
@@ -100,6 +111,10 @@ pub struct Comment {
     pub author_id: Option<u64>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub body: String,
+    /// The comment as HTML, when Zendesk sends it: cleaned instead of `body`, since
+    /// it still marks quoted parts (`<blockquote>`, Gmail's quote div).
+    #[serde(default)]
+    pub html_body: Option<String>,
     #[serde(default = "default_true")]
     pub public: bool,
     #[serde(default)]

@@ -48,6 +48,7 @@ impl Tally<'_> {
             written,
             skipped_records: self.stages.skipped,
             http_requests: http(|h| h.requests.load(Ordering::Relaxed)),
+            comment_requests: http(|h| h.comment_requests.load(Ordering::Relaxed)),
             http_retries: http(|h| h.retries.load(Ordering::Relaxed)),
             rate_limited: http(|h| h.rate_limited.load(Ordering::Relaxed)),
             rate: self.rate,

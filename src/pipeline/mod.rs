@@ -30,7 +30,7 @@ pub use limits::MaxFailures;
 pub use progress::Progress;
 pub use summary::{peak_rss_mb, HitMiss, RunSummary, StageTimes, TokenUsage};
 
-use crate::analyze::{Analyzer, AnalyzerSetupError, BuiltAnalyzer};
+use crate::analyze::{Analyzer, AnalyzerSetupError, BuiltAnalyzer, CLEANING_VERSION};
 use crate::cache::{Cache, CacheError, Claim, ReadPolicy};
 use crate::config::{ConfigError, Env, Pipeline};
 use crate::fetch::{connect, Access, Api, ConnectError, Connection, FetchError, Source};
@@ -174,6 +174,7 @@ pub fn run(
         reanalyze: opts.reanalyze,
         analyzed_at: &analyzed_at,
         link_base: link.ticket_links.as_deref(),
+        text: pipeline.analyze.text,
         max_input_chars: pipeline.analyze.max_input_chars,
     };
     let checkpoint = started_source.checkpoint;
@@ -318,18 +319,21 @@ fn shape(pipeline: &Pipeline, opts: &RunOptions, analyzer: &dyn Analyzer) -> Sha
     }
 }
 
-/// What the analyzer read is part of what it said: with comments (and their budget)
-/// the same ticket version can get another answer.
+/// What the analyzer read is part of what it said: the same ticket version can get
+/// another answer with comments, another `text` mode, another budget or another
+/// version of the message cleaning.
 fn fingerprint(pipeline: &Pipeline, analyzer: &dyn Analyzer) -> String {
-    if pipeline.fetch.include_comments {
+    let analyze = &pipeline.analyze;
+    let words = if pipeline.fetch.include_comments {
         format!(
-            "{}:conversation{}",
-            analyzer.fingerprint(),
-            pipeline.analyze.max_input_chars
+            "conversation{}:{}",
+            analyze.max_input_chars,
+            analyze.text.as_str()
         )
     } else {
-        analyzer.fingerprint()
-    }
+        format!("description{}", analyze.max_input_chars)
+    };
+    format!("{}:{words}:{CLEANING_VERSION}", analyzer.fingerprint())
 }
 
 fn outcome(done: &StagesDone, opts: &RunOptions, fatal: bool, interrupted: &AtomicBool) -> Outcome {

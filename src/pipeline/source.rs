@@ -42,7 +42,6 @@ pub fn start(
     let source_opts = SourceOptions {
         include_comments: pipeline.fetch.include_comments,
         exclude_deleted: pipeline.fetch.exclude_deleted,
-        max_input_chars: pipeline.analyze.max_input_chars,
     };
     let plain = |source| Started {
         source,

@@ -19,7 +19,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::progress::Progress;
 use super::{Checkpoint, Fatal, MaxFailures};
-use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
+use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, TextMode};
 use crate::cache::{Cache, StoredAnalysis};
 use crate::fetch::{FetchError, ResumePoint, TicketSource, WorkItem};
 use crate::model::ResultRecord;
@@ -127,16 +127,10 @@ pub struct AnalyzeCtx<'a> {
     pub analyzed_at: &'a str,
     /// `https://acme.zendesk.com`, to link each record to its ticket.
     pub link_base: Option<&'a str>,
-    /// The most of a ticket's body the analyzer reads (`max_input_chars`): a 5 MB
-    /// description costs no more than a page of text.
+    /// Which words of a ticket the analyzer reads, and how many characters
+    /// (`max_input_chars`: a 5 MB description costs no more than a page of text).
+    pub text: TextMode,
     pub max_input_chars: usize,
-}
-
-/// The first `n` characters of `text`.
-fn leading_chars(text: &str, n: usize) -> &str {
-    text.char_indices()
-        .nth(n)
-        .map_or(text, |(end, _)| &text[..end])
 }
 
 fn add_ns(c: &std::sync::atomic::AtomicU64, since: Instant) {
@@ -278,7 +272,13 @@ fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultReco
             Some("not analyzed: the run was stopped".into()),
         );
     }
-    let input = AnalysisInput::from_ticket(t, leading_chars(item.body(), ctx.max_input_chars));
+    let body = analysis_body(
+        t.description_text(),
+        item.messages.as_deref(),
+        ctx.text,
+        ctx.max_input_chars,
+    );
+    let input = AnalysisInput::from_ticket(t, &body);
     match catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze(&input))) {
         Ok(Ok(analysis)) => {
             run.counters.analyzed.fetch_add(1, Ordering::Relaxed);

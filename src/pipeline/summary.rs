@@ -47,6 +47,9 @@ pub struct RunSummary {
     pub written: u64,
     pub skipped_records: u64,
     pub http_requests: u64,
+    /// Of those, requests for conversations (`include_comments`): comments pages in
+    /// view runs, ticket events pages in nightly runs.
+    pub comment_requests: u64,
     pub http_retries: u64,
     pub rate_limited: u64,
     /// The rate budget: the account's limit learned from its headers, the client's
@@ -82,8 +85,8 @@ impl RunSummary {
         );
         let _ = writeln!(
             s,
-            "  http: {} requests, {} retries, {} rate-limited",
-            self.http_requests, self.http_retries, self.rate_limited
+            "  http: {} requests ({} for comments), {} retries, {} rate-limited",
+            self.http_requests, self.comment_requests, self.http_retries, self.rate_limited
         );
         if let Some(rate) = &self.rate {
             let _ = writeln!(s, "  {}", render_rate(rate));

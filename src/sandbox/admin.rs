@@ -3,7 +3,8 @@
 //!
 //! - `POST /_sandbox/tickets/{id}/touch`: an agent update of ticket `id` (404 if unknown
 //!   or deleted); answers `{"ticket_id", "generated_timestamp"}`.
-//! - `GET /_sandbox/stats`: request counters and the data set's parameters.
+//! - `GET /_sandbox/stats`: request counters (in all and per endpoint, ids written
+//!   `{id}`) and the data set's parameters.
 //! - `POST /_sandbox/knobs` with JSON `{"fault_rate", "latency_ms",
 //!   "rate_limit_per_minute"}` (each optional; a rate limit of 0 lifts it): 204.
 //! - `POST /_sandbox/reset`: zeroes the counters, log and rate window: 204.

@@ -173,6 +173,8 @@ pub struct Dataset {
     touches: RwLock<Touches>,
     /// Subjects set with [`Dataset::set_subject`], in place of the generated ones.
     subjects: RwLock<HashMap<u64, String>>,
+    /// Comment bodies set with [`Dataset::set_comment_body`], by `(ticket, position)`.
+    pub(super) comment_bodies: RwLock<HashMap<(u64, u32), String>>,
     pub(super) view_counts: [OnceLock<u64>; VIEWS.len()],
 }
 
@@ -186,6 +188,7 @@ impl Dataset {
             origin: OnceLock::new(),
             touches: RwLock::new(Touches::default()),
             subjects: RwLock::default(),
+            comment_bodies: RwLock::default(),
             view_counts: Default::default(),
         }
     }

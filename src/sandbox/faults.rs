@@ -5,7 +5,7 @@
 //!
 //! The knobs are atomics so tests can turn them while the server runs.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -217,6 +217,8 @@ pub struct Stats {
     requests: AtomicU64,
     rate_limited: AtomicU64,
     faults: AtomicU64,
+    /// Requests per endpoint ([`endpoint_of`]).
+    endpoints: Mutex<BTreeMap<String, u64>>,
     log: Mutex<VecDeque<RequestRecord>>,
     window: Mutex<Window>,
 }
@@ -228,6 +230,26 @@ pub struct StatsSnapshot {
     pub rate_limited: u64,
     pub faults: u64,
     pub uptime_ms: u64,
+    /// Requests per endpoint, ids written `{id}`: `/api/v2/tickets/{id}/comments`.
+    pub endpoints: BTreeMap<String, u64>,
+}
+
+/// The endpoint a request path is for: `.json` dropped and numeric segments written
+/// `{id}`, so `/api/v2/tickets/42/comments.json` counts as
+/// `/api/v2/tickets/{id}/comments`.
+pub fn endpoint_of(path: &str) -> String {
+    let path = path.strip_suffix(".json").unwrap_or(path);
+    path.split('/')
+        .map(|segment| {
+            let id = segment.strip_suffix(".json").unwrap_or(segment);
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 impl Stats {
@@ -237,6 +259,7 @@ impl Stats {
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             faults: AtomicU64::new(0),
+            endpoints: Mutex::new(BTreeMap::new()),
             log: Mutex::new(VecDeque::new()),
             window: Mutex::new(Window::new(rate_window_ms)),
         }
@@ -252,6 +275,7 @@ impl Stats {
             rate_limited: self.rate_limited.load(Ordering::Relaxed),
             faults: self.faults.load(Ordering::Relaxed),
             uptime_ms: self.started.elapsed().as_millis() as u64,
+            endpoints: self.endpoints.lock().unwrap().clone(),
         }
     }
 
@@ -264,6 +288,7 @@ impl Stats {
         self.requests.store(0, Ordering::Relaxed);
         self.rate_limited.store(0, Ordering::Relaxed);
         self.faults.store(0, Ordering::Relaxed);
+        self.endpoints.lock().unwrap().clear();
         self.log.lock().unwrap().clear();
         let mut w = self.window.lock().unwrap();
         *w = Window::new(w.span_ms);
@@ -292,6 +317,12 @@ pub async fn api_middleware(
     let stats = &shared.stats;
     let elapsed_ms = stats.started.elapsed().as_millis() as u64;
     stats.requests.fetch_add(1, Ordering::Relaxed);
+    *stats
+        .endpoints
+        .lock()
+        .unwrap()
+        .entry(endpoint_of(req.uri().path()))
+        .or_default() += 1;
     let method = req.method().to_string();
     let path_and_query = req
         .uri()
@@ -440,6 +471,19 @@ async fn inject(fault: Fault, next: Next, req: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_are_counted_with_ids_as_placeholders() {
+        assert_eq!(
+            endpoint_of("/api/v2/tickets/42/comments.json"),
+            "/api/v2/tickets/{id}/comments"
+        );
+        assert_eq!(endpoint_of("/api/v2/views/7.json"), "/api/v2/views/{id}");
+        assert_eq!(
+            endpoint_of("/api/v2/incremental/ticket_events.json"),
+            "/api/v2/incremental/ticket_events"
+        );
+    }
 
     #[test]
     fn window_admits_up_to_the_limit_per_span() {

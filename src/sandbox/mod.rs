@@ -2,7 +2,8 @@
 //! integration tests.
 //!
 //! It speaks the parts of the REST API that zdpipe uses (views and their tickets and
-//! counts, show_many, comments, the incremental cursor export, users/me) over plain
+//! counts, show_many, comments, the incremental cursor export, the ticket events
+//! export, users/me) over plain
 //! HTTP on 127.0.0.1, with a deterministic data set generated lazily from a seed (see
 //! `Dataset`): a 200,000-ticket account costs a few MB at most, and any ticket can be
 //! rebuilt from `(seed, id)` by a test that wants to know what the client should see.
@@ -36,6 +37,8 @@ mod corpus;
 mod data;
 #[cfg(feature = "sandbox")]
 mod encode;
+#[cfg(feature = "sandbox")]
+mod events;
 #[cfg(feature = "sandbox")]
 mod faults;
 #[cfg(feature = "sandbox")]

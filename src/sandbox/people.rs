@@ -14,26 +14,42 @@ use super::text;
 use crate::model::{Comment, User};
 
 impl Dataset {
+    /// Sets the body of comment `position` (1-based; from 2, since the first is the
+    /// description) of a ticket, in place of the generated one: for tests that need
+    /// a conversation of their own. Authors stay as generated: odd positions are the
+    /// requester's, even ones an agent's.
+    pub fn set_comment_body(&self, ticket_id: u64, position: u32, body: &str) {
+        self.comment_bodies
+            .write()
+            .unwrap()
+            .insert((ticket_id, position), body.to_string());
+    }
+
     /// The conversation; the first comment's body is the description.
     pub fn comment_records(&self, ticket_id: u64) -> Option<Vec<CommentRecord>> {
         let traits = self.traits(ticket_id)?;
         let ticket = self.ticket_record(ticket_id)?;
         let mut rng = Rng::new(self.seed(), ticket_id, stream::COMMENTS);
-        let created = self.created_timestamp(ticket_id);
-        let updated = self.base_timestamp(ticket_id);
         let resolved = matches!(traits.status, "solved" | "closed");
         let agent = traits.assignee.unwrap_or(ADMIN_ID);
         let count = traits.comments;
+        let times = self.comment_times(ticket_id);
         Some(
             (1..=count)
                 .map(|k| {
-                    let at = created
-                        + (updated - created) * i64::from(k - 1) / i64::from(count.max(2) - 1);
-                    let body = if k == 1 {
+                    let at = times[(k - 1) as usize];
+                    let generated = if k == 1 {
                         ticket.description.clone()
                     } else {
                         text::follow_up(k, traits.mood, k == count, resolved, &mut rng)
                     };
+                    let set = self
+                        .comment_bodies
+                        .read()
+                        .unwrap()
+                        .get(&(ticket_id, k))
+                        .cloned();
+                    let body = set.unwrap_or(generated);
                     let by_agent = k % 2 == 0;
                     CommentRecord {
                         id: ticket_id * 8 + u64::from(k),

@@ -131,6 +131,7 @@ impl From<&UserRecord> for User {
             name: r.name.clone(),
             email: Some(r.email.clone()),
             organization_id: r.organization_id,
+            role: Some(r.role.to_string()),
         }
     }
 }
@@ -163,6 +164,7 @@ impl From<&CommentRecord> for Comment {
             id: r.id,
             author_id: Some(r.author_id),
             body: r.body.clone(),
+            html_body: None,
             public: r.public,
             created_at: Some(r.created_at.clone()),
         }

@@ -1,5 +1,6 @@
 //! The HTTP surface: Zendesk's endpoints (views, view tickets and counts, show_many,
-//! comments, the incremental cursor export, users/me), mounted with the admin routes.
+//! comments, the incremental cursor export, the time-based ticket events export,
+//! users/me), mounted with the admin routes.
 //!
 //! Every `/api/v2` path also answers with a `.json` suffix, as Zendesk's do. Listing
 //! responses follow Zendesk's cursor pagination (`page[size]`, `page[after]`,
@@ -29,6 +30,8 @@ pub(super) type ApiResult = Result<Response, ApiError>;
 
 /// The most ids `show_many` accepts.
 const SHOW_MANY_MAX: usize = 100;
+/// Events per page of the ticket events export (Zendesk's fixed page size).
+const EVENTS_PAGE_MAX: usize = 1000;
 
 /// The sandbox's routes, with the API middleware (counting, faults...) on `/api/v2`
 /// only, so that admin calls never skew the counts. Merge more routes into it freely.
@@ -50,6 +53,7 @@ pub fn router(state: SandboxState) -> Router {
             "/api/v2/incremental/tickets/cursor",
             get(incremental_tickets),
         ),
+        ("/api/v2/incremental/ticket_events", get(ticket_events)),
     ]
     .into_iter()
     .fold(Router::new(), |r, (path, route)| {
@@ -586,4 +590,77 @@ async fn incremental_tickets(
         ..Listing::new("tickets", tickets).sideload(&params, dataset)
     };
     Ok(Json(listing).into_response())
+}
+
+/// `start_time` of a time-based export: required, and at least a minute old.
+fn export_start_time(params: &Params) -> Result<i64, ApiError> {
+    let raw = param(params, "start_time")
+        .ok_or_else(|| ApiError::invalid("InvalidValue", "start_time is required"))?;
+    let start: i64 = raw
+        .parse()
+        .map_err(|_| ApiError::invalid("InvalidValue", "start_time must be a Unix timestamp"))?;
+    if start > unix_now() - 60 {
+        return Err(ApiError::invalid(
+            "InvalidValue",
+            "Too recent start_time. Use a start_time older than one minute",
+        ));
+    }
+    Ok(start)
+}
+
+/// The time-based ticket events export: one `Audit` event per comment, at the
+/// comment's time; with `include=comment_events` its `child_events` carry the
+/// comment, otherwise only whether there was one. Pages of up to 1000 events;
+/// `next_page` starts at `end_time`, so events of that second come again (as
+/// Zendesk's time-based exports do).
+async fn ticket_events(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let dataset = state.dataset();
+    let start = export_start_time(&params)?;
+    let with_comments = param(&params, "include")
+        .unwrap_or("")
+        .split(',')
+        .any(|s| s.trim() == "comment_events");
+    let page = dataset.events_page(start, EVENTS_PAGE_MAX);
+    let events: Vec<serde_json::Value> = page
+        .comments
+        .iter()
+        .map(|(ticket_id, at, c)| {
+            let child = if with_comments {
+                let mut child = json!(c);
+                child["event_type"] = json!("Comment");
+                child
+            } else {
+                json!({"id": c.id, "event_type": "Comment", "comment_present": true, "comment_public": c.public})
+            };
+            json!({
+                "id": c.id,
+                "ticket_id": ticket_id,
+                "timestamp": at,
+                "created_at": c.created_at,
+                "updater_id": c.author_id,
+                "via": {"channel": "web"},
+                "event_type": "Audit",
+                "child_events": [child],
+            })
+        })
+        .collect();
+    let next_page = link(
+        &origin(&headers, dataset),
+        &uri,
+        &params,
+        &[("start_time", page.end_time.to_string())],
+    );
+    let body = json!({
+        "ticket_events": events,
+        "count": events.len(),
+        "end_time": page.end_time,
+        "end_of_stream": page.end_of_stream,
+        "next_page": next_page,
+    });
+    Ok(Json(body).into_response())
 }

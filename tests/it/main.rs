@@ -9,6 +9,7 @@ mod bounded;
 mod cache;
 mod cli;
 mod config;
+mod conversation;
 mod dated;
 mod deploy;
 mod fetch;

@@ -27,7 +27,8 @@
 //! distinct technical term (kernel, dmesg, RAID, PCIe, firmware version, nvme, CLI
 //! commands such as `lspci` or `smartctl`...; at most +2), +1 for error codes
 //! (`0x7B`, `E1234`, `ERR_TIMEOUT`), +1 for log lines or stack traces (timestamps,
-//! `kernel:`, `Traceback`, `at foo(Bar.java:12)`), +0.5 for version numbers, paths or
+//! `kernel:`, `Traceback`, `at foo(Bar.java:12)`, or the `[log]` line the message
+//! cleaner leaves in place of a pasted block), +0.5 for version numbers, paths or
 //! IP addresses. Novice cues ("not very technical", "what does that mean", "I'm not
 //! sure how") take 1 off. The total is rounded and clamped.
 //!
@@ -290,6 +291,7 @@ fn shape(text: &str) -> Shape {
             || l.contains("ERROR ")
             || l.contains("WARN ")
             || l.starts_with("$ ")
+            || l.trim_end() == "[log]"
         {
             s.logs = true;
         }
@@ -436,5 +438,15 @@ mod tests {
     fn shouting_needs_words_not_acronyms() {
         assert_eq!(shape("The BIOS and UEFI RAID setup").shouted_words, 0);
         assert_eq!(shape("I am SICK of THIS").shouted_words, 2);
+    }
+
+    #[test]
+    fn a_collapsed_log_block_still_counts_as_a_log() {
+        let text = "The node crashed again, output below.\n[log]";
+        let plain = "The node crashed again, output below.";
+        assert!(shape(text).logs && !shape(plain).logs);
+        let with_log = scales(text, -0.2, Findings::default()).technical_expertise;
+        let without = scales(plain, -0.2, Findings::default()).technical_expertise;
+        assert!(with_log > without, "{with_log} vs {without}");
     }
 }
