@@ -11,6 +11,7 @@ mod config;
 mod dated;
 mod deploy;
 mod fetch;
+mod language;
 mod llm;
 mod monitoring;
 mod ops;
