@@ -9,6 +9,7 @@
 mod build;
 pub mod builtin;
 pub mod clean;
+pub mod language;
 pub mod llm;
 pub mod messages;
 mod settings;

@@ -68,6 +68,10 @@ pub struct Analysis {
     pub confidence: f64,
     pub key_phrases: Vec<String>,
     pub emotions: Vec<String>,
+    /// ISO 639-1 code of the ticket's language (`en`, `de`...), empty when unsure.
+    /// Analyses stored before languages were detected read as empty.
+    #[serde(default)]
+    pub language: String,
 }
 
 /// The priority score, compatible with the original Python tool:
@@ -110,6 +114,16 @@ mod tests {
         assert_eq!(priority_score(1, 4, false, 4), 3);
         // A true tie rounds to even: 2 * (0.35*2 + 0.30*1 + 0 + 0.10*5) = 3.0; (2,2,F,3): 3.2 -> 3
         assert_eq!(priority_score(2, 2, false, 3), 3);
+    }
+
+    #[test]
+    fn analyses_stored_before_languages_read_as_undetected() {
+        let stored = r#"{"sentiment":"neutral","sentiment_score":0.0,"urgency":1,
+            "frustration":1,"technical_expertise":2,"business_impact":false,
+            "category":"billing","component":"none","priority_score":2,"confidence":0.5,
+            "key_phrases":[],"emotions":[]}"#;
+        let a: Analysis = serde_json::from_str(stored).unwrap();
+        assert_eq!(a.language, "");
     }
 
     #[test]

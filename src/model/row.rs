@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{Analysis, Ticket};
 
 /// The CSV header, in order. Changing it is a breaking change for every user.
-pub const CSV_COLUMNS: [&str; 25] = [
+pub const CSV_COLUMNS: [&str; 26] = [
     "ticket_id",
     "view_id",
     "subject",
@@ -28,6 +28,7 @@ pub const CSV_COLUMNS: [&str; 25] = [
     "confidence",
     "key_phrases",
     "emotions",
+    "language",
     "analyzer",
     "analyzed_at",
     "error",
@@ -58,6 +59,7 @@ pub struct OutputRow {
     pub confidence: String,
     pub key_phrases: String,
     pub emotions: String,
+    pub language: String,
     pub analyzer: String,
     pub analyzed_at: String,
     pub error: String,
@@ -108,6 +110,7 @@ impl OutputRow {
                 row.confidence = format!("{:.2}", a.confidence);
                 row.key_phrases = a.key_phrases.join("; ");
                 row.emotions = a.emotions.join("; ");
+                row.language = a.language.clone();
             }
             None => row.sentiment = "unknown".to_string(),
         }
@@ -115,7 +118,7 @@ impl OutputRow {
     }
 
     /// The cells in [`CSV_COLUMNS`] order, each neutralized against formula injection.
-    pub fn cells(&self) -> [String; 25] {
+    pub fn cells(&self) -> [String; 26] {
         [
             &self.ticket_id,
             &self.view_id,
@@ -139,6 +142,7 @@ impl OutputRow {
             &self.confidence,
             &self.key_phrases,
             &self.emotions,
+            &self.language,
             &self.analyzer,
             &self.analyzed_at,
             &self.error,

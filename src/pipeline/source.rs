@@ -13,7 +13,7 @@ use crate::config::{ConfigError, Pipeline};
 use crate::fetch::{read_export, Api, SourceOptions, TicketSource};
 use crate::fetch::{Mode, Since, Source};
 use crate::write::dated::RunStamp;
-use crate::write::WriteSettings;
+use crate::write::{CsvSink, WriteSettings};
 
 /// A run's ticket source and how it resumes.
 pub struct Started {
@@ -132,8 +132,9 @@ fn csv_path(writes: &[WriteSettings]) -> Option<&WriteSettings> {
 /// run's partial CSV is continued with that run's stamp, so a templated path names
 /// the same file. When the CSV path no longer expands to the file the killed run
 /// wrote (the template changed, or an older checkpoint without its run under a
-/// templated path), the run starts over (`None`): continuing the cursor into another
-/// file would lose the tickets already in the partial one.
+/// templated path), or its partial file has the columns of another zdpipe version,
+/// the run starts over (`None`): continuing the cursor into another file would lose
+/// the tickets already in the partial one.
 fn resumable(
     stored: CheckpointState,
     writes: &[WriteSettings],
@@ -150,5 +151,14 @@ fn resumable(
         (Some(w), Some(csv)) => w.path_for(&stamp).display().to_string() == *csv,
         (Some(w), None) => !crate::write::dated::is_templated(w.path()),
     };
-    same_file.then_some((Some(stored.cursor), Some(len), stamp))
+    // A partial CSV of an older version (other columns) cannot take this version's
+    // rows: start over rather than write a file whose columns shift halfway down.
+    let columns = csv_path(writes).is_none_or(|w| CsvSink::can_continue(&w.path_for(&stamp)));
+    if same_file && !columns {
+        tracing::warn!(
+            "the partial CSV of the interrupted run has the columns of another zdpipe \
+             version; starting the run over"
+        );
+    }
+    (same_file && columns).then_some((Some(stored.cursor), Some(len), stamp))
 }

@@ -5,6 +5,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::languages::LanguageAcc;
 use super::types::{
     Average, Averages, Bucket, CountShare, Filters, LabelCounts, Report, Section, Summary,
     TicketList, TicketRef, TrendDay, ViewSection,
@@ -131,6 +132,7 @@ struct SectionAcc {
     categories: HashMap<String, u64>,
     /// AGE_BUCKETS then unknown.
     age: [u64; 6],
+    languages: LanguageAcc,
 }
 
 impl SectionAcc {
@@ -181,6 +183,7 @@ impl SectionAcc {
             None => 5,
         };
         self.age[age_idx] += 1;
+        self.languages.add(a);
     }
 
     fn finish(self) -> Section {
@@ -220,6 +223,7 @@ impl SectionAcc {
             categories: label_counts(self.categories, n),
             averages,
             age,
+            languages: self.languages.finish(n),
         }
     }
 

@@ -240,8 +240,36 @@ fn distributions(h: &mut String, s: &Section) {
             let _ = write!(h, " · Other {what}: {} ({})", other.count, pct(other.share));
         }
     }
-    h.push_str("</p>\n<h2>Averages</h2>\n");
+    h.push_str("</p>\n");
+    languages(h, s);
+    h.push_str("<h2>Averages</h2>\n");
     averages(h, s);
+}
+
+/// The language table: tickets and their sentiment labels per language.
+fn languages(h: &mut String, s: &Section) {
+    h.push_str("<h2>Languages</h2>\n<div class=\"scroll\"><table data-table=\"languages\"><tr><th>Language</th>");
+    for head in [
+        "Tickets", "Share", "Positive", "Neutral", "Negative", "Unknown",
+    ] {
+        let _ = write!(h, "<th class=\"num\">{head}</th>");
+    }
+    h.push_str("</tr>");
+    for l in &s.languages {
+        let _ = write!(
+            h,
+            "<tr data-key=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+            esc(&l.key),
+            esc(&l.label),
+            l.count,
+            pct(l.share)
+        );
+        for n in [l.positive, l.neutral, l.negative, l.unknown] {
+            let _ = write!(h, "<td class=\"num\">{n}</td>");
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table></div>\n");
 }
 
 fn averages(h: &mut String, s: &Section) {

@@ -150,10 +150,34 @@ fn distributions(out: &mut String, s: &Section) {
             pct(s.categories.other.share)
         );
     }
+    languages(out, s);
     let _ = writeln!(out, "\n## Averages\n");
     averages(out, s);
     let _ = writeln!(out, "\n## Ticket age (since created)\n");
     table(out, "Age", &s.age);
+}
+
+/// The language table: tickets and their sentiment labels per language.
+fn languages(out: &mut String, s: &Section) {
+    let _ = writeln!(out, "\n## Languages\n");
+    let _ = writeln!(
+        out,
+        "| Language | Tickets | Share | Positive | Neutral | Negative | Unknown |\n\
+         |---|---:|---:|---:|---:|---:|---:|"
+    );
+    for l in &s.languages {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            esc(&l.label),
+            l.count,
+            pct(l.share),
+            l.positive,
+            l.neutral,
+            l.negative,
+            l.unknown
+        );
+    }
 }
 
 fn averages(out: &mut String, s: &Section) {

@@ -20,6 +20,7 @@
 
 mod aggregate;
 mod html;
+mod languages;
 mod markdown;
 mod settings;
 mod svg;
@@ -38,8 +39,8 @@ use serde::Deserialize;
 
 pub use settings::ReportSettings;
 pub use types::{
-    Average, Averages, Bucket, CountShare, Filters, LabelCounts, Report, Section, Summary,
-    TicketList, TicketRef, TrendDay, ViewSection,
+    Average, Averages, Bucket, CountShare, Filters, LabelCounts, LanguageRow, Report, Section,
+    Summary, TicketList, TicketRef, TrendDay, ViewSection,
 };
 
 use crate::model::ResultRecord;

@@ -55,6 +55,10 @@ fn figures(r: &Report) -> Vec<String> {
     for b in s.components.top.iter().chain(&s.categories.top) {
         out.push(format!("{:.1}%", b.share));
     }
+    for l in &s.languages {
+        out.push(l.label.clone());
+        out.push(format!("{:.1}%", l.share));
+    }
     out.extend(
         r.trend
             .iter()

@@ -61,9 +61,20 @@ fn rec(
             confidence: 0.8,
             key_phrases: vec![],
             emotions: vec![],
+            language: fixture_language(id).into(),
         }),
         analyzer: "builtin".into(),
         analyzed_at: "2024-06-15T11:00:00Z".into(),
+    }
+}
+
+/// Tickets 3 and 7 are German, 11 French, 12 undetected, the rest English.
+fn fixture_language(id: u64) -> &'static str {
+    match id {
+        3 | 7 => "de",
+        11 => "fr",
+        12 => "",
+        _ => "en",
     }
 }
 
@@ -413,4 +424,31 @@ fn filters_by_view_and_since() {
         (5, 1, 6)
     );
     assert_eq!(r.filters.since.as_deref(), Some("2days"));
+}
+
+#[test]
+fn languages_count_tickets_and_split_their_sentiment() {
+    let mut records = fixture();
+    // An analyzer that read no sentiment in French: `unknown`, kept apart.
+    let french = records[10].analysis.as_mut().unwrap();
+    french.sentiment = Sentiment::Unknown;
+    let rows = build(records, &opts()).overall.languages;
+    let got: Vec<(&str, &str, u64, f64, [u64; 4])> = rows
+        .iter()
+        .map(|l| {
+            let split = [l.positive, l.neutral, l.negative, l.unknown];
+            (l.key.as_str(), l.label.as_str(), l.count, l.share, split)
+        })
+        .collect();
+    // Analyzed English: 1, 2, 8 negative; 4 neutral; 5, 6, 9 positive (7 of 11 =
+    // 63.6%). German: 3 negative, 7 neutral. The failed ticket 10 is in no row.
+    assert_eq!(
+        got,
+        [
+            ("en", "English (en)", 7, 63.6, [3, 1, 3, 0]),
+            ("de", "German (de)", 2, 18.2, [0, 1, 1, 0]),
+            ("fr", "French (fr)", 1, 9.1, [0, 0, 0, 1]),
+            ("", "Not detected", 1, 9.1, [0, 1, 0, 0]),
+        ]
+    );
 }

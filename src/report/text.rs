@@ -215,10 +215,41 @@ fn distributions(out: &mut String, s: &Section) {
             pct(s.categories.other.share)
         );
     }
+    languages(out, s);
     heading(out, "Averages");
     averages(out, s);
     heading(out, "Ticket age (since created)");
     table(out, &s.age);
+}
+
+/// The language table: tickets and their sentiment labels per language.
+fn languages(out: &mut String, s: &Section) {
+    heading(out, "Languages");
+    let width = s
+        .languages
+        .iter()
+        .map(|l| l.label.chars().count())
+        .chain([8])
+        .max()
+        .unwrap_or(8);
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {:>7}  {:>6}  {:>8}  {:>7}  {:>8}  {:>7}",
+        "language", "tickets", "share", "positive", "neutral", "negative", "unknown"
+    );
+    for l in &s.languages {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:>7}  {:>6}  {:>8}  {:>7}  {:>8}  {:>7}",
+            clean(&l.label),
+            l.count,
+            pct(l.share),
+            l.positive,
+            l.neutral,
+            l.negative,
+            l.unknown
+        );
+    }
 }
 
 fn averages(out: &mut String, s: &Section) {

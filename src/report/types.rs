@@ -66,6 +66,26 @@ pub struct Section {
     /// Age from `created_at` to the report time; an "unknown" bucket is added only
     /// when some ticket has no readable `created_at`.
     pub age: Vec<Bucket>,
+    /// Analyzed tickets per detected language, most first, undetected last.
+    #[serde(default)]
+    pub languages: Vec<LanguageRow>,
+}
+
+/// One language of the language table: its tickets and their sentiment labels
+/// (`unknown` kept apart, not folded into the score's label).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LanguageRow {
+    /// ISO 639-1 code; empty for tickets whose language was not detected.
+    pub key: String,
+    /// "German (de)", or "Not detected".
+    pub label: String,
+    pub count: u64,
+    /// Percent of analyzed tickets, 1 decimal.
+    pub share: f64,
+    pub positive: u64,
+    pub neutral: u64,
+    pub negative: u64,
+    pub unknown: u64,
 }
 
 /// The executive summary: the things to act on first.

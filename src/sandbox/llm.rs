@@ -285,6 +285,7 @@ mod tests {
             confidence: 0.7,
             key_phrases: vec!["network down".into()],
             emotions: vec![],
+            language: String::new(),
         })
     }
 

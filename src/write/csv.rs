@@ -13,6 +13,10 @@
 //! dropped: a second run writing the same path is refused at the start
 //! ([`WriteError::InUse`]) instead of truncating or interleaving the first one's rows.
 //!
+//! A partial file is continued only when its header is this version's columns:
+//! [`CsvSink::can_continue`] lets a resuming run start over instead, and
+//! [`CsvSink::create`] refuses to append to it ([`WriteError::OtherColumns`]).
+//!
 //! Reading a partial file back (the ticket ids on resume, the rows to keep) goes
 //! through the `csv` reader one record at a time, so quoted cells with commas,
 //! quotes and line breaks read as one cell, and memory holds ids, never the file.
@@ -46,6 +50,16 @@ impl CsvSink {
         let mut p = path.as_os_str().to_owned();
         p.push(".partial");
         PathBuf::from(p)
+    }
+
+    /// Whether the partial file of `path`, if there is one, can be continued by this
+    /// version: it has the current columns. A run resuming a killed one asks first
+    /// and starts over when not, instead of failing in [`CsvSink::create`].
+    pub fn can_continue(path: &Path) -> bool {
+        match File::open(Self::partial_path(path)) {
+            Ok(file) => has_current_columns(&mut partial_reader(file)),
+            Err(_) => true,
+        }
     }
 
     /// Starts a new file, or continues a partial one from `resume_len` bytes (the
@@ -132,6 +146,15 @@ fn partial_reader(file: File) -> ::csv::Reader<File> {
         .from_reader(file)
 }
 
+/// Whether the file's header is this version's [`CSV_COLUMNS`]. A partial file of an
+/// older version (before the `language` column, say) is not: rows of the new width
+/// appended under its header would shift every column after the new one.
+fn has_current_columns(reader: &mut ::csv::Reader<File>) -> bool {
+    reader
+        .byte_headers()
+        .is_ok_and(|h| h.iter().eq(CSV_COLUMNS.iter().map(|c| c.as_bytes())))
+}
+
 /// The ticket id in a row's first cell.
 fn ticket_id(row: &::csv::ByteRecord) -> Option<u64> {
     std::str::from_utf8(row.get(0)?).ok()?.parse().ok()
@@ -179,6 +202,11 @@ fn resume(target: &Path, partial: &Path, len: u64) -> Result<(File, HashSet<u64>
     file.seek(SeekFrom::Start(0)).map_err(io(partial))?;
     let mut seen = HashSet::new();
     let mut reader = partial_reader(file.try_clone().map_err(io(partial))?);
+    if !has_current_columns(&mut reader) {
+        return Err(WriteError::OtherColumns {
+            path: partial.display().to_string(),
+        });
+    }
     let mut row = ::csv::ByteRecord::new();
     while reader
         .read_byte_record(&mut row)
@@ -296,6 +324,42 @@ mod tests {
             std::fs::read(&path).unwrap(),
             uninterrupted(dir.path(), &[first, rest])
         );
+    }
+
+    #[test]
+    fn a_partial_file_with_other_columns_is_not_continued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let partial = CsvSink::partial_path(&path);
+        // What the version before the `language` column wrote.
+        let old_header: Vec<&str> = CSV_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| *c != "language")
+            .collect();
+        let old = format!("{}\n1,,plain\n", old_header.join(","));
+        std::fs::write(&partial, &old).unwrap();
+        assert!(!CsvSink::can_continue(&path));
+        let err = CsvSink::create(&path, Some(old.len() as u64))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("out.csv.partial") && err.contains("columns"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&partial).unwrap(),
+            old,
+            "left as it was"
+        );
+
+        let mut sink = CsvSink::create(&path, None).unwrap();
+        sink.write(&rows(1..=2)).unwrap();
+        sink.commit().unwrap();
+        drop(sink);
+        assert!(CsvSink::can_continue(&path));
+        assert!(CsvSink::can_continue(&dir.path().join("none.csv")));
     }
 
     #[test]

@@ -79,6 +79,11 @@ pub enum WriteError {
     Csv { path: String, source: ::csv::Error },
     #[error("results store {path}: {source}")]
     Sled { path: String, source: sled::Error },
+    #[error(
+        "{path} was written with other columns (by another zdpipe version) and cannot be \
+         continued; delete it to start the file over"
+    )]
+    OtherColumns { path: String },
     #[error("results store {path} is in use by another zdpipe run")]
     Locked { path: String },
     /// Another run (another pipeline with the same output path) is writing it.

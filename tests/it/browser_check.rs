@@ -94,6 +94,19 @@ impl BrowserRun {
         self.dom[start..end].matches("<rect class=\"bar\"").count()
     }
 
+    /// How many data rows (`<tr data-key=`) the `<table data-table="{table}">` of the
+    /// DOM holds.
+    pub fn table_rows(&self, table: &str) -> usize {
+        let marker = format!("data-table=\"{table}\"");
+        let Some(start) = self.dom.find(&marker) else {
+            return 0;
+        };
+        let end = self.dom[start..]
+            .find("</table>")
+            .map_or(self.dom.len(), |e| start + e);
+        self.dom[start..end].matches("<tr data-key=").count()
+    }
+
     /// True when the screenshot is clearly larger than a blank page's.
     pub fn screenshot_is_not_blank(&self) -> bool {
         self.screenshot_bytes > NOT_BLANK_FACTOR * self.blank_screenshot_bytes

@@ -126,6 +126,7 @@ fn analysis(urgency: u8) -> Analysis {
         confidence: 0.8,
         key_phrases: vec!["disk failed".into()],
         emotions: vec!["anxiety".into()],
+        language: String::new(),
     }
 }
 

@@ -14,6 +14,7 @@ mod dated;
 mod deploy;
 mod fetch;
 mod hostile;
+mod language;
 mod llm;
 mod monitoring;
 mod ops;

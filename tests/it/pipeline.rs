@@ -79,6 +79,7 @@ impl Analyzer for Flaky {
             confidence: 0.5,
             key_phrases: vec![],
             emotions: vec![],
+            language: String::new(),
         })
     }
 }

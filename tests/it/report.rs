@@ -420,6 +420,15 @@ fn html_report_renders_in_headless_chromium() {
     ] {
         assert_eq!(page.bars(chart), bars, "bars of the {chart} chart");
     }
+    let languages = overall["languages"].as_array().unwrap();
+    assert!(!languages.is_empty());
+    assert_eq!(
+        page.table_rows("languages"),
+        languages.len(),
+        "language table"
+    );
+    let first = languages[0]["label"].as_str().unwrap();
+    assert!(page.dom.contains(&format!("<td>{first}</td>")), "{first}");
     assert!(
         page.dom
             .contains(&format!("View: {} (#2)", run.view_title(2))),

@@ -14,7 +14,21 @@
 //! * **key phrases** — up to five phrases that drove the decision: the strongest
 //!   category and component matches, then complaint, urgency and impact phrases;
 //! * **confidence** — mostly the category's margin and evidence, partly the
-//!   component's.
+//!   component's;
+//! * **language** — ISO 639-1 code from [`language::detect`], empty when unsure.
+//!
+//! # Tickets not in English
+//!
+//! The word lists are English. On a ticket detected in another language
+//! ([`language::is_foreign`]) the English sentiment scores are not used (with the
+//! support layer on, the default; without it the scores stay VADER's exactly, the
+//! reference mode): they misread
+//! ("Vielen Dank, das Problem ist gelöst!" is -0.46 by the English lexicon). The
+//! sentiment comes from language-neutral signals only (emoji, emoticons such as
+//! `:(`, `!!!`, a message in capitals), or is `unknown` when there are none, and
+//! `confidence` is at most 0.3 (0 for `unknown`); see [`foreign`]. Urgency and
+//! frustration then see that score; category and component still come from the
+//! phrase rules, which match only the English and technical words in the text.
 //!
 //! # The rules, with examples
 //!
@@ -126,6 +140,7 @@
 //! independent implementation of the rules described by that package.
 
 mod classify;
+mod foreign;
 mod lexicon;
 mod scales;
 mod support;
@@ -135,7 +150,7 @@ mod vader;
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
+use crate::analyze::{language, AnalysisInput, AnalyzeError, Analyzer};
 use crate::model::taxonomy::{Taxonomy, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
 use crate::model::{priority_score, Analysis, Sentiment};
 
@@ -147,7 +162,7 @@ pub use vader::PolarityScores;
 
 /// Bumped whenever a rule or list changes what the analyzer answers, so stored
 /// analyses made by older rules are not reused.
-pub const RULES_VERSION: &str = "2024.3";
+pub const RULES_VERSION: &str = "2024.4";
 
 /// The category or component score from which a ticket counts as being about a
 /// support topic (so the support layer treats domain words as vocabulary), reached
@@ -278,16 +293,39 @@ impl Analyzer for BuiltinAnalyzer {
     }
 
     fn analyze(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError> {
-        let text: Cow<'_, str> = if input.subject.is_empty() {
-            Cow::Borrowed(input.body)
-        } else {
-            Cow::Owned(format!("{}\n{}", input.subject, input.body))
+        let text = text_of(input);
+        Ok(self.analyze_text(&text, input.tags, language::detect(&text)))
+    }
+}
+
+/// What the analyzer reads: `subject + "\n" + body`, or the body alone.
+fn text_of<'a>(input: &AnalysisInput<'a>) -> Cow<'a, str> {
+    if input.subject.is_empty() {
+        Cow::Borrowed(input.body)
+    } else {
+        Cow::Owned(format!("{}\n{}", input.subject, input.body))
+    }
+}
+
+impl BuiltinAnalyzer {
+    /// The analysis of `input` taken to be written in `language` (ISO 639-1, empty
+    /// for unsure), without detecting it; [`Analyzer::analyze`] detects it first.
+    pub fn analyze_in(&self, input: &AnalysisInput<'_>, language: &str) -> Analysis {
+        self.analyze_text(&text_of(input), input.tags, language)
+    }
+
+    fn analyze_text(&self, text: &str, tags: &[String], language: &str) -> Analysis {
+        let doc = Doc::new(text);
+        let category = self.categories.choose(&doc, tags);
+        let component = self.components.choose(&doc, tags);
+        // Without the support layer the scores are VADER's exactly, whatever the language.
+        let foreign = (self.support.is_some() && language::is_foreign(language))
+            .then(|| foreign::read(&self.vader, text));
+        let (scores, found) = match &foreign {
+            Some(reading) => (reading.scores, Findings::default()),
+            None => self.sentiment(text, &doc, topic(&category, &component)),
         };
-        let doc = Doc::new(&text);
-        let category = self.categories.choose(&doc, input.tags);
-        let component = self.components.choose(&doc, input.tags);
-        let (scores, found) = self.sentiment(&text, &doc, topic(&category, &component));
-        let scales = self.scales.score(&text, &doc, scores.compound, &found);
+        let scales = self.scales.score(text, &doc, scores.compound, &found);
 
         let mut key_phrases: Vec<String> = Vec::new();
         let candidates = category
@@ -307,9 +345,13 @@ impl Analyzer for BuiltinAnalyzer {
         } else {
             component.confidence
         };
-        let confidence = (0.75 * category.confidence + 0.25 * component_confidence).clamp(0.0, 1.0);
-        Ok(Analysis {
-            sentiment: Sentiment::from_score(scores.compound),
+        let mut confidence =
+            (0.75 * category.confidence + 0.25 * component_confidence).clamp(0.0, 1.0);
+        if let Some(reading) = &foreign {
+            confidence = confidence.min(reading.max_confidence);
+        }
+        Analysis {
+            sentiment: foreign.map_or(Sentiment::from_score(scores.compound), |r| r.sentiment),
             sentiment_score: scores.compound,
             urgency: scales.urgency,
             frustration: scales.frustration,
@@ -326,7 +368,8 @@ impl Analyzer for BuiltinAnalyzer {
             confidence: (confidence * 100.0).round() / 100.0,
             key_phrases,
             emotions: scales.emotions,
-        })
+            language: language.to_string(),
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use tokio::runtime::Handle;
 
 use self::transport::Transport;
 use crate::analyze::LlmSettings;
-use crate::analyze::{AnalysisInput, AnalyzeError, Analyzer};
+use crate::analyze::{language, AnalysisInput, AnalyzeError, Analyzer};
 use crate::http::{describe, BaseUrl, Network, NetworkError};
 use crate::model::taxonomy::Taxonomy;
 use crate::model::Analysis;
@@ -254,11 +254,16 @@ impl LlmAnalyzer {
         }
     }
 
-    async fn run(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError> {
+    async fn run(
+        &self,
+        input: &AnalysisInput<'_>,
+        language: &str,
+    ) -> Result<Analysis, AnalyzeError> {
         let user = prompt::user_message(
             input,
             self.cfg.max_input_chars,
             self.cfg.settings.redact_pii,
+            language,
         );
         let mut turns = vec![json!({"role": "user", "content": user})];
         let first = self.exchange(&turns).await?;
@@ -335,7 +340,13 @@ impl Analyzer for LlmAnalyzer {
         if let Some(fatal) = self.transport.fatal() {
             return Err(fatal);
         }
-        self.rt.block_on(self.run(input))
+        // Detected here, on the text the model gets, so the prompt can name it and
+        // the CSV shows the same code whichever analyzer ran.
+        let text = format!("{}\n{}", input.subject, input.body);
+        let language = language::detect(&text);
+        let mut analysis = self.rt.block_on(self.run(input, language))?;
+        analysis.language = language.to_string();
+        Ok(analysis)
     }
 }
 

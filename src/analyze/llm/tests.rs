@@ -193,6 +193,25 @@ fn injected_instructions_stay_inside_the_delimiters() {
 }
 
 #[test]
+fn the_model_is_told_the_language_and_the_analysis_carries_it() {
+    let fake = Fake::start(vec![openai_ok(&valid()), openai_ok(&valid())]);
+    let a = fake.analyzer(Provider::OpenAi, |_| {});
+    let german = "Die Festplatte ist schon wieder ausgefallen, bitte schicken Sie uns einen \
+                  Ersatz für den Server.";
+    let analysis = a.analyze(&ticket("Defekt", german)).expect("analysis");
+    assert_eq!(analysis.language, "de");
+    let user = user_content(&fake.body(0));
+    assert!(
+        user.contains("The customer wrote in German (de).") && user.contains("in the schema"),
+        "{user}"
+    );
+    let english = "My drive failed again, please send a replacement for the server.";
+    let analysis = a.analyze(&ticket("Broken", english)).expect("analysis");
+    assert_eq!(analysis.language, "en");
+    assert!(!user_content(&fake.body(1)).contains("The customer wrote in"));
+}
+
+#[test]
 fn pii_is_masked_but_codes_and_dates_survive() {
     let fake = Fake::start(vec![openai_ok(&valid()), openai_ok(&valid())]);
     let a = fake.analyzer(Provider::OpenAi, |_| {});
