@@ -13,8 +13,19 @@
 //! scored for that field. If the output repeats a ticket, its last row wins (appended
 //! runs); a repeated ticket in the gold file is an error.
 //!
-//! `read.rs` reads both files, `score.rs` computes the metrics, `render.rs` prints them.
+//! **Complaint.** When the labels file has a `complaint` column (`1`/`0`), the
+//! output's sentiment is scored as a complaint detector: predicted `1` when the
+//! sentiment is `negative`, else `0`; it is reported like the other fields.
+//!
+//! **Calibration.** When the output has a `confidence` column, the sentiment field
+//! gets a calibration table ([`calibrate`]): accuracy and count per confidence band
+//! of 0.1, the expected calibration error (ECE), and the share and accuracy of the
+//! tickets with `confidence >= 0.8`.
+//!
+//! `read.rs` reads both files, `score.rs` computes the metrics, `calibrate.rs` the
+//! calibration, `render.rs` prints them.
 
+mod calibrate;
 mod read;
 mod render;
 mod score;
@@ -22,13 +33,16 @@ mod score;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use calibrate::{Band, Calibration};
 pub use render::render_text;
 
+use calibrate::calibrate;
 use read::{read_gold, read_output, Gold, Predicted};
 use score::{pearson, score};
 
@@ -50,6 +64,9 @@ pub struct EvalReport {
     pub errors: u64,
     pub sentiment: Option<FieldEval>,
     pub category: Option<FieldEval>,
+    /// When the labels file has a `complaint` column: gold `1`/`0` against
+    /// predicted negative sentiment.
+    pub complaint: Option<FieldEval>,
 }
 
 /// Classification scores for one gold column.
@@ -64,11 +81,15 @@ pub struct FieldEval {
     pub weighted_recall: f64,
     pub weighted_f1: f64,
     pub macro_f1: f64,
+    /// Mean recall over the gold-or-predicted classes (TweetEval's metric).
+    pub macro_recall: f64,
     /// Sorted by label.
     pub classes: Vec<ClassScores>,
     pub confusion: Confusion,
     /// Sentiment only, when the labels file has a `rating` column.
     pub pearson: Option<Pearson>,
+    /// Sentiment only, when the output has a `confidence` column.
+    pub calibration: Option<Calibration>,
 }
 
 /// Precision, recall and F1 of one class.
@@ -104,7 +125,7 @@ pub struct Pearson {
 /// Scores `output_csv` (zdpipe's per-ticket CSV) against `labels_csv`.
 pub fn evaluate(output_csv: &Path, labels_csv: &Path) -> Result<EvalReport, EvalError> {
     let (gold, has) = read_gold(labels_csv)?;
-    let predicted = read_output(output_csv, has.sentiment, has.category)?;
+    let predicted = read_output(output_csv, has.sentiment || has.complaint, has.category)?;
     let mut missing = 0;
     let mut errors = 0;
     for g in &gold {
@@ -114,46 +135,31 @@ pub fn evaluate(output_csv: &Path, labels_csv: &Path) -> Result<EvalReport, Eval
             Some(_) => {}
         }
     }
-    let predicted_label = |g: &Gold, pick: fn(&Predicted) -> Option<&String>| -> String {
-        match predicted.get(&g.id) {
-            None => MISSING.to_string(),
-            Some(p) if p.failed => ERROR.to_string(),
-            Some(p) => pick(p).map_or_else(|| MISSING.to_string(), |s| norm(s)),
-        }
+    let join = Join {
+        gold: &gold,
+        predicted: &predicted,
     };
     let sentiment = has.sentiment.then(|| {
-        let pairs: Vec<(String, String)> = gold
-            .iter()
-            .filter_map(|g| {
-                let label = g.sentiment.as_ref()?;
-                Some((label.clone(), predicted_label(g, |p| p.sentiment.as_ref())))
-            })
-            .collect();
+        let pairs = join.pairs(|g| g.sentiment.as_ref(), |p| p.sentiment.clone());
         let mut eval = score("sentiment", &pairs);
         if has.rating {
-            let xy: Vec<(f64, f64)> = gold
-                .iter()
-                .filter_map(|g| {
-                    let p = predicted.get(&g.id).filter(|p| !p.failed)?;
-                    Some((p.score?, g.rating?))
-                })
-                .collect();
-            eval.pearson = Some(Pearson {
-                r: pearson(&xy),
-                n: xy.len() as u64,
-            });
+            eval.pearson = Some(join.pearson());
         }
+        eval.calibration = calibrate(&join.confidences());
         eval
     });
     let category = has.category.then(|| {
-        let pairs: Vec<(String, String)> = gold
-            .iter()
-            .filter_map(|g| {
-                let label = g.category.as_ref()?;
-                Some((label.clone(), predicted_label(g, |p| p.category.as_ref())))
-            })
-            .collect();
-        score("category", &pairs)
+        score(
+            "category",
+            &join.pairs(|g| g.category.as_ref(), |p| p.category.clone()),
+        )
+    });
+    let complaint = has.complaint.then(|| {
+        let negative = |p: &Predicted| {
+            let label = norm(p.sentiment.as_deref()?);
+            Some(if label == "negative" { "1" } else { "0" }.to_string())
+        };
+        score("complaint", &join.pairs(|g| g.complaint.as_ref(), negative))
     });
     Ok(EvalReport {
         output: output_csv.display().to_string(),
@@ -164,7 +170,66 @@ pub fn evaluate(output_csv: &Path, labels_csv: &Path) -> Result<EvalReport, Eval
         errors,
         sentiment,
         category,
+        complaint,
     })
+}
+
+/// The gold rows next to the output's rows, joined on `ticket_id`.
+struct Join<'a> {
+    gold: &'a [Gold],
+    predicted: &'a HashMap<String, Predicted>,
+}
+
+impl Join<'_> {
+    /// (gold, predicted) label pairs of the gold rows that have a `label`; the
+    /// prediction is `<missing>` or `<error>` where the output has none.
+    fn pairs(
+        &self,
+        label: fn(&Gold) -> Option<&String>,
+        pick: impl Fn(&Predicted) -> Option<String>,
+    ) -> Vec<(String, String)> {
+        self.gold
+            .iter()
+            .filter_map(|g| {
+                let gold = label(g)?.clone();
+                let predicted = match self.predicted.get(&g.id) {
+                    None => MISSING.to_string(),
+                    Some(p) if p.failed => ERROR.to_string(),
+                    Some(p) => pick(p).map_or_else(|| MISSING.to_string(), |s| norm(&s)),
+                };
+                Some((gold, predicted))
+            })
+            .collect()
+    }
+
+    /// Pearson's r of the output's `sentiment_score` and the gold `rating`.
+    fn pearson(&self) -> Pearson {
+        let xy: Vec<(f64, f64)> = self
+            .gold
+            .iter()
+            .filter_map(|g| {
+                let p = self.predicted.get(&g.id).filter(|p| !p.failed)?;
+                Some((p.score?, g.rating?))
+            })
+            .collect();
+        Pearson {
+            r: pearson(&xy),
+            n: xy.len() as u64,
+        }
+    }
+
+    /// (confidence, sentiment was right) of the labeled tickets that have both.
+    fn confidences(&self) -> Vec<(f64, bool)> {
+        self.gold
+            .iter()
+            .filter_map(|g| {
+                let gold = g.sentiment.as_ref()?;
+                let p = self.predicted.get(&g.id).filter(|p| !p.failed)?;
+                let right = p.sentiment.as_deref().map(norm).as_ref() == Some(gold);
+                Some((p.confidence?, right))
+            })
+            .collect()
+    }
 }
 
 /// Labels are compared trimmed and lowercased.
@@ -197,7 +262,7 @@ pub enum EvalError {
     Row(CsvFile, csv::Error),
     #[error("{0}: missing {1} column")]
     MissingColumn(CsvFile, &'static str),
-    #[error("{0}: no gold columns (expected sentiment and/or category)")]
+    #[error("{0}: no gold columns (expected sentiment, category and/or complaint)")]
     NoGoldColumns(CsvFile),
     #[error("{0}: empty ticket_id at line {1}")]
     EmptyTicketId(CsvFile, u64),
@@ -205,6 +270,12 @@ pub enum EvalError {
     DuplicateTicketId {
         file: CsvFile,
         id: String,
+        line: u64,
+    },
+    #[error("{file}: bad complaint label {value:?} at line {line} (expected 1 or 0)")]
+    BadComplaint {
+        file: CsvFile,
+        value: String,
         line: u64,
     },
     #[error("{file}: bad number {value:?} in {column} at line {line}")]

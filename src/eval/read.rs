@@ -10,6 +10,8 @@ use super::{norm, CsvFile, EvalError};
 pub(super) struct Predicted {
     pub sentiment: Option<String>,
     pub score: Option<f64>,
+    /// The analyzer's `confidence`, when the output has that column.
+    pub confidence: Option<f64>,
     pub category: Option<String>,
     pub failed: bool,
 }
@@ -20,6 +22,8 @@ pub(super) struct Gold {
     pub sentiment: Option<String>,
     pub rating: Option<f64>,
     pub category: Option<String>,
+    /// `1` (a complaint) or `0`, normalized from `1`/`0`, `yes`/`no`, `true`/`false`.
+    pub complaint: Option<String>,
 }
 
 /// Which gold columns the labels file has.
@@ -27,6 +31,7 @@ pub(super) struct GoldColumns {
     pub sentiment: bool,
     pub rating: bool,
     pub category: bool,
+    pub complaint: bool,
 }
 
 type Reader = csv::Reader<std::fs::File>;
@@ -47,6 +52,19 @@ fn column(headers: &csv::StringRecord, name: &str) -> Option<usize> {
     headers
         .iter()
         .position(|h| h.trim().trim_start_matches('\u{feff}') == name)
+}
+
+/// A complaint label as `1` or `0`, or an error naming the cell.
+fn complaint(file: &CsvFile, value: &str, line: u64) -> Result<String, EvalError> {
+    match value {
+        "1" | "yes" | "true" => Ok("1".to_string()),
+        "0" | "no" | "false" => Ok("0".to_string()),
+        _ => Err(EvalError::BadComplaint {
+            file: file.clone(),
+            value: value.to_string(),
+            line,
+        }),
+    }
 }
 
 /// A finite number, or an error naming the cell.
@@ -72,12 +90,13 @@ pub(super) fn read_gold(path: &Path) -> Result<(Vec<Gold>, GoldColumns), EvalErr
     let Some(id_col) = column(&headers, "ticket_id") else {
         return Err(EvalError::MissingColumn(file, "ticket_id"));
     };
-    let (s_col, r_col, c_col) = (
+    let (s_col, r_col, c_col, k_col) = (
         column(&headers, "sentiment"),
         column(&headers, "rating"),
         column(&headers, "category"),
+        column(&headers, "complaint"),
     );
-    if s_col.is_none() && c_col.is_none() {
+    if s_col.is_none() && c_col.is_none() && k_col.is_none() {
         return Err(EvalError::NoGoldColumns(file));
     }
     let mut gold = Vec::new();
@@ -101,17 +120,23 @@ pub(super) fn read_gold(path: &Path) -> Result<(Vec<Gold>, GoldColumns), EvalErr
             Some(v) => Some(number(&file, &v, "rating", line)?),
             None => None,
         };
+        let complaint = match text(k_col) {
+            Some(v) => Some(complaint(&file, &v, line)?),
+            None => None,
+        };
         gold.push(Gold {
             id,
             sentiment: text(s_col),
             rating,
             category: text(c_col),
+            complaint,
         });
     }
     let has = GoldColumns {
         sentiment: s_col.is_some(),
         rating: s_col.is_some() && r_col.is_some(),
         category: c_col.is_some(),
+        complaint: k_col.is_some(),
     };
     Ok((gold, has))
 }
@@ -134,6 +159,7 @@ pub(super) fn read_output(
     let s_col = required("sentiment", sentiment)?;
     let c_col = required("category", category)?;
     let score_col = column(&headers, "sentiment_score");
+    let confidence_col = column(&headers, "confidence");
     let err_col = column(&headers, "error");
     let mut out = HashMap::new();
     for row in reader.records() {
@@ -144,12 +170,17 @@ pub(super) fn read_output(
             "" => None,
             v => Some(number(&file, v, "sentiment_score", line)?),
         };
+        let confidence = match cell(confidence_col) {
+            "" => None,
+            v => Some(number(&file, v, "confidence", line)?),
+        };
         let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
         out.insert(
             cell(id_col).to_string(),
             Predicted {
                 sentiment: nonempty(cell(s_col)),
                 score,
+                confidence,
                 category: nonempty(cell(c_col)),
                 failed: !cell(err_col).is_empty(),
             },

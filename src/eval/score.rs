@@ -43,10 +43,12 @@ pub(super) fn score(field: &str, pairs: &[(String, String)]) -> FieldEval {
             scores.iter().map(|c| f(c) * c.support as f64).sum::<f64>() / total as f64
         }
     };
-    let macro_f1 = if scores.is_empty() {
-        0.0
-    } else {
-        scores.iter().map(|c| c.f1).sum::<f64>() / scores.len() as f64
+    let mean = |f: fn(&ClassScores) -> f64| {
+        if scores.is_empty() {
+            0.0
+        } else {
+            scores.iter().map(f).sum::<f64>() / scores.len() as f64
+        }
     };
     FieldEval {
         field: field.to_string(),
@@ -56,10 +58,12 @@ pub(super) fn score(field: &str, pairs: &[(String, String)]) -> FieldEval {
         weighted_precision: weighted(|c| c.precision),
         weighted_recall: weighted(|c| c.recall),
         weighted_f1: weighted(|c| c.f1),
-        macro_f1,
+        macro_f1: mean(|c| c.f1),
+        macro_recall: mean(|c| c.recall),
         confusion: confusion(&classes, &extra, &cells),
         classes: scores,
         pearson: None,
+        calibration: None,
     }
 }
 

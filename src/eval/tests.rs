@@ -80,6 +80,10 @@ fn hand_scored_example() {
     assert!(close(s.weighted_precision, 4.5 / 7.0));
     assert!(close(s.weighted_f1, 3.6 / 7.0));
     assert!(close(s.macro_f1, 0.4));
+    // Recall: negative 2/3, neutral 0, positive 1/3.
+    assert!(close(s.macro_recall, 1.0 / 3.0));
+    // The output has no confidence column, the labels no complaint column.
+    assert!(s.calibration.is_none() && r.complaint.is_none());
     assert_eq!(s.confusion.gold, ["negative", "neutral", "positive"]);
     assert_eq!(
         s.confusion.predicted,
@@ -115,6 +119,96 @@ fn hand_scored_example() {
     }
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["sentiment"]["confusion"]["counts"][2][4], 1);
+}
+
+/// Gold complaint and sentiment against an output with confidences.
+const COMPLAINT_LABELS: &str = "\
+ticket_id,sentiment,complaint
+1,negative,1
+2,negative,yes
+3,neutral,0
+4,positive,0
+5,negative,1
+6,neutral,0
+";
+
+// Ticket 5 failed, 6 is missing.
+const CONFIDENT_OUTPUT: &str = "\
+ticket_id,sentiment,confidence,error
+1,negative,0.95,
+2,neutral,0.55,
+3,neutral,0.52,
+4,negative,0.85,
+5,unknown,,timeout
+";
+
+#[test]
+fn complaint_and_calibration() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = evaluate(
+        &write(dir.path(), "out.csv", CONFIDENT_OUTPUT),
+        &write(dir.path(), "labels.csv", COMPLAINT_LABELS),
+    )
+    .unwrap();
+    // Complaint pairs: 1/1, 1/0, 0/0, 0/1, 1/<error>, 0/<missing>.
+    let k = r.complaint.as_ref().unwrap();
+    assert_eq!((k.n, k.correct), (6, 2));
+    assert_eq!(k.confusion.gold, ["0", "1"]);
+    assert_eq!(k.confusion.counts, [[1, 1, 0, 1], [1, 1, 1, 0]]);
+    // Recall: "0" 1/3, "1" 1/3.
+    assert!(close(k.macro_recall, 1.0 / 3.0));
+
+    // Calibration over tickets 1-4 (5 failed, 6 missing): right, wrong, right, wrong.
+    let c = r.sentiment.as_ref().unwrap().calibration.as_ref().unwrap();
+    assert_eq!(c.n, 4);
+    let band = |low: f64| c.bands.iter().find(|b| close(b.low, low)).unwrap();
+    assert_eq!(
+        (band(0.5).n, band(0.8).n, band(0.9).n, band(0.0).n),
+        (2, 1, 1, 0)
+    );
+    assert!(close(band(0.5).accuracy, 0.5) && close(band(0.5).mean_confidence, 0.535));
+    assert!(close(band(0.9).accuracy, 1.0) && close(band(0.8).accuracy, 0.0));
+    // ECE = 2/4 * |0.5 - 0.535| + 1/4 * |0 - 0.85| + 1/4 * |1 - 0.95|.
+    assert!(
+        close(c.ece, 0.5 * 0.035 + 0.25 * 0.85 + 0.25 * 0.05),
+        "{}",
+        c.ece
+    );
+    assert_eq!(c.trusted_n, 2);
+    assert!(close(c.trusted_share, 0.5) && close(c.trusted_accuracy, 0.5));
+
+    let text = render_text(&r);
+    for needle in [
+        "== complaint (n = 6) ==",
+        "macro recall        0.333",
+        "ECE 0.24",
+        "confidence >= 0.8: 2 tickets (50.0%), accuracy 0.500",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in\n{text}");
+    }
+    fn row(line: &str) -> Vec<&str> {
+        line.split_whitespace().collect()
+    }
+    assert!(text
+        .lines()
+        .any(|l| row(l) == ["0.5-0.6", "2", "0.500", "0.535"]));
+    assert!(text.lines().any(|l| row(l) == ["0.0-0.1", "0", "-", "-"]));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["sentiment"]["calibration"]["trusted_n"], 2);
+    assert!(json["complaint"]["accuracy"].is_number());
+}
+
+#[test]
+fn a_bad_complaint_label_names_the_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = write(dir.path(), "k.csv", "ticket_id,complaint\n1,1\n2,maybe\n");
+    let err = evaluate(&write(dir.path(), "o.csv", CONFIDENT_OUTPUT), &labels)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("k.csv") && err.contains("\"maybe\"") && err.contains("line 3"),
+        "{err}"
+    );
 }
 
 #[test]

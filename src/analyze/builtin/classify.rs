@@ -29,10 +29,6 @@
 //! * a default label name with no keywords uses the built-in rules below;
 //! * any other label with no keywords can never match.
 //!
-//! Confidence grows with the evidence (winning score `s`: `s / (s + 1.5)`) and with
-//! the margin over the runner-up: `evidence * (0.5 + 0.5 * (s - second) / s)`.
-//! A fallback with no evidence has confidence 0.2.
-//!
 //! Negative weights are used sparingly to pull a generic word away from a label when
 //! a more specific phrase says otherwise: "arrive" is a delivery word but not after
 //! "money", "transfer" or "payment"; "account" is an access word but not in "in my
@@ -321,7 +317,6 @@ pub(crate) struct LabelSet {
 /// The outcome of classifying one ticket along one dimension.
 pub(crate) struct Choice<'a> {
     pub label: &'a str,
-    pub confidence: f64,
     /// Score of the winner (0 for a fallback).
     pub score: f64,
     /// Matched phrases of the winner, as they read in the text, strongest first.
@@ -402,20 +397,11 @@ impl LabelSet {
         let Some(b) = best else {
             return Choice {
                 label: self.fallback,
-                confidence: 0.2,
                 score: 0.0,
                 phrases: Vec::new(),
             };
         };
         let top = scores[b];
-        let second = scores
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| i != b)
-            .map(|(_, &s)| s)
-            .fold(0.0, f64::max);
-        let evidence = top / (top + 1.5);
-        let confidence = evidence * (0.5 + 0.5 * (top - second).max(0.0) / top);
         hits.retain(|h| h.0 == b);
         hits.sort_by(|x, y| y.3.total_cmp(&x.3).then(x.1.cmp(&y.1)));
         let phrases = hits
@@ -429,7 +415,6 @@ impl LabelSet {
             .collect();
         Choice {
             label: &self.names[b],
-            confidence,
             score: top,
             phrases,
         }
@@ -525,20 +510,23 @@ mod tests {
             set.choose(&Doc::new("wrong fee on the invoice"), &[]).label,
             "billing"
         );
-        // Nothing matches ("mystery" has no keywords): fallback, low confidence.
+        // Nothing matches ("mystery" has no keywords): the fallback.
         let c = set.choose(&Doc::new("mystery"), &[]);
-        assert_eq!((c.label, c.confidence), (FALLBACK_CATEGORY, 0.2));
+        assert_eq!((c.label, c.score), (FALLBACK_CATEGORY, 0.0));
     }
 
     #[test]
-    fn tags_and_confidence() {
+    fn tags_and_scores() {
         let t = Taxonomy::default();
         let set = LabelSet::categories(&t.categories);
         let tagged = set.choose(&Doc::new("hello"), &["Refund-Return".to_string()]);
         assert_eq!(tagged.label, "refund_return");
         let clear = set.choose(&Doc::new("refund refund, I want my money back"), &[]);
         let mixed = set.choose(&Doc::new("refund the delivery fee"), &[]);
-        assert!(clear.confidence > mixed.confidence);
-        assert!((0.0..=1.0).contains(&clear.confidence));
+        assert_eq!(
+            (clear.label, mixed.label),
+            ("refund_return", "refund_return")
+        );
+        assert!(clear.score > mixed.score);
     }
 }

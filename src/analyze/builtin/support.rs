@@ -32,13 +32,40 @@
 //!      Together they add at most -2, so a calm report of three symptoms is mildly
 //!      negative. A denied one ("no outage", "not stuck") or one in a message that
 //!      praises a fix ("the crash is gone, thanks") does not count;
-//!    * threats and broken promises: "file a chargeback", "to a competitor", "as
-//!      promised", "not what I agreed", "I was promised", "been trying to"...;
+//!    * threats and broken promises: "file a chargeback", "to a competitor", "not
+//!      what I agreed", "I was promised", "I was told", "since you said", "been
+//!      trying to"...;
+//!    * complaints without a negative word, by what went wrong:
+//!      - double charge: "billed twice", "charged * twice", "paid twice", "two
+//!        invoices for the same" -1.5 to -2 ("Hello, we were billed twice for the
+//!        March invoice." -> negative);
+//!      - delay and non-arrival: "nothing came", "never came", "delivery exception",
+//!        "weeks later", and "move" among the failure verbs ("Tracking hasn't moved
+//!        since Monday, order 77-20481." -> negative);
+//!      - a defect that is back or never went: "same problem", "same * error",
+//!        "still shows", "still returns", "since day one", "is missing" ("The
+//!        replacement board has the same problem." -> negative);
+//!      - waiting and paying for nothing: "still paying", "still being billed"
+//!        ("I asked to downgrade in January. I'm still paying for Pro in May." ->
+//!        negative);
+//!      - escalation: "escalate", "reopen", "looking at alternatives", "formal
+//!        complaint", "legal action" ("The API still returns 503s for us. Please
+//!        reopen the incident." -> negative);
+//!    * sarcasm markers, which also zero the praise word they hold: "oh great", "oh
+//!      wonderful", "love that for me", "exactly what I wanted", "thanks for the
+//!      surprise" ("Oh great, another delivery exception. Love that for me." ->
+//!      negative);
+//!    * negation: a complaint phrase right after a negation is denied and does not
+//!      count ("I haven't been waiting long for the invoice." -> neutral), like a
+//!      denied failure below;
 //!    * praise of a resolution: "works now" +1.5, "back to normal" +1.5, "above and
 //!      beyond" +2, "quick response" +1.5... ("worked fine until the update" is a
 //!      complaint, and a past "everything worked fine" next to a failure resolves
-//!      nothing); thanks such as "thank you so much" +0.8 is praise only outside a
-//!      request;
+//!      nothing), "as promised" +1, "hats off" +2, "a day early" +1.5, "exactly as
+//!      you said" +1.5 ("The migration went flawlessly, zero downtime as promised.
+//!      Hats off to your team." -> positive); thanks such as "thank you so much"
+//!      +0.8 is praise only outside a request and a complaint, and never says a
+//!      failure is fixed;
 //!    * the reference's sentiment-laden idioms, which it lists but never applies
 //!      ("under the weather" -2, "in the red" -2, "on the ball" +2...).
 //! 2. **Domain words** that are vocabulary, not feeling, lose their VADER valence in a
@@ -59,7 +86,11 @@
 //!    everywhere ("I wish to cancel my subscription" is neutral); sign-off formulas
 //!    ("kind regards", "thank you for your reply") are always neutral; neutral
 //!    wording ("happy to send", "hard drive", "dead pixel", "no rush", "make sure")
-//!    is zeroed in a request or a ticket about a support topic. A bare question is not enough: without a request or a
+//!    is zeroed in a request or a ticket about a support topic. Plain questions ("is
+//!    there", "which", "do you", "how long", "any chance") count as requests, and in
+//!    a ticket about a support topic that neither complains nor praises they also
+//!    zero every positive word below 1.8: "Which driver version do you recommend for
+//!    the GPU nodes?" is neutral, "recommend" is vocabulary there. A bare question is not enough: without a request or a
 //!    topic the text may be chit-chat, where "I wish" and "yes!" do carry feeling. So "Hi, I would like to
 //!    change my address. Thanks!" is neutral, "thanks for nothing" is negative, and
 //!    "Thanks, it works now, great service" stays positive.
@@ -95,6 +126,9 @@ pub(crate) enum Kind {
     /// Thanks that is praise outside a request ("thank you so much").
     Gratitude,
     Request,
+    /// A plain question ("is there", "which", "how long"): a request whose weak
+    /// positive words are zeroed in a ticket about a support topic.
+    Question,
     /// Neutral wording: only zeroes words, in a ticket about a support topic or a
     /// request.
     Neutral,
@@ -174,6 +208,38 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("canned response", -1.0, Complaint, &[]), ("file a chargeback", -1.5, Complaint, &[]),
     ("dispute the", -1.0, Complaint, &[]), ("to a competitor", -1.5, Complaint, &[]),
     ("business elsewhere", -1.5, Complaint, &[]), ("for * months", -0.8, Complaint, &[]),
+    // Double charges, defects that come back, waiting, broken promises, escalation.
+    ("billed twice", -2.0, Complaint, &[]), ("billed * twice", -2.0, Complaint, &[]),
+    ("charged * twice", -2.0, Complaint, &[]), ("debited twice", -2.0, Complaint, &[]),
+    ("paid twice", -1.5, Complaint, &[]), ("paying twice", -1.5, Complaint, &[]),
+    ("two invoices for the same", -1.5, Complaint, &[]), ("both * debited", -1.5, Complaint, &[]),
+    ("same problem", -1.5, Complaint, &[]), ("same issue", -1.5, Complaint, &[]),
+    ("same error", -1.5, Complaint, &[]), ("same * error", -1.5, Complaint, &[]),
+    ("still the same", -1.2, Complaint, &[]), ("still shows", -1.2, Complaint, &[]),
+    ("still returns", -1.2, Complaint, &[]), ("still there", -1.0, Complaint, &[]),
+    ("still paying", -1.5, Complaint, &[]), ("still being billed", -1.5, Complaint, &[]),
+    ("does nothing", -1.5, Complaint, &[]), ("since day one", -1.2, Complaint, &[]),
+    ("logs me out", -1.2, Complaint, &[]), ("logged out every", -1.2, Complaint, &[]),
+    ("is missing", -1.2, Complaint, &[]), ("are missing", -1.2, Complaint, &[]),
+    ("missing from", -1.2, Complaint, &[]), ("arrived without", -1.5, Complaint, &[]),
+    ("nothing came", -1.5, Complaint, &[]), ("never came", -1.5, Complaint, &[]),
+    ("delivery exception", -1.2, Complaint, &[]), ("been empty", -1.2, Complaint, &[]),
+    ("deleted all", -1.2, Complaint, &[]), ("packet loss", -1.2, Complaint, &[]),
+    ("days later", -1.0, Complaint, &[]), ("weeks later", -1.2, Complaint, &[]),
+    ("releases later", -1.2, Complaint, &[]), ("supposed to be", -1.0, Complaint, &[]),
+    ("how did that pass", -1.5, Complaint, &[]), ("since you said", -1.2, Complaint, &[]),
+    ("was told", -1.0, Complaint, &[]), ("were told", -1.0, Complaint, &[]),
+    ("rep promised", -1.5, Complaint, &["promised"]), ("that's not what", -1.2, Complaint, &[]),
+    ("escalate", -1.2, Complaint, &[]), ("reopen", -1.2, Complaint, &[]),
+    ("looking at alternatives", -1.5, Complaint, &[]), ("looking elsewhere", -1.5, Complaint, &[]),
+    ("formal complaint", -1.5, Complaint, &[]), ("legal action", -1.5, Complaint, &[]),
+    ("nobody mentioned", -1.2, Complaint, &[]), ("nobody asked", -1.2, Complaint, &[]),
+    // Sarcasm markers: praise that means the opposite.
+    ("oh great", -2.0, Complaint, &["great"]), ("oh wonderful", -2.0, Complaint, &["wonderful"]),
+    ("oh fantastic", -2.0, Complaint, &["fantastic"]), ("oh perfect", -2.0, Complaint, &["perfect"]),
+    ("love that for me", -2.0, Complaint, &["love"]),
+    ("exactly what i wanted", -1.5, Complaint, &[]), ("just what i needed", -1.5, Complaint, &[]),
+    ("thanks for the surprise", -2.0, Complaint, &["thanks", "surprise"]),
     // Polite but angry.
     (
         "appreciate it if someone actually",
@@ -191,7 +257,7 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("i have already explained", -1.2, PoliteAngry, &[]), ("already sent", -0.8, PoliteAngry, &[]),
     ("already told", -1.2, PoliteAngry, &[]), ("per my last", -1.8, PoliteAngry, &[]),
     ("per my previous", -1.8, PoliteAngry, &[]), ("as per my last", -0.5, PoliteAngry, &[]),
-    ("for the last time", -1.5, PoliteAngry, &[]), ("as promised", -1.0, PoliteAngry, &["promised"]),
+    ("for the last time", -1.5, PoliteAngry, &[]), ("as promised", 1.0, Praise, &["promised"]),
     ("NEG what i agreed", -1.5, PoliteAngry, &["agreed"]),
     ("NEG what we agreed", -1.5, PoliteAngry, &["agreed"]), ("frankly", -0.8, PoliteAngry, &[]),
     ("honestly", -0.5, PoliteAngry, &[]), ("just process it", -1.0, PoliteAngry, &[]),
@@ -264,7 +330,11 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("thanks a lot", 0.8, Gratitude, &[]), ("thanks again", 0.8, Gratitude, &[]),
     ("thank you all", 0.8, Gratitude, &[]), ("i managed to", 1.0, Praise, &[]),
     ("correct now", 1.2, Praise, &[]), ("recommend you", 1.0, Praise, &[]),
-    ("kudos", 2.0, Praise, &[]),
+    ("kudos", 2.0, Praise, &[]), ("hats off", 2.0, Praise, &[]), ("flawlessly", 2.0, Praise, &[]),
+    ("lifesaver", 2.0, Praise, &[]), ("lifesavers", 2.0, Praise, &[]),
+    ("exactly as you said", 1.5, Praise, &[]), ("a day early", 1.5, Praise, &[]),
+    ("packed really well", 1.5, Praise, &[]), ("pass on our thanks", 1.5, Praise, &[]),
+    ("pass on my thanks", 1.5, Praise, &[]),
     // Requests: polite forms that are not sentiment.
     ("would like", 0.0, Request, &["like"]), ("i'd like", 0.0, Request, &["like"]),
     ("we'd like", 0.0, Request, &["like"]), ("would be great", 0.0, Request, &["great"]),
@@ -280,6 +350,16 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("i want to", 0.0, Request, &["want"]), ("we want to", 0.0, Request, &["want"]),
     ("i would like to", 0.0, Request, &["like"]), ("wanted to ask", 0.0, Request, &[]),
     ("want to ask", 0.0, Request, &[]),
+    // Plain questions: in a ticket about a support topic, their weak positive words
+    // ("does it support", "a fix", "free") are vocabulary, not feeling.
+    ("is there", 0.0, Question, &[]), ("are there", 0.0, Question, &[]),
+    ("does the", 0.0, Question, &[]), ("does it", 0.0, Question, &[]),
+    ("do you", 0.0, Question, &[]), ("which", 0.0, Question, &[]),
+    ("what is", 0.0, Question, &[]), ("what are", 0.0, Question, &[]),
+    ("what's the", 0.0, Question, &[]), ("where do i", 0.0, Question, &[]),
+    ("where can i", 0.0, Question, &[]), ("how long", 0.0, Question, &[]),
+    ("how much", 0.0, Question, &[]), ("how many", 0.0, Question, &[]),
+    ("any chance", 0.0, Question, &[]), ("could we", 0.0, Question, &[]),
     // Sign-offs and set formulas: never sentiment.
     ("kind regards", 0.0, Formula, &["kind"]), ("best regards", 0.0, Formula, &["best"]),
     ("warm regards", 0.0, Formula, &["warm"]), ("thank you for your reply", 0.0, Formula, &["thank"]),
@@ -313,7 +393,7 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
 #[rustfmt::skip]
 const FAILURE_VERBS: &[&str] = &[
     "boot", "load", "connect", "arrive", "turn on", "power on", "start up", "sync",
-    "come through", "show up",
+    "come through", "show up", "move",
 ];
 
 /// Verbs that report a failure after an inability ("can't log in", "unable to
@@ -377,7 +457,7 @@ const DOMAIN: &[&str] = &[
     "protection", "accept", "accepted", "approved", "fine", "save", "important", "matter", "trust",
     "share", "shares", "freeze", "lock", "locked", "reject", "rejected", "denied", "standard",
     "premium", "clear", "reset", "challenge", "safe", "supported", "supports", "faulty", "loss",
-    "mistake", "full", "confirm", "want", "wants", "spec", "smart", "number", "effective", "attachment",
+    "mistake", "full", "rejects", "confirm", "want", "wants", "spec", "smart", "number", "effective", "attachment",
 ];
 
 /// How much a ticket is about a support topic (see `super::topic`).
@@ -466,14 +546,16 @@ impl Support {
         let domain = topic.evidence
             || matched.failures.iter().any(|failure| !failure.needs_topic)
             || (topic.hint && (f.complaint || f.repeat_contact || f.request));
-        // Thanks at the end of a request is politeness; elsewhere it is praise.
-        if !f.request && !matched.gratitude.is_empty() {
+        // A failure that the message says is fixed ("the crash is gone") is no
+        // longer a problem; bare thanks ("Thanks a lot.") fixes nothing.
+        let resolved = f.praise;
+        // Thanks at the end of a request is politeness, after a complaint sarcasm;
+        // elsewhere it is praise.
+        let angry = f.complaint || f.polite_angry || f.repeat_contact;
+        if !f.request && !angry && !matched.gratitude.is_empty() {
             f.praise = true;
             f.extra.extend(matched.gratitude);
         }
-        // A failure that the message says is fixed ("the crash is gone, thanks")
-        // is no longer a problem.
-        let resolved = f.praise;
         if !resolved {
             count_failures(&mut f, matched.failures, domain);
         }
@@ -485,14 +567,20 @@ impl Support {
         if domain || f.request {
             zero.extend_from_slice(&matched.neutral);
         }
-        let angry = f.complaint || f.polite_angry || f.repeat_contact;
         if domain && !f.praise {
             f.extra.extend(matched.contextual);
         }
         // In a ticket that reports a problem and praises no fix, positive words are
         // sarcasm ("Great, another week without my order") or politeness.
         let sarcasm = domain && (angry || f.failure) && !resolved;
-        let (strong_positive, polite) = self.zero_words(pass, &zero, domain, sarcasm);
+        // A plain question about a support topic keeps only strong praise.
+        let question = domain && matched.question && !angry && !f.failure && !f.praise;
+        let mode = Zeroing {
+            domain,
+            sarcasm,
+            question,
+        };
+        let (strong_positive, polite) = self.zero_words(pass, &zero, mode);
         f.praise |= strong_positive;
         if angry || f.failure || ((domain || f.request) && !f.praise) {
             for i in polite {
@@ -518,13 +606,7 @@ impl Support {
     /// support topic and of positive words in a sarcastic one. Returns whether a
     /// strongly positive word is left, and the positions of the politeness words,
     /// which the caller zeroes once it knows whether the ticket praises something.
-    fn zero_words(
-        &self,
-        pass: &mut Pass,
-        zero: &[&str],
-        domain: bool,
-        sarcasm: bool,
-    ) -> (bool, Vec<usize>) {
+    fn zero_words(&self, pass: &mut Pass, zero: &[&str], mode: Zeroing) -> (bool, Vec<usize>) {
         let mut strong_positive = false;
         let mut polite = Vec::new();
         for i in 0..pass.len() {
@@ -533,20 +615,36 @@ impl Support {
             }
             let w = pass.word(i);
             let class = self.classes.get(w).copied();
+            let v = pass.valences[i];
             if zero.contains(&w)
-                || (domain && class == Some(WordClass::Domain))
-                || (sarcasm && pass.valences[i] > 0.0)
+                || (mode.domain && class == Some(WordClass::Domain))
+                || (mode.sarcasm && v > 0.0)
+                || (mode.question && v > 0.0 && v < STRONG_PRAISE)
             {
                 pass.valences[i] = 0.0;
             } else if class == Some(WordClass::Polite) {
                 polite.push(i);
-            } else if pass.valences[i] >= 1.8 {
+            } else if v >= STRONG_PRAISE {
                 strong_positive = true;
             }
         }
         (strong_positive, polite)
     }
 }
+
+/// Which words [`Support::zero_words`] zeroes besides the listed ones.
+#[derive(Clone, Copy)]
+struct Zeroing {
+    /// Domain words: the ticket is about a support topic.
+    domain: bool,
+    /// Every positive word: the ticket complains and praises no fix.
+    sarcasm: bool,
+    /// Positive words below [`STRONG_PRAISE`]: a plain question.
+    question: bool,
+}
+
+/// The VADER valence from which a positive word is praise, not politeness.
+const STRONG_PRAISE: f64 = 1.8;
 
 /// A failure or outage phrase, held back until the layer knows whether the ticket
 /// is about a support topic and whether it says the problem is fixed.
@@ -579,6 +677,8 @@ struct RuleMatches {
     /// Valences of thanks, praise only outside a request.
     gratitude: Vec<f64>,
     failures: Vec<ReportedFailure>,
+    /// A plain question form matched.
+    question: bool,
 }
 
 impl RuleMatches {
@@ -587,6 +687,8 @@ impl RuleMatches {
         let r = m.value;
         let f = &mut self.findings;
         match r.kind {
+            // "I haven't been waiting long": a denied complaint is none.
+            Complaint | PoliteAngry | RepeatContact if denied(doc, m.start) => {}
             Complaint | PoliteAngry | RepeatContact => {
                 f.complaint |= r.kind == Complaint;
                 f.polite_angry |= r.kind == PoliteAngry;
@@ -602,8 +704,7 @@ impl RuleMatches {
             Contextual => {}
             Failure | Outage | DomainFailure => {
                 // "no outage", "never stuck", "not down": denied, not reported.
-                let denied = !doc.negates(m.start) && m.start > 0 && doc.negates(m.start - 1);
-                if !denied {
+                if !denied(doc, m.start) {
                     self.failures.push(ReportedFailure {
                         valence: r.valence,
                         needs_topic: r.kind == DomainFailure,
@@ -614,6 +715,10 @@ impl RuleMatches {
             }
             Praise => self.record_praise(doc, m),
             Gratitude => self.gratitude.push(r.valence),
+            Question => {
+                f.request = true;
+                self.question = true;
+            }
             Request => {
                 f.request = true;
                 self.zero.extend_from_slice(r.zero);
@@ -641,6 +746,13 @@ impl RuleMatches {
             f.extra.push(m.value.valence);
         }
     }
+}
+
+/// Whether the phrase starting at word `start` is denied by the word before it
+/// ("not stuck", "haven't been waiting"); a phrase that opens with its own
+/// negation ("not working") is not.
+fn denied(doc: &Doc, start: usize) -> bool {
+    !doc.negates(start) && start > 0 && doc.negates(start - 1)
 }
 
 /// The words of a match, as they are written in the ticket.
