@@ -59,11 +59,26 @@ pub(super) fn score(field: &str, pairs: &[(String, String)]) -> FieldEval {
         weighted_recall: weighted(|c| c.recall),
         weighted_f1: weighted(|c| c.f1),
         macro_f1: mean(|c| c.f1),
-        macro_recall: mean(|c| c.recall),
+        macro_recall: gold_mean_recall(&scores),
         confusion: confusion(&classes, &extra, &cells),
         classes: scores,
         pearson: None,
         calibration: None,
+    }
+}
+
+/// The mean recall over the classes the gold labels hold (TweetEval's metric): a
+/// class only ever predicted (`unknown`, say) has no recall to average.
+fn gold_mean_recall(scores: &[ClassScores]) -> f64 {
+    let gold: Vec<f64> = scores
+        .iter()
+        .filter(|c| c.support > 0)
+        .map(|c| c.recall)
+        .collect();
+    if gold.is_empty() {
+        0.0
+    } else {
+        gold.iter().sum::<f64>() / gold.len() as f64
     }
 }
 

@@ -130,7 +130,8 @@ fn a_ticket_with_10000_comments_is_read_and_analyzed_within_max_input_chars() {
         "long",
         &server.base_url(),
         &[1],
-        "include_comments = true\n",
+        // The comments have no author, so only `all` reads past the first one.
+        "include_comments = true\n[analyze]\ntext = \"all\"\n",
     );
     let longest = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let seen = longest.clone();
