@@ -1,7 +1,7 @@
 //! The rate budget through the binary: `rate_limit_per_minute = "auto"` following the
 //! account's `X-Rate-Limit` up and down, `api_share`, and the incremental export at
 //! its 10-a-window cap, against the sandbox enforcing the limits with 429s. Windows are
-//! scaled down (`rate_window`) so a "minute" takes 1-3 s.
+//! scaled down (`rate_window`) so a "minute" takes 1-4 s.
 
 use std::path::PathBuf;
 
@@ -192,17 +192,17 @@ fn assert_near_the_best(span_ms: u64, server_window_ms: u64, log: &[RequestRecor
 
 #[test]
 fn the_export_cap_is_used_to_the_full_without_a_429() {
-    let (span, log, s) = export_at_the_cap(3000, 0);
-    assert_near_the_best(span, 3000, &log);
+    let (span, log, s) = export_at_the_cap(4000, 0);
+    assert_near_the_best(span, 4000, &log);
     assert_eq!(s["rate"]["export_budget"], 10);
     assert_eq!(s["rate"]["export_busiest_minute"], 10);
 }
 
 #[test]
 fn a_server_whose_window_closes_late_still_gets_no_429() {
-    // A second late at Zendesk's 60 s scale is 50 ms of a 3 s window.
-    let (span, log, _) = export_at_the_cap(3000, 50);
-    assert_near_the_best(span, 3050, &log);
+    // A second late at Zendesk's 60 s scale is 67 ms of a 4 s window.
+    let (span, log, _) = export_at_the_cap(4000, 67);
+    assert_near_the_best(span, 4067, &log);
 }
 
 #[test]
