@@ -27,7 +27,9 @@ pub use connect::{connect, Access, ConnectError, Connection};
 pub use file::read_export;
 pub use limit::WindowLimiter;
 pub use settings::{AuthKind, FetchSettings, Mode, OnBadRecord, Since, Source, ZendeskTarget};
-pub use source::{conversation, FetchedPage, ResumePoint, SourceOptions, TicketSource, WorkItem};
+pub use source::{
+    conversation, FetchedPage, Prefetch, ResumePoint, SourceOptions, TicketSource, WorkItem,
+};
 
 use crate::cache::CacheError;
 use crate::http::{BaseUrlError, Transient};
