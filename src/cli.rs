@@ -109,7 +109,7 @@ pub enum Command {
     /// Measure the cache and the analyzer pool against the sandbox.
     #[cfg(feature = "sandbox")]
     #[command(
-        after_help = "Examples:\n  zdpipe bench --test batch --tickets 200 --max-workers 16 --latency-ms 100\n  zdpipe bench --test cache --tickets 10000 --api-latency-ms 50\n  zdpipe bench --test pipeline --tickets 100000"
+        after_help = "Examples:\n  zdpipe bench --test batch --tickets 200 --max-workers 16 --latency-ms 100\n  zdpipe bench --test cache --tickets 10000 --api-latency-ms 50\n  zdpipe bench --test pipeline --tickets 100000\n  zdpipe bench --test export --tickets 20000 --api-latency-ms 100 --repeat 3"
     )]
     Bench(BenchArgs),
     /// Write a commented pipeline file for an account, then check it.
@@ -278,6 +278,9 @@ pub enum BenchTest {
     /// Whole runs in child processes: cold and warm throughput, peak memory, and the
     /// built-in analyzer on 1 vs 2 workers.
     Pipeline,
+    /// The incremental and view exports at 0 ms and --api-latency-ms: wall, CPU per
+    /// ticket, requests, ratio to the latency floor (--against an earlier build).
+    Export,
 }
 
 #[cfg(feature = "sandbox")]

@@ -13,6 +13,18 @@ pub fn bench(args: BenchArgs) -> Result<Exit> {
         )
         .into());
     }
+    if opts.repeat == 0 {
+        return Err(UsageError("bench: --repeat must be at least 1".into()).into());
+    }
+    if args.test == BenchTest::Export {
+        let result = bench::export_test(opts)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        } else {
+            print!("{}", result.render());
+        }
+        return Ok(Exit::Ok);
+    }
     if args.test == BenchTest::Pipeline {
         let result = bench::pipeline_test(opts)?;
         if args.json {

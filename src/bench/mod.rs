@@ -15,17 +15,22 @@
 //!   latency, so on a small machine its own CPU time does not skew the result.
 //! - **pipeline** ([`pipeline_test`]): whole runs in child processes, then the built-in
 //!   analyzer alone on 1 and 2 workers.
+//! - **export** ([`export_test`]): the incremental and view exports against a sandbox
+//!   process at 0 ms and `api_latency_ms`: wall time, CPU per ticket, requests and
+//!   the ratio to the latency floor, side by side with another build (`against`).
 //!
 //! Like `app/`, the harness sits above every stage and only reports what failed, so
 //! its errors are `anyhow`'s.
 
 mod compare;
+mod export;
 mod pipeline;
 mod pool;
 
 use std::path::PathBuf;
 
 pub use compare::{batch_test, cache_test, Comparison};
+pub use export::{export_test, ExportBench, ExportFigures};
 pub use pipeline::{pipeline_test, PipelineBench, RunFigures};
 pub use pool::analyze_pool;
 
@@ -47,6 +52,13 @@ pub struct BenchOptions {
     /// Latency of each Zendesk request in the cache test, in milliseconds.
     #[arg(long, default_value_t = 50)]
     pub api_latency_ms: u64,
+    /// Export test: also run every export with this zdpipe binary (an earlier
+    /// build), interleaved with this one, for side-by-side figures.
+    #[arg(long)]
+    pub against: Option<PathBuf>,
+    /// Export test: runs of each export and binary; the figures are their medians.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
 }
 
 /// A scratch folder of this process for caches, pipelines and outputs.

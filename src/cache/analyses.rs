@@ -39,11 +39,19 @@ impl Cache {
         Ok(found)
     }
 
-    pub fn put_analysis(&self, id: u64, stored: &StoredAnalysis) -> Result<(), CacheError> {
-        let bytes = serde_json::to_vec(stored).map_err(|e| CacheError::Decode {
-            what: format!("analysis of ticket {id}"),
-            detail: e.to_string(),
-        })?;
-        self.put(&CacheKey::Analysis(id), &bytes)
+    /// Stores a batch's analyses with one sled write.
+    pub fn put_analyses(&self, analyses: &[(u64, StoredAnalysis)]) -> Result<(), CacheError> {
+        let entries = analyses
+            .iter()
+            .map(|(id, stored)| Ok((CacheKey::Analysis(*id), encode_analysis(*id, stored)?)))
+            .collect::<Result<Vec<_>, CacheError>>()?;
+        self.put_many(&entries)
     }
+}
+
+fn encode_analysis(id: u64, stored: &StoredAnalysis) -> Result<Vec<u8>, CacheError> {
+    serde_json::to_vec(stored).map_err(|e| CacheError::Decode {
+        what: format!("analysis of ticket {id}"),
+        detail: e.to_string(),
+    })
 }

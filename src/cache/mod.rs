@@ -284,6 +284,32 @@ impl Cache {
         }
     }
 
+    /// Stores many entries like [`put`](Self::put), one sled batch per tree: a page's
+    /// tickets or a batch's analyses cost one write instead of one per record.
+    pub fn put_many(&self, entries: &[(CacheKey, Vec<u8>)]) -> Result<(), CacheError> {
+        let mut batches: Vec<(Tree, sled::Batch)> = Vec::new();
+        for (key, payload) in entries {
+            let tree = key.tree();
+            let value = match self.ttl_store(tree) {
+                Some(store) if !store.enabled() => continue,
+                Some(store) => store::seal(payload, store.ttl),
+                None => payload.clone(),
+            };
+            let at = match batches.iter().position(|(t, _)| *t == tree) {
+                Some(at) => at,
+                None => {
+                    batches.push((tree, sled::Batch::default()));
+                    batches.len() - 1
+                }
+            };
+            batches[at].1.insert(key.encode(), value);
+        }
+        for (tree, batch) in batches {
+            self.sled_tree(tree).apply_batch(batch)?;
+        }
+        Ok(())
+    }
+
     /// Removes `key`; whether it was there.
     pub fn remove(&self, key: &CacheKey) -> Result<bool, CacheError> {
         Ok(self.sled_tree(key.tree()).remove(key.encode())?.is_some())

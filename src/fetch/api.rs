@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use reqwest::Url;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::budget::Budget;
@@ -88,6 +89,30 @@ impl CursorPage {
     }
 }
 
+/// Records of a page kept as their raw JSON text, so each is parsed once, straight
+/// into its type (and one bad record fails only itself).
+pub type RawRecords = Vec<Box<RawValue>>;
+
+/// A missing or `null` list is an empty one.
+fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<RawRecords, D::Error> {
+    Ok(Option::<RawRecords>::deserialize(d)?.unwrap_or_default())
+}
+
+/// One page of tickets with cursor pagination and sideloads (a view's listing).
+#[derive(Debug, Deserialize)]
+struct TicketsPage {
+    #[serde(default)]
+    meta: Meta,
+    #[serde(default)]
+    links: Links,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    tickets: RawRecords,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    users: RawRecords,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    organizations: RawRecords,
+}
+
 /// One page of a view listing in progress: its ticket ids and the link after it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct ListingPage {
@@ -98,13 +123,13 @@ pub struct ListingPage {
 /// One page of the incremental ticket export.
 #[derive(Debug, Deserialize)]
 pub struct IncrementalPage {
-    #[serde(default)]
-    pub tickets: Vec<Value>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub tickets: RawRecords,
     /// Sideloaded with `include=users,organizations`.
-    #[serde(default)]
-    pub users: Vec<Value>,
-    #[serde(default)]
-    pub organizations: Vec<Value>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub users: RawRecords,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub organizations: RawRecords,
     #[serde(default)]
     pub after_cursor: Option<String>,
     #[serde(default)]
@@ -127,7 +152,7 @@ pub struct TicketEventsPage {
 /// A page of a view's tickets: raw objects (parsed one by one, so one bad record
 /// fails only itself) and the link to the next page.
 pub struct ViewPage {
-    pub tickets: Vec<Value>,
+    pub tickets: RawRecords,
     pub next: Option<String>,
     /// Requesters and organizations sideloaded with the page.
     pub people: Sideloads,
@@ -168,6 +193,21 @@ impl Api {
         if let Some(c) = &self.cache {
             let bytes = serde_json::to_vec(value).expect("plain data serializes");
             c.put(key, &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Stores many values with one cache write (a page's tickets or people).
+    fn store_all<'a, T: serde::Serialize + 'a>(
+        &self,
+        values: impl IntoIterator<Item = (CacheKey, &'a T)>,
+    ) -> Result<(), FetchError> {
+        if let Some(c) = &self.cache {
+            let entries: Vec<(CacheKey, Vec<u8>)> = values
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::to_vec(v).expect("plain data serializes")))
+                .collect();
+            c.put_many(&entries)?;
         }
         Ok(())
     }
@@ -311,11 +351,12 @@ impl Api {
                 &[("page[size]", &PAGE_SIZE.to_string()), SIDELOADS],
             ),
         };
-        let mut page: CursorPage = self.client.get_json(&url, Budget::Api, &what).await?;
-        let people = self.sideloads(page.items("users"), page.items("organizations"))?;
+        let page: TicketsPage = self.client.get_json(&url, Budget::Api, &what).await?;
+        let people = self.sideloads(page.users, page.organizations)?;
+        let next = page.meta.has_more.then_some(page.links.next).flatten();
         Ok(ViewPage {
-            tickets: page.items("tickets"),
-            next: advance(base, &url, page.next(), &what)?.map(String::from),
+            tickets: page.tickets,
+            next: advance(base, &url, next, &what)?.map(String::from),
             people,
         })
     }
@@ -323,31 +364,35 @@ impl Api {
     /// Reads sideloaded users and organizations and stores them like fetched ones.
     pub fn sideloads(
         &self,
-        users: Vec<Value>,
-        organizations: Vec<Value>,
+        users: RawRecords,
+        organizations: RawRecords,
     ) -> Result<Sideloads, FetchError> {
-        let mut out = Sideloads::default();
-        for (raw, key, map) in [
-            (users, CacheKey::User as fn(u64) -> CacheKey, &mut out.users),
-            (
-                organizations,
-                CacheKey::Organization,
-                &mut out.organizations,
+        let parse = |raw: RawRecords| -> HashMap<u64, User> {
+            raw.iter()
+                .filter_map(|v| serde_json::from_str::<User>(v.get()).ok())
+                .map(|u| (u.id, u))
+                .collect()
+        };
+        let out = Sideloads {
+            users: parse(users),
+            organizations: parse(organizations),
+        };
+        self.store_all(
+            (out.users.values().map(|u| (CacheKey::User(u.id), u))).chain(
+                out.organizations
+                    .values()
+                    .map(|o| (CacheKey::Organization(o.id), o)),
             ),
-        ] {
-            for v in raw {
-                if let Ok(u) = serde_json::from_value::<User>(v) {
-                    self.store(&key(u.id), &u)?;
-                    map.insert(u.id, u);
-                }
-            }
-        }
+        )?;
         Ok(out)
     }
 
-    /// Stores a fetched ticket.
-    pub fn store_ticket(&self, t: &Ticket) -> Result<(), FetchError> {
-        self.store(&CacheKey::Ticket(t.id), t)
+    /// Stores a page's fetched tickets with one cache write.
+    pub fn store_tickets<'a>(
+        &self,
+        tickets: impl IntoIterator<Item = &'a Ticket>,
+    ) -> Result<(), FetchError> {
+        self.store_all(tickets.into_iter().map(|t| (CacheKey::Ticket(t.id), t)))
     }
 
     /// Tickets by id, in the order asked: cached ones from the cache, the rest with
@@ -369,14 +414,14 @@ impl Api {
                 let url = self
                     .client
                     .api_url("tickets/show_many.json", &[("ids", &join_ids(chunk))]);
-                let mut page: CursorPage =
-                    self.client.get_json(&url, Budget::Api, "tickets").await?;
-                for v in page.items("tickets") {
-                    if let Ok(t) = serde_json::from_value::<Ticket>(v) {
-                        self.store_ticket(&t)?;
-                        found.insert(t.id, t);
-                    }
-                }
+                let page: TicketsPage = self.client.get_json(&url, Budget::Api, "tickets").await?;
+                let tickets: Vec<Ticket> = page
+                    .tickets
+                    .iter()
+                    .filter_map(|v| serde_json::from_str::<Ticket>(v.get()).ok())
+                    .collect();
+                self.store_tickets(&tickets)?;
+                found.extend(tickets.into_iter().map(|t| (t.id, t)));
             }
         }
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
@@ -419,12 +464,13 @@ impl Api {
                 &[("ids", &join_ids(chunk))],
             );
             let mut page: CursorPage = self.client.get_json(&url, Budget::Api, kind).await?;
-            for v in page.items(kind) {
-                if let Ok(u) = serde_json::from_value::<User>(v) {
-                    self.store(&key(u.id), &u)?;
-                    out.insert(u.id, u);
-                }
-            }
+            let named: Vec<User> = page
+                .items(kind)
+                .into_iter()
+                .filter_map(|v| serde_json::from_value::<User>(v).ok())
+                .collect();
+            self.store_all(named.iter().map(|u| (key(u.id), u)))?;
+            out.extend(named.into_iter().map(|u| (u.id, u)));
         }
         Ok(out)
     }

@@ -19,13 +19,23 @@
 //! so the results store can name them; with `include_comments` each ticket's
 //! conversation is fetched as well (`conversation.rs`: the ticket events export in
 //! incremental mode, one call per ticket for views).
+//!
+//! **Overlap.** [`TicketSource::prefetch`] lists on its own task: the next page is
+//! requested as soon as the previous one's cursor or link is parsed, while earlier
+//! pages are named (`show_many`), fetched comments for, analyzed and written. Each
+//! listed page is completed on a task of its own, and the pages come back in listing
+//! order; at most [`PAGES_AHEAD`] of them wait (one for the incremental export), so
+//! memory stays bounded.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use serde_json::value::RawValue;
 use serde_json::Value;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 
-use super::api::{describe_ids, Api, ListingPage, Sideloads, ViewPage, PAGE_SIZE};
+use super::api::{describe_ids, Api, ListingPage, RawRecords, Sideloads, ViewPage, PAGE_SIZE};
 use super::conversation::{add_conversations, EventsFeed};
 use super::file::ExportReader;
 use super::FetchError;
@@ -169,11 +179,27 @@ pub(super) fn item_from_value(v: Value) -> Result<WorkItem, String> {
     }
 }
 
+/// One raw ticket record as a work item, parsed once, straight into a [`Ticket`]; a
+/// record that does not parse is read again as a value so that its error is the
+/// same as [`item_from_value`]'s.
+fn item_from_raw(raw: &RawValue) -> Result<WorkItem, String> {
+    match serde_json::from_str::<Ticket>(raw.get()) {
+        Ok(ticket) => Ok(WorkItem {
+            ticket,
+            ..WorkItem::default()
+        }),
+        Err(e) => match serde_json::from_str::<Value>(raw.get()) {
+            Ok(v) => item_from_value(v),
+            Err(_) => Err(format!("not a ticket (no numeric id): {e}")),
+        },
+    }
+}
+
 /// Parses a page's raw ticket objects one by one, so one bad record fails only itself.
-fn parse_tickets(raw: Vec<Value>) -> Vec<WorkItem> {
-    raw.into_iter()
+fn parse_tickets(raw: &RawRecords) -> Vec<WorkItem> {
+    raw.iter()
         .filter_map(|v| {
-            item_from_value(v)
+            item_from_raw(v)
                 .map_err(|e| tracing::warn!("skipping a ticket record: {e}"))
                 .ok()
         })
@@ -247,9 +273,62 @@ impl TicketSource {
         }
     }
 
-    /// The next page, or `None` at the end. Pages from Zendesk are enriched with
-    /// names (and conversations); an export file's records are used as they are.
-    pub async fn next_page(&mut self) -> Result<Option<FetchedPage>, FetchError> {
+    /// Starts listing on `rt` (see the module doc's **Overlap**): pages come back
+    /// from [`Prefetch::next`] in listing order, complete.
+    pub fn prefetch(self, rt: &tokio::runtime::Runtime) -> Prefetch {
+        let slots = Arc::new(Semaphore::new(self.pages_ahead() + 1));
+        let (tx, pages) = mpsc::channel(self.pages_ahead() + 1);
+        let lister = rt.spawn(self.list_ahead(tx, slots.clone()));
+        Prefetch {
+            pages,
+            lister,
+            held: None,
+        }
+    }
+
+    /// The lister task: lists page after page, starting each page's completion as
+    /// soon as it is listed; stops at the end, at an error, or when nobody waits.
+    /// A page is listed only with a free slot (`slots`); the fetch stage gives a
+    /// page's slot back once it has handed the page on, so no more than
+    /// `pages_ahead` pages are ever listed but not handed on besides the current one.
+    async fn list_ahead(mut self, tx: mpsc::Sender<PageTask>, slots: Arc<Semaphore>) -> u64 {
+        while let Ok(slot) = slots.clone().acquire_owned().await {
+            let task = match self.next_listed().await {
+                Ok(Some(Listed::Complete(page))) => tokio::spawn(async move { Ok(page) }),
+                Ok(Some(Listed::Named {
+                    api,
+                    opts,
+                    page,
+                    people,
+                    conversations,
+                })) => tokio::spawn(complete(api, opts, page, people, conversations)),
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send((tokio::spawn(async move { Err(e) }), slot)).await;
+                    break;
+                }
+            };
+            if tx.send((task, slot)).await.is_err() {
+                break;
+            }
+        }
+        self.skipped()
+    }
+
+    /// Pages listed ahead of the one the fetch stage hands on. The incremental
+    /// export lists the next page only once the current one is handed on, as
+    /// before: its checkpoint moves only after a page is written, and a killed run
+    /// re-reads at most about one page.
+    fn pages_ahead(&self) -> usize {
+        match self.kind {
+            Kind::Incremental(_) => 0,
+            Kind::Views(_) | Kind::File { .. } => PAGES_AHEAD,
+        }
+    }
+
+    /// The next listed page, or `None` at the end. Pages from Zendesk still need
+    /// their names (and conversations); an export file's records are used as they are.
+    async fn next_listed(&mut self) -> Result<Option<Listed>, FetchError> {
         let (fetched, api, opts) = match &mut self.kind {
             Kind::Views(source) => (
                 source
@@ -264,16 +343,91 @@ impl TicketSource {
                 source.api.clone(),
                 source.opts.clone(),
             ),
-            Kind::File { reader, opts } => return next_file_page(reader, opts),
+            Kind::File { reader, opts } => {
+                return Ok(next_file_page(reader, opts)?.map(Listed::Complete))
+            }
         };
-        let Some((mut page, people, conversations)) = fetched else {
+        Ok(fetched.map(|(page, people, conversations)| Listed::Named {
+            api,
+            opts,
+            page,
+            people,
+            conversations,
+        }))
+    }
+}
+
+/// Pages listed but not yet taken by the fetch stage, besides the one it holds.
+/// Each is a few hundred KB at most, so this bounds the stage's memory.
+pub const PAGES_AHEAD: usize = 3;
+
+/// A listed page being completed on its own task, and its slot.
+type PageTask = (
+    JoinHandle<Result<FetchedPage, FetchError>>,
+    OwnedSemaphorePermit,
+);
+
+/// A page as listed.
+enum Listed {
+    /// Ready as it is (an export file's records).
+    Complete(FetchedPage),
+    /// A Zendesk page that still needs its names (and conversations).
+    Named {
+        api: Arc<Api>,
+        opts: SourceOptions,
+        page: FetchedPage,
+        people: Sideloads,
+        /// Read from the ticket events export (nightly runs with comments).
+        conversations: Option<Conversations>,
+    },
+}
+
+/// Drops deleted tickets when asked, then adds names (and conversations).
+async fn complete(
+    api: Arc<Api>,
+    opts: SourceOptions,
+    mut page: FetchedPage,
+    people: Sideloads,
+    conversations: Option<Conversations>,
+) -> Result<FetchedPage, FetchError> {
+    if opts.exclude_deleted {
+        drop_deleted(&mut page.items);
+    }
+    enrich(&api, &mut page.items, &opts, people, conversations).await?;
+    Ok(page)
+}
+
+/// A source listing ahead on its own task ([`TicketSource::prefetch`]).
+pub struct Prefetch {
+    pages: mpsc::Receiver<PageTask>,
+    lister: JoinHandle<u64>,
+    /// The slot of the page last returned, given back on the next call.
+    held: Option<OwnedSemaphorePermit>,
+}
+
+impl Prefetch {
+    /// The next complete page in listing order, or `None` at the end. Calling it
+    /// says the page returned before has been handed on.
+    pub async fn next(&mut self) -> Result<Option<FetchedPage>, FetchError> {
+        self.held = None;
+        let Some((task, slot)) = self.pages.recv().await else {
             return Ok(None);
         };
-        if opts.exclude_deleted {
-            drop_deleted(&mut page.items);
-        }
-        enrich(&api, &mut page.items, &opts, people, conversations).await?;
+        self.held = Some(slot);
+        let page = task
+            .await
+            .map_err(|e| FetchError::Protocol(format!("page fetch task failed: {e}")))??;
         Ok(Some(page))
+    }
+
+    /// Stops listing (a request in flight is dropped); the records an export file
+    /// skipped as unreadable.
+    pub async fn finish(self) -> u64 {
+        drop(self.pages);
+        if !self.lister.is_finished() {
+            self.lister.abort();
+        }
+        self.lister.await.unwrap_or(0)
     }
 }
 
@@ -344,7 +498,7 @@ impl IncrementalSource {
             self.cursor = page.after_cursor.clone();
         }
         let page = FetchedPage {
-            items: latest_versions(parse_tickets(page.tickets)),
+            items: latest_versions(parse_tickets(&page.tickets)),
             resume: self.cursor.clone().map(ResumePoint::Cursor),
             memberships: Vec::new(),
         };
@@ -358,7 +512,10 @@ impl IncrementalSource {
 
 /// A page of the incremental export: its tickets, the users and organizations that
 /// came with it, and the conversations read from the ticket events export.
-type PageWithConversations = (FetchedPage, Sideloads, Option<HashMap<u64, Vec<Comment>>>);
+type PageWithConversations = (FetchedPage, Sideloads, Option<Conversations>);
+
+/// Each ticket's comments, by ticket id.
+type Conversations = HashMap<u64, Vec<Comment>>;
 
 /// A ticket updated twice during the export shows up twice on a page: keeps only
 /// its latest (last) version, in page order.
@@ -529,7 +686,7 @@ fn store_view_page(
     state: &mut ViewState,
     page: ViewPage,
 ) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
-    let items = parse_tickets(page.tickets);
+    let items = parse_tickets(&page.tickets);
     let ViewState::Paging {
         next,
         ids,
@@ -540,14 +697,14 @@ fn store_view_page(
     else {
         unreachable!("paging state")
     };
-    for it in &items {
-        if it.error.is_none() {
-            api.store_ticket(&it.ticket)?;
-        } else {
-            *clean = false;
-        }
-        ids.push(it.ticket.id);
-    }
+    api.store_tickets(
+        items
+            .iter()
+            .filter(|it| it.error.is_none())
+            .map(|it| &it.ticket),
+    )?;
+    *clean &= items.iter().all(|it| it.error.is_none());
+    ids.extend(items.iter().map(|it| it.ticket.id));
     *next = page.next;
     *resumed = false;
     if next.is_some() && *clean {
@@ -597,7 +754,7 @@ async fn enrich(
     items: &mut [WorkItem],
     opts: &SourceOptions,
     known: Sideloads,
-    conversations: Option<HashMap<u64, Vec<Comment>>>,
+    conversations: Option<Conversations>,
 ) -> Result<(), FetchError> {
     let Sideloads {
         mut users,

@@ -21,7 +21,7 @@ use super::progress::Progress;
 use super::{Checkpoint, Fatal, MaxFailures};
 use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, TextMode};
 use crate::cache::{Cache, StoredAnalysis};
-use crate::fetch::{FetchError, ResumePoint, TicketSource, WorkItem};
+use crate::fetch::{FetchError, Prefetch, ResumePoint, TicketSource, WorkItem};
 use crate::model::ResultRecord;
 use crate::write::{Sink, WriteError};
 
@@ -137,10 +137,12 @@ fn add_ns(c: &std::sync::atomic::AtomicU64, since: Instant) {
     c.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
 }
 
-/// The fetch thread: pulls pages and sends them as batches.
+/// The fetch thread: pulls pages (listed ahead on the runtime, see
+/// [`TicketSource::prefetch`]) and sends them as batches. `fetch_busy_ns` counts
+/// the time it waited for pages.
 pub fn fetch(
     rt: tokio::runtime::Runtime,
-    mut source: TicketSource,
+    source: TicketSource,
     batch_size: usize,
     tx: Sender<Batch>,
     run: &RunShared,
@@ -155,11 +157,12 @@ pub fn fetch(
     if let Some(total) = rt.block_on(source.total_hint()) {
         progress.set_total(total);
     }
+    let mut pages = source.prefetch(&rt);
     add_ns(&counters.fetch_busy_ns, t0);
     let mut seq = 0;
     while !stop.flag.load(Ordering::SeqCst) && !interrupted.load(Ordering::SeqCst) {
         let t = Instant::now();
-        let page = rt.block_on(source.next_page());
+        let page = rt.block_on(pages.next());
         add_ns(&counters.fetch_busy_ns, t);
         let page = match page {
             Ok(Some(p)) => p,
@@ -198,14 +201,20 @@ pub fn fetch(
                 resume,
             };
             if tx.send(batch).is_err() {
-                return source.skipped();
+                return stop_fetching(rt, pages);
             }
             seq += 1;
         }
     }
-    // Shut the runtime down without waiting on stray tasks.
+    stop_fetching(rt, pages)
+}
+
+/// Stops the lister and shuts the runtime down without waiting on stray tasks;
+/// the records an export file skipped.
+fn stop_fetching(rt: tokio::runtime::Runtime, pages: Prefetch) -> u64 {
+    let skipped = rt.block_on(pages.finish());
     rt.shutdown_timeout(Duration::from_millis(100));
-    source.skipped()
+    skipped
 }
 
 /// One pool worker: analyzes (or reuses) each ticket of each batch.
@@ -213,14 +222,16 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
     for batch in rx {
         let t = Instant::now();
         let mut records = Vec::with_capacity(batch.items.len());
+        let mut fresh = Vec::new();
         for item in &batch.items {
-            let mut r = analyze_one(item, ctx, run);
+            let mut r = analyze_one(item, ctx, run, &mut fresh);
             r.link = ctx
                 .link_base
                 .map(|b| format!("{b}/agent/tickets/{}", r.ticket_id));
             records.push(r);
             run.progress.analyzed.inc(1);
         }
+        store_analyses(ctx.cache, &fresh, run);
         add_ns(&run.counters.analyze_busy_ns, t);
         if tx
             .send(Done {
@@ -236,7 +247,23 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
     }
 }
 
-fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultRecord {
+/// Stores a batch's new analyses with one cache write. A cache that cannot be
+/// written (a full disk) would fail every ticket alike, so it stops the run.
+fn store_analyses(cache: Option<&Cache>, fresh: &[(u64, StoredAnalysis)], run: &RunShared) {
+    if let (Some(cache), false) = (cache, fresh.is_empty()) {
+        if let Err(e) = cache.put_analyses(fresh) {
+            run.stop.fail(Fatal::Cache(e));
+        }
+    }
+}
+
+/// Analyzes (or reuses) one ticket; a new analysis to store goes to `fresh`.
+fn analyze_one(
+    item: &WorkItem,
+    ctx: &AnalyzeCtx,
+    run: &RunShared,
+    fresh: &mut Vec<(u64, StoredAnalysis)>,
+) -> ResultRecord {
     let t = &item.ticket;
     let record = |analysis, analyzer: &str, at: &str, error| {
         let mut r = ResultRecord::from_parts(t, analysis, analyzer, at, error);
@@ -282,7 +309,7 @@ fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultReco
     match catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze(&input))) {
         Ok(Ok(analysis)) => {
             run.counters.analyzed.fetch_add(1, Ordering::Relaxed);
-            if let Some(cache) = ctx.cache {
+            if ctx.cache.is_some() {
                 let stored = StoredAnalysis {
                     updated_at: t.updated_at.clone(),
                     fingerprint: ctx.fingerprint.to_string(),
@@ -290,10 +317,7 @@ fn analyze_one(item: &WorkItem, ctx: &AnalyzeCtx, run: &RunShared) -> ResultReco
                     analyzed_at: at.to_string(),
                     analysis: analysis.clone(),
                 };
-                if let Err(e) = cache.put_analysis(t.id, &stored) {
-                    // A cache that cannot be written (a full disk) fails every ticket alike.
-                    run.stop.fail(Fatal::Cache(e));
-                }
+                fresh.push((t.id, stored));
             }
             record(Some(analysis), name, at, None)
         }

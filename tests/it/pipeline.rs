@@ -272,3 +272,32 @@ fn sigterm_mid_run_exits_130_with_a_valid_csv() {
         "no torn file left"
     );
 }
+
+#[test]
+fn a_view_listed_ahead_writes_every_ticket_once_with_its_own_fields() {
+    let sb = sandbox(450);
+    // Latency makes the lister run pages ahead of the analyzers and the writer.
+    sb.set_latency_ms(20);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("ahead", &sb.base_url(), &[1], "[analyze]\nbatch_size = 7\n");
+    zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .args(["--workers", "2"])
+        .assert()
+        .success();
+    let (h, rows) = read_csv(&ws.path("out/ahead.csv"));
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (id, subject, requester) = (col("ticket_id"), col("subject"), col("requester_id"));
+    let data = sb.dataset();
+    let expected: HashSet<u64> = (1..=450).filter(|&i| !data.is_deleted(i)).collect();
+    let ids: Vec<u64> = rows.iter().map(|r| r[id].parse().unwrap()).collect();
+    assert_eq!(ids.len(), expected.len(), "one row per ticket of the view");
+    assert_eq!(ids.iter().copied().collect::<HashSet<u64>>(), expected);
+    for r in &rows {
+        let t = data.ticket(r[id].parse().unwrap()).unwrap();
+        assert_eq!(r[subject], t.subject.unwrap_or_default(), "ticket {}", t.id);
+        let want = t.requester_id.map(|v| v.to_string()).unwrap_or_default();
+        assert_eq!(r[requester], want, "ticket {}", t.id);
+    }
+}
