@@ -141,7 +141,7 @@ struct ViewsSource {
     index: usize,
     state: ViewState,
     /// Tickets emitted so far, so that each is emitted once per run.
-    seen: HashSet<u64>,
+    seen: crate::model::IdSet,
     opts: SourceOptions,
 }
 
@@ -214,7 +214,7 @@ impl TicketSource {
                 views,
                 index: 0,
                 state: ViewState::Start,
-                seen: HashSet::new(),
+                seen: crate::model::IdSet::new(),
                 opts,
             }),
         }

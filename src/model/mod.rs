@@ -7,12 +7,14 @@
 //! or string is expected becomes its empty value. Only `id` is required.
 
 mod analysis;
+mod id_set;
 mod record;
 mod row;
 pub mod taxonomy;
 mod zendesk;
 
 pub use analysis::{priority_score, Analysis, Sentiment};
+pub use id_set::IdSet;
 pub use record::ResultRecord;
 pub use row::{neutralize_cell, OutputRow, CSV_COLUMNS};
 pub use zendesk::{Comment, Ticket, User, View};

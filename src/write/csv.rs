@@ -21,19 +21,19 @@
 //! through the `csv` reader one record at a time, so quoted cells with commas,
 //! quotes and line breaks read as one cell, and memory holds ids, never the file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::{Sink, WriteError};
-use crate::model::{ResultRecord, CSV_COLUMNS};
+use crate::model::{IdSet, ResultRecord, CSV_COLUMNS};
 
 pub struct CsvSink {
     path: PathBuf,
     partial: PathBuf,
     out: ::csv::Writer<BufWriter<File>>,
-    seen: HashSet<u64>,
+    seen: IdSet,
     duplicates: bool,
 }
 
@@ -73,7 +73,7 @@ impl CsvSink {
             .filter(|len| std::fs::metadata(&partial).is_ok_and(|m| m.len() >= *len) && *len > 0);
         let (file, seen) = match resumable {
             Some(len) => resume(path, &partial, len)?,
-            None => (fresh(path, &partial)?, HashSet::new()),
+            None => (fresh(path, &partial)?, IdSet::new()),
         };
         let mut out = ::csv::WriterBuilder::new()
             .has_headers(false)
@@ -191,7 +191,7 @@ fn fresh(target: &Path, partial: &Path) -> Result<File, WriteError> {
 /// Opens the partial file of an interrupted run cut back to `len` (the length
 /// committed with its checkpoint), positioned at the end for appending, with the
 /// ids of the tickets already in it.
-fn resume(target: &Path, partial: &Path, len: u64) -> Result<(File, HashSet<u64>), WriteError> {
+fn resume(target: &Path, partial: &Path, len: u64) -> Result<(File, IdSet), WriteError> {
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -200,7 +200,7 @@ fn resume(target: &Path, partial: &Path, len: u64) -> Result<(File, HashSet<u64>
     claim(&file, target, partial)?;
     file.set_len(len).map_err(io(partial))?;
     file.seek(SeekFrom::Start(0)).map_err(io(partial))?;
-    let mut seen = HashSet::new();
+    let mut seen = IdSet::new();
     let mut reader = partial_reader(file.try_clone().map_err(io(partial))?);
     if !has_current_columns(&mut reader) {
         return Err(WriteError::OtherColumns {

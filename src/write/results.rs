@@ -34,7 +34,9 @@ impl ResultsStore {
         };
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(32 * 1024 * 1024)
+            // Results are written once and rarely read back: a small page cache
+            // keeps a large backfill's memory bounded.
+            .cache_capacity(16 * 1024 * 1024)
             .mode(sled::Mode::LowSpace)
             .open()
             .map_err(err)?;
