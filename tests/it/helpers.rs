@@ -258,3 +258,10 @@ where
         (self.hook)(input).unwrap_or_else(|| self.builtin.analyze(input))
     }
 }
+
+/// Asserts that `csv` holds every ticket of the sandbox's view 1 exactly once, in the
+/// view's order; `why` says what that proves.
+pub fn assert_view_written_once(sb: &SandboxHandle, csv: &Path, why: &str) {
+    let expected: Vec<u64> = sb.dataset().view_ticket_ids(1).collect();
+    assert_eq!(csv_ids(csv), expected, "{why}");
+}
