@@ -7,6 +7,9 @@
 //! language as well as the whole message does (measured on the team's labeled
 //! support set: the same accuracy at 400 bytes as at 1,000) and keep the cost of a
 //! detection to a few microseconds, so the built-in analyzer keeps its throughput.
+//! Frequent little words settle most texts before the trigram model runs: English
+//! ones for English, and for German, French, Spanish, Dutch, Portuguese and Italian
+//! a clear majority of that language's own.
 //!
 //! **Unsure is empty.** A text with fewer than [`MIN_LETTERS`] letters ("ok",
 //! "Danke!", a bare order number) is too short to tell, and a detection whose
@@ -43,6 +46,9 @@ pub fn detect(text: &str) -> &'static str {
     }
     if has_function_words(head, ENGLISH, ENGLISH_PERCENT) {
         return ENGLISH;
+    }
+    if let Some(code) = dominant_listed_language(head) {
+        return code;
     }
     let Some(info) = whatlang::detect(head).filter(|i| i.confidence() >= MIN_CONFIDENCE) else {
         return "";
@@ -94,6 +100,38 @@ fn has_function_words(head: &str, code: &str, percent: usize) -> bool {
         hits += usize::from(hit);
     }
     hits >= 2 && hits * 100 >= words * percent
+}
+
+/// A listed language other than English whose little words make up at least
+/// [`ENGLISH_PERCENT`] of the text, at least three of them, and more than twice those
+/// of any other listed language: settled without the trigram model, which is the
+/// costly part of a detection (about 90 µs on 400 bytes of German against a few µs
+/// for this count).
+fn dominant_listed_language(head: &str) -> Option<&'static str> {
+    let foreign = &FUNCTION_WORD_LANGUAGES[1..];
+    let mut hits = [0usize; FUNCTION_WORD_LANGUAGES.len() - 1];
+    let mut words = 0usize;
+    for word in head.split(|c: char| !(c.is_alphabetic() || c == '\'')) {
+        let word = word.trim_matches('\'');
+        if word.is_empty() {
+            continue;
+        }
+        words += 1;
+        let lower = word.to_lowercase();
+        for (count, code) in hits.iter_mut().zip(foreign) {
+            *count += usize::from(is_function_word(code, &lower));
+        }
+    }
+    let (best, &most) = hits.iter().enumerate().max_by_key(|(_, h)| **h)?;
+    let runner_up = hits
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != best)
+        .map(|(_, h)| *h)
+        .max()
+        .unwrap_or(0);
+    (most >= 3 && most * 100 >= words * ENGLISH_PERCENT && most > 2 * runner_up)
+        .then_some(foreign[best])
 }
 
 /// Frequent short words of a language that are not English words (and, for English,
