@@ -81,7 +81,7 @@ pub struct FieldEval {
     pub weighted_recall: f64,
     pub weighted_f1: f64,
     pub macro_f1: f64,
-    /// Mean recall over the gold-or-predicted classes (TweetEval's metric).
+    /// Mean recall over the classes the gold labels hold (TweetEval's metric).
     pub macro_recall: f64,
     /// Sorted by label.
     pub classes: Vec<ClassScores>,

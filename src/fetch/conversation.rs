@@ -15,9 +15,10 @@
 //! newest start the export accepts): a nightly run reads the
 //! messages written since the previous run, and each ticket's first message (its
 //! description) is always part of its conversation. A ticket whose comment arrives
-//! while the run is already past the end of the events stream is read without it;
-//! the next run reads it. Time-based pages overlap at their edges, so comments are
-//! told apart by id.
+//! while the run is already past the end of the events stream (or less than a
+//! minute before its page is read) is analyzed without that comment, and a later
+//! run reads it only if the ticket changes again (a new comment does change it).
+//! Time-based pages overlap at their edges, so comments are told apart by id.
 //!
 //! Either way each comment author's role is looked up (the page's sideloaded users,
 //! the users cache, then `users/show_many`), so `[analyze] text = "requester"` can
@@ -98,9 +99,9 @@ impl EventsFeed {
             let end = page.end_time.unwrap_or(start);
             if page.end_of_stream {
                 self.finished = true;
-            } else if end <= start && count > 0 {
+            } else if end <= start {
                 return Err(FetchError::Protocol(format!(
-                    "the ticket events export did not move past {start} (a full page of events in one second); stopping instead of looping"
+                    "the ticket events export did not move past {start} ({count} events, not the end of the stream); stopping instead of looping"
                 )));
             }
             start = end.max(start);

@@ -281,7 +281,8 @@ impl TicketSource {
         let lister = rt.spawn(self.list_ahead(tx, slots.clone()));
         Prefetch {
             pages,
-            lister,
+            lister: Some(lister),
+            skipped: 0,
             held: None,
         }
     }
@@ -400,7 +401,10 @@ async fn complete(
 /// A source listing ahead on its own task ([`TicketSource::prefetch`]).
 pub struct Prefetch {
     pages: mpsc::Receiver<PageTask>,
-    lister: JoinHandle<u64>,
+    /// The listing task, until its end is seen; it returns the records skipped.
+    lister: Option<JoinHandle<u64>>,
+    /// Records an export file skipped as unreadable, once the lister returned.
+    skipped: u64,
     /// The slot of the page last returned, given back on the next call.
     held: Option<OwnedSemaphorePermit>,
 }
@@ -411,6 +415,17 @@ impl Prefetch {
     pub async fn next(&mut self) -> Result<Option<FetchedPage>, FetchError> {
         self.held = None;
         let Some((task, slot)) = self.pages.recv().await else {
+            // The lister closed the channel: at the end, or because it panicked,
+            // which must stop the run rather than look like the end.
+            if let Some(lister) = self.lister.take() {
+                match lister.await {
+                    Ok(skipped) => self.skipped = skipped,
+                    Err(e) if e.is_panic() => {
+                        return Err(FetchError::Protocol(format!("the page lister failed: {e}")))
+                    }
+                    Err(_) => {}
+                }
+            }
             return Ok(None);
         };
         self.held = Some(slot);
@@ -422,12 +437,15 @@ impl Prefetch {
 
     /// Stops listing (a request in flight is dropped); the records an export file
     /// skipped as unreadable.
-    pub async fn finish(self) -> u64 {
+    pub async fn finish(mut self) -> u64 {
         drop(self.pages);
-        if !self.lister.is_finished() {
-            self.lister.abort();
+        if let Some(lister) = self.lister.take() {
+            if !lister.is_finished() {
+                lister.abort();
+            }
+            self.skipped = lister.await.unwrap_or(0);
         }
-        self.lister.await.unwrap_or(0)
+        self.skipped
     }
 }
 

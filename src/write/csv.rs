@@ -198,15 +198,17 @@ fn resume(target: &Path, partial: &Path, len: u64) -> Result<(File, IdSet), Writ
         .open(partial)
         .map_err(io(partial))?;
     claim(&file, target, partial)?;
-    file.set_len(len).map_err(io(partial))?;
-    file.seek(SeekFrom::Start(0)).map_err(io(partial))?;
-    let mut seen = IdSet::new();
-    let mut reader = partial_reader(file.try_clone().map_err(io(partial))?);
-    if !has_current_columns(&mut reader) {
+    // The header is checked before anything is cut: a file of other columns is left
+    // exactly as it was.
+    if !has_current_columns(&mut partial_reader(file.try_clone().map_err(io(partial))?)) {
         return Err(WriteError::OtherColumns {
             path: partial.display().to_string(),
         });
     }
+    file.set_len(len).map_err(io(partial))?;
+    file.seek(SeekFrom::Start(0)).map_err(io(partial))?;
+    let mut seen = IdSet::new();
+    let mut reader = partial_reader(file.try_clone().map_err(io(partial))?);
     let mut row = ::csv::ByteRecord::new();
     while reader
         .read_byte_record(&mut row)

@@ -164,7 +164,7 @@ pub use vader::PolarityScores;
 
 /// Bumped whenever a rule or list changes what the analyzer answers, so stored
 /// analyses made by older rules are not reused.
-pub const RULES_VERSION: &str = "2024.4";
+pub const RULES_VERSION: &str = "2024.5";
 
 /// The category or component score from which a ticket counts as being about a
 /// support topic (so the support layer treats domain words as vocabulary), reached
@@ -350,10 +350,14 @@ impl BuiltinAnalyzer {
             ),
             None => {
                 let sentiment = Sentiment::from_score(scores.compound);
-                (
-                    sentiment,
-                    confidence::sentiment_confidence(sentiment, scores.compound),
-                )
+                let mut confidence = confidence::sentiment_confidence(sentiment, scores.compound);
+                // Without the support layer the scores stay VADER's on any language,
+                // but an English lexicon's reading of another language is not to be
+                // trusted either way.
+                if language::is_foreign(language) {
+                    confidence = confidence.min(foreign::MAX_CONFIDENCE);
+                }
+                (sentiment, confidence)
             }
         };
         Analysis {
@@ -403,6 +407,25 @@ mod tests {
             tags: &[],
         };
         analyzer(true).analyze(&input).unwrap()
+    }
+
+    #[test]
+    fn another_language_is_never_confident_even_without_the_support_layer() {
+        let input = AnalysisInput {
+            ticket_id: 1,
+            subject: "",
+            body: "Vielen Dank, das Problem ist endlich gelöst und alles funktioniert wieder wunderbar!",
+            tags: &[],
+        };
+        for support in [true, false] {
+            let a = analyzer(support).analyze(&input).unwrap();
+            assert_eq!(a.language, "de");
+            assert!(
+                a.confidence <= 0.3,
+                "support layer {support}: {}",
+                a.confidence
+            );
+        }
     }
 
     #[test]
