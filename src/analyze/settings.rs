@@ -78,8 +78,12 @@ pub struct LlmSettings {
     /// The endpoint the file names, without `/v1`; `None` = the provider's env var,
     /// the sandbox or the public API (resolved by [`super::build`]).
     pub base_url: Option<String>,
-    pub temperature: f64,
-    pub max_tokens: u32,
+    /// `None` = no `temperature` in the request: the server's own default applies
+    /// (reasoning models refuse any other value).
+    pub temperature: Option<f64>,
+    /// The output cap, sent as `max_tokens` (Anthropic, where it is required) or the
+    /// OpenAI-compatible server's field for it.
+    pub max_output_tokens: u32,
     /// Per request attempt, connect to last byte.
     pub timeout: Duration,
     pub json_mode: JsonMode,
@@ -97,8 +101,8 @@ impl Default for LlmSettings {
         LlmSettings {
             model: String::new(),
             base_url: None,
-            temperature: 0.0,
-            max_tokens: 1024,
+            temperature: None,
+            max_output_tokens: 1024,
             timeout: Duration::from_secs(60),
             json_mode: JsonMode::JsonSchema,
             redact_pii: true,

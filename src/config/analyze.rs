@@ -150,14 +150,15 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
         Some(url) => Some(check_base_url(url.get_ref()).map_err(|m| t.err("base_url", url, m))?),
         None => None,
     };
-    let temperature = value(&raw.temperature).unwrap_or(defaults.temperature);
-    if !(0.0..=2.0).contains(&temperature) {
-        return Err(t.err("temperature", &raw.temperature, "must be between 0 and 2"));
+    let temperature = value(&raw.temperature).or(defaults.temperature);
+    if temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+        let why = "must be between 0 and 2, or left out for the server's default";
+        return Err(t.err("temperature", &raw.temperature, why));
     }
-    let max_tokens = value(&raw.max_tokens).unwrap_or(defaults.max_tokens);
-    if max_tokens == 0 {
+    let max_output_tokens = value(&raw.max_output_tokens).unwrap_or(defaults.max_output_tokens);
+    if max_output_tokens == 0 {
         let why = "must be at least 1 (the answer needs ~300 tokens)";
-        return Err(t.err("max_tokens", &raw.max_tokens, why));
+        return Err(t.err("max_output_tokens", &raw.max_output_tokens, why));
     }
     let default_model = analyzer.provider().map_or("", |p| p.default_model());
     Ok(LlmSettings {
@@ -166,7 +167,7 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
             .unwrap_or_else(|| default_model.to_string()),
         base_url,
         temperature,
-        max_tokens,
+        max_output_tokens,
         timeout: t.positive_duration("timeout", &raw.timeout, defaults.timeout)?,
         json_mode: value(&raw.json_mode).unwrap_or(defaults.json_mode),
         redact_pii: value(&raw.redact_pii).unwrap_or(defaults.redact_pii),

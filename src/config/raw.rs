@@ -105,7 +105,9 @@ pub struct RawAnalyze {
     pub model: Option<Spanned<String>>,
     pub base_url: Option<Spanned<String>>,
     pub temperature: Option<Spanned<f64>>,
-    pub max_tokens: Option<Spanned<u32>>,
+    /// `max_tokens` is the key's former name, still read.
+    #[serde(alias = "max_tokens")]
+    pub max_output_tokens: Option<Spanned<u32>>,
     pub timeout: Option<Spanned<String>>,
     pub ca_file: Option<Spanned<String>>,
     pub json_mode: Option<Spanned<JsonMode>>,

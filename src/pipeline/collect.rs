@@ -77,6 +77,7 @@ impl Tally<'_> {
                     input_tokens: u.input_tokens,
                     output_tokens: u.output_tokens,
                     cost_usd: u.cost_usd,
+                    coerced_labels: u.coerced_labels,
                 }
             }),
             outputs: self.outputs,

@@ -30,6 +30,9 @@ pub struct TokenUsage {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cost_usd: Option<f64>,
+    /// Answers kept with a label outside the taxonomy set to `none` /
+    /// `general_inquiry` and their confidence halved.
+    pub coerced_labels: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -109,6 +112,13 @@ impl RunSummary {
                 "  llm: {} requests, {} input + {} output tokens{cost}",
                 llm.requests, llm.input_tokens, llm.output_tokens
             );
+            if llm.coerced_labels > 0 {
+                let _ = writeln!(
+                    s,
+                    "  llm: {} answers had labels outside the taxonomy (set to the fallback, confidence halved)",
+                    llm.coerced_labels
+                );
+            }
         }
         let _ = writeln!(
             s,

@@ -306,7 +306,7 @@ fn llm_keys_reach_the_analyze_settings_as_written() {
             output_per_mtok: 0.6
         })
     );
-    assert_eq!((a.llm.max_tokens, a.llm.redact_pii), (1024, true));
+    assert_eq!((a.llm.max_output_tokens, a.llm.redact_pii), (1024, true));
 }
 
 #[test]
@@ -323,4 +323,38 @@ fn an_unknown_placeholder_in_an_output_path_is_named_with_the_valid_ones() {
         &format!("{GOOD_FETCH}[[write]]\nkind = \"csv\"\npath = \"out/{{date}}/n.csv\"\n"),
         &["path", "file name"],
     );
+}
+
+#[test]
+fn llm_output_cap_and_temperature_are_checked_and_named() {
+    let llm = "[analyze]\nanalyzer = \"openai\"\n";
+    for (key, v) in [("max_output_tokens", "0"), ("max_tokens", "0")] {
+        check_bad(
+            &format!("{GOOD_FETCH}{llm}{key} = {v}\n{GOOD_WRITE}"),
+            &["max_output_tokens", "at least 1"],
+        );
+    }
+    check_bad(
+        &format!("{GOOD_FETCH}{llm}temperature = 3.0\n{GOOD_WRITE}"),
+        &["temperature", "between 0 and 2"],
+    );
+}
+
+#[test]
+fn temperature_is_unset_by_default_and_max_tokens_is_still_read() {
+    let env = zdpipe::config::Env::default();
+    let read = |extra: &str| {
+        let text = format!("{GOOD_FETCH}[analyze]\nanalyzer = \"anthropic\"\n{extra}{GOOD_WRITE}");
+        zdpipe::config::Pipeline::from_str(std::path::Path::new("p.toml"), &text, &env)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .analyze
+            .llm
+    };
+    let defaults = read("");
+    assert_eq!(
+        (defaults.temperature, defaults.max_output_tokens),
+        (None, 1024)
+    );
+    let set = read("temperature = 0.2\nmax_tokens = 300\n");
+    assert_eq!((set.temperature, set.max_output_tokens), (Some(0.2), 300));
 }

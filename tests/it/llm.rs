@@ -614,3 +614,92 @@ fn the_model_reads_the_customers_cleaned_words_only() {
         assert!(!ticket.contains(gone), "{gone} reached the model: {ticket}");
     }
 }
+
+/// Five tickets run through a model server that answers `answer`; returns the
+/// finished process.
+fn run_five(server: &ModelServer, ws: &Workspace, extra: &str) -> std::process::Output {
+    export(
+        ws,
+        &[
+            ("Disk", "The disk failed."),
+            ("Memory", "ECC errors in the log."),
+            ("Cooling", "The fan is making a grinding noise."),
+            ("Power", "The PSU beeps."),
+            ("Boot", "It does not boot."),
+        ],
+    );
+    let p = file_pipeline(
+        ws,
+        &format!(
+            "analyzer = \"openai\"\nmodel = \"gpt-it\"\nbase_url = \"{}\"\njson_mode = \"json_object\"\n{extra}",
+            server.url
+        ),
+    );
+    zdpipe()
+        .arg("run")
+        .arg(&p)
+        .arg("--summary-json")
+        .arg(ws.path("summary.json"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn free_form_labels_become_the_fallbacks_without_a_repair_call() {
+    // A lax server: valid fields, but labels of its own invention.
+    let server = ModelServer::start(|_, _, _| {
+        let mut answer = reply_json(&analysis(3));
+        answer["component"] = json!("Hard Disk Drive");
+        answer["category"] = json!("hardware failure");
+        (200, openai_reply(&answer))
+    });
+    let ws = Workspace::new();
+    let out = run_five(&server, &ws, "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let (h, rows) = read_csv(&ws.path("out.csv"));
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    assert_eq!(rows.len(), 5);
+    for row in &rows {
+        assert!(row[col("error")].is_empty(), "ticket {}", row[0]);
+        assert_eq!(row[col("component")], "none");
+        assert_eq!(row[col("category")], "general_inquiry");
+        assert_eq!(row[col("urgency")], "3", "the valid fields are kept");
+        let confidence: f64 = row[col("confidence")].parse().unwrap();
+        assert!((confidence - 0.4).abs() < 1e-9, "0.8 halved: {confidence}");
+    }
+    assert_eq!(server.requests(), 5, "no repair calls");
+    let s = summary(&ws.path("summary.json"));
+    assert_eq!(s["failed"], 0);
+    assert_eq!(s["llm"]["coerced_labels"], 5);
+    assert!(
+        stderr(&out).contains("5 answers had labels outside the taxonomy"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn temperature_is_sent_only_when_set_and_the_output_cap_as_max_tokens() {
+    let answer = |_: &str, _: &Value, _: &str| (200, openai_reply(&reply_json(&analysis(2))));
+    let unset = ModelServer::start(answer);
+    let ws = Workspace::new();
+    let out = run_five(&unset, &ws, "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bodies = unset.bodies_for("");
+    assert_eq!(bodies.len(), 5);
+    for (_, body) in &bodies {
+        assert!(body.get("temperature").is_none(), "{body}");
+        assert_eq!(body["max_tokens"], 1024);
+    }
+
+    let set = ModelServer::start(answer);
+    let ws = Workspace::new();
+    let out = run_five(&set, &ws, "temperature = 0.3\nmax_output_tokens = 333\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (_, body) in set.bodies_for("") {
+        assert_eq!(body["temperature"], 0.3);
+        assert_eq!(body["max_tokens"], 333);
+        assert!(body.get("max_completion_tokens").is_none());
+    }
+}

@@ -36,7 +36,7 @@ pub(super) fn headers(api_key: Option<&str>) -> Result<HeaderMap, LlmError> {
 pub(super) struct Template {
     model: String,
     max_tokens: u32,
-    temperature: f64,
+    temperature: Option<f64>,
     system: String,
     tools: Value,
     tool_choice: Value,
@@ -46,7 +46,7 @@ impl Template {
     pub fn new(cfg: &LlmConfig, system: &str, schema: &Value) -> Self {
         Template {
             model: cfg.settings.model.clone(),
-            max_tokens: cfg.settings.max_tokens,
+            max_tokens: cfg.settings.max_output_tokens,
             temperature: cfg.settings.temperature,
             system: system.to_string(),
             tools: json!([{
@@ -77,7 +77,8 @@ impl Template {
 struct Body<'a> {
     model: &'a str,
     max_tokens: u32,
-    temperature: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
     system: &'a str,
     messages: &'a [Value],
     tools: &'a Value,
@@ -94,7 +95,7 @@ pub(super) fn read_reply(body: &Value, max_tokens: u32) -> Reply {
         .unwrap_or_default();
     let outcome = match stop {
         "max_tokens" => Err(format!(
-            "anthropic: the answer was cut off at max_tokens ({max_tokens}); raise max_tokens"
+            "anthropic: the answer was cut off at max_tokens ({max_tokens}); raise max_output_tokens"
         )),
         "model_context_window_exceeded" => {
             Err("anthropic: the ticket does not fit the model's context window".into())

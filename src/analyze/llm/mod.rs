@@ -5,7 +5,8 @@
 //! Per ticket: the text is masked ([`pii`]), truncated and wrapped as delimited data
 //! ([`prompt`]); one request goes out ([`transport`] retries transient failures with
 //! the shared [`crate::http`] layer); the reply is validated against the shared
-//! schema. An invalid reply gets exactly one repair round trip (the validation error
+//! schema; labels outside the taxonomy are coerced to the fallbacks and counted
+//! ([`prompt::validate`]). An invalid reply gets exactly one repair round trip (the validation error
 //! is sent back), after which the ticket becomes an error row. Refusals, truncated
 //! answers and content filtering are error rows straight away. What every ticket
 //! would hit alike stops the run: a rejected key, an exhausted quota, an unknown model
@@ -27,7 +28,7 @@ pub mod prompt;
 mod transport;
 
 use std::fmt;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -142,6 +143,8 @@ pub struct Usage {
     pub output_tokens: u64,
     /// `None` when no price is configured.
     pub cost_usd: Option<f64>,
+    /// Answers kept with a label outside the taxonomy replaced by its fallback.
+    pub coerced_labels: u64,
 }
 
 /// One 2xx response, read: the tokens it cost and either an answer to validate or
@@ -174,6 +177,8 @@ pub struct LlmAnalyzer {
     rt: Handle,
     transport: Transport,
     template: Template,
+    /// Answers whose labels were coerced, for [`Usage::coerced_labels`].
+    coerced_labels: AtomicU64,
 }
 
 impl LlmAnalyzer {
@@ -188,10 +193,14 @@ impl LlmAnalyzer {
         if cfg.settings.model.trim().is_empty() {
             return bad("model is empty");
         }
-        if cfg.settings.max_tokens == 0 || cfg.max_input_chars == 0 {
-            return bad("max_tokens and max_input_chars must be positive");
+        if cfg.settings.max_output_tokens == 0 || cfg.max_input_chars == 0 {
+            return bad("max_output_tokens and max_input_chars must be positive");
         }
-        if !(0.0..=2.0).contains(&cfg.settings.temperature) {
+        if cfg
+            .settings
+            .temperature
+            .is_some_and(|t| !(0.0..=2.0).contains(&t))
+        {
             return bad("temperature must be between 0 and 2");
         }
         if cfg.taxonomy.categories.is_empty() || cfg.taxonomy.components.is_empty() {
@@ -234,6 +243,7 @@ impl LlmAnalyzer {
             rt,
             transport,
             template,
+            coerced_labels: AtomicU64::new(0),
         })
     }
 
@@ -251,6 +261,7 @@ impl LlmAnalyzer {
                 .settings
                 .price
                 .map(|p| p.cost_usd(input_tokens, output_tokens)),
+            coerced_labels: self.coerced_labels.load(Ordering::Relaxed),
         }
     }
 
@@ -269,7 +280,7 @@ impl LlmAnalyzer {
         let first = self.exchange(&turns).await?;
         let error = match &first.json {
             Ok(reply) => match prompt::validate(reply, &self.cfg.taxonomy) {
-                Ok(analysis) => return Ok(analysis),
+                Ok(checked) => return Ok(self.count_coercion(checked)),
                 Err(e) => e,
             },
             Err(e) => e.clone(),
@@ -284,12 +295,20 @@ impl LlmAnalyzer {
         second
             .json
             .and_then(|v| prompt::validate(&v, &self.cfg.taxonomy))
+            .map(|checked| self.count_coercion(checked))
             .map_err(|e| {
                 AnalyzeError::Ticket(format!(
                     "{}: invalid answer after one repair attempt: {e}",
                     self.cfg.provider.as_str()
                 ))
             })
+    }
+
+    fn count_coercion(&self, (analysis, coerced): (Analysis, bool)) -> Analysis {
+        if coerced {
+            self.coerced_labels.fetch_add(1, Ordering::Relaxed);
+        }
+        analysis
     }
 
     /// One request/response: sends the turns, counts tokens, reads the answer.
@@ -300,8 +319,10 @@ impl LlmAnalyzer {
         };
         let response = self.transport.post(&body).await?;
         let reply = match self.cfg.provider {
-            Provider::OpenAi => openai::read_reply(&response, self.cfg.settings.max_tokens),
-            Provider::Anthropic => anthropic::read_reply(&response, self.cfg.settings.max_tokens),
+            Provider::OpenAi => openai::read_reply(&response, self.cfg.settings.max_output_tokens),
+            Provider::Anthropic => {
+                anthropic::read_reply(&response, self.cfg.settings.max_output_tokens)
+            }
         };
         let c = &self.transport.counters;
         c.input_tokens
@@ -328,7 +349,8 @@ impl Analyzer for LlmAnalyzer {
             c.provider.as_str(),
             s.model,
             PROMPT_VERSION,
-            s.temperature,
+            s.temperature
+                .map_or("default".to_string(), |t| t.to_string()),
             s.json_mode,
             c.max_input_chars,
             s.redact_pii,

@@ -56,7 +56,7 @@ pub(super) fn max_tokens_field(base_url: &str) -> &'static str {
 /// The request's fixed parts, built once per analyzer: everything but the turns.
 pub(super) struct Template {
     model: String,
-    temperature: f64,
+    temperature: Option<f64>,
     max_tokens_field: &'static str,
     max_tokens: u32,
     system: String,
@@ -76,7 +76,7 @@ impl Template {
             model: cfg.settings.model.clone(),
             temperature: cfg.settings.temperature,
             max_tokens_field: max_tokens_field(&cfg.base_url),
-            max_tokens: cfg.settings.max_tokens,
+            max_tokens: cfg.settings.max_output_tokens,
             system: system.to_string(),
             response_format,
         }
@@ -101,7 +101,7 @@ impl Template {
 
 struct Body<'a> {
     model: &'a str,
-    temperature: f64,
+    temperature: Option<f64>,
     max_tokens: (&'static str, u32),
     messages: Messages<'a>,
     response_format: &'a Value,
@@ -109,9 +109,11 @@ struct Body<'a> {
 
 impl Serialize for Body<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(5))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("model", self.model)?;
-        m.serialize_entry("temperature", &self.temperature)?;
+        if let Some(t) = self.temperature {
+            m.serialize_entry("temperature", &t)?;
+        }
         m.serialize_entry(self.max_tokens.0, &self.max_tokens.1)?;
         m.serialize_entry("messages", &self.messages)?;
         m.serialize_entry("response_format", self.response_format)?;
@@ -156,7 +158,7 @@ pub(super) fn read_reply(body: &Value, max_tokens: u32) -> Reply {
         Err(format!("openai: the model refused: {refusal}"))
     } else if finish == "length" {
         Err(format!(
-            "openai: the answer was cut off at max_tokens ({max_tokens}); raise max_tokens"
+            "openai: the answer was cut off at max_tokens ({max_tokens}); raise max_output_tokens"
         ))
     } else if finish == "content_filter" {
         Err("openai: the answer was blocked by the provider's content filter".into())

@@ -4,12 +4,20 @@
 //! `response_format`, Anthropic as a tool's `input_schema`), and every reply goes
 //! through [`validate`], so switching providers changes transport, not meaning.
 //! The sandbox uses [`extract_ticket`] and [`reply_json`] to play the model's part.
+//!
+//! Labels outside the taxonomy are not a reason to throw an answer away: servers
+//! without strict schema support answer free-form components and categories, and a
+//! repair call rarely changes their mind. Such a label becomes the taxonomy's
+//! fallback (`none` for the component, `general_inquiry` for the category), the
+//! answer's `confidence` is halved ([`COERCED_CONFIDENCE_FACTOR`]) so downstream
+//! filters see it as less sure, and the caller counts the coercion. Wrong types,
+//! out-of-range numbers and missing fields still fail validation.
 
 use serde_json::{json, Map, Value};
 
 use super::pii;
 use crate::analyze::{language, AnalysisInput};
-use crate::model::taxonomy::{Label, Taxonomy};
+use crate::model::taxonomy::{Label, Taxonomy, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
 use crate::model::{priority_score, Analysis, Sentiment};
 
 /// Bumped whenever the prompt or schema changes, so stored analyses are redone.
@@ -18,6 +26,8 @@ pub const PROMPT_VERSION: u32 = 2;
 pub const SCHEMA_NAME: &str = "ticket_analysis";
 const OPEN_TAG: &str = "<ticket>";
 const CLOSE_TAG: &str = "</ticket>";
+/// What `confidence` is multiplied by when a label was replaced by its fallback.
+pub const COERCED_CONFIDENCE_FACTOR: f64 = 0.5;
 /// Upper bound on list fields; the CSV cell stays short and the model stays focused.
 const MAX_LIST_ITEMS: usize = 5;
 
@@ -208,7 +218,9 @@ object that matches the `{SCHEMA_NAME}` schema exactly, with no other text."
 /// label's band of [`Sentiment::from_score`], because models pick a category more
 /// reliably than they calibrate a number, and the CSV must never show a label that
 /// disagrees with its score. The priority score is always computed locally.
-pub fn validate(reply: &Value, taxonomy: &Taxonomy) -> Result<Analysis, String> {
+/// Labels outside the taxonomy are coerced (see the module doc); the `bool` says
+/// whether that happened.
+pub fn validate(reply: &Value, taxonomy: &Taxonomy) -> Result<(Analysis, bool), String> {
     let obj = reply.as_object().ok_or("the reply is not a JSON object")?;
     let sentiment = match text_field(obj, "sentiment")?.to_ascii_lowercase().as_str() {
         "positive" => Sentiment::Positive,
@@ -234,22 +246,30 @@ pub fn validate(reply: &Value, taxonomy: &Taxonomy) -> Result<Analysis, String> 
         .get("business_impact")
         .and_then(Value::as_bool)
         .ok_or("business_impact must be true or false")?;
-    Ok(Analysis {
+    let category = label_field(obj, "category", &taxonomy.categories)?;
+    let component = label_field(obj, "component", &taxonomy.components)?;
+    let coerced = category.is_none() || component.is_none();
+    let mut confidence = number_field(obj, "confidence", 0.0, 1.0)?;
+    if coerced {
+        confidence *= COERCED_CONFIDENCE_FACTOR;
+    }
+    let analysis = Analysis {
         sentiment,
         sentiment_score,
         urgency,
         frustration,
         technical_expertise,
         business_impact,
-        category: label_field(obj, "category", &taxonomy.categories)?,
-        component: label_field(obj, "component", &taxonomy.components)?,
+        category: category.unwrap_or_else(|| FALLBACK_CATEGORY.to_string()),
+        component: component.unwrap_or_else(|| FALLBACK_COMPONENT.to_string()),
         priority_score: priority_score(urgency, frustration, business_impact, technical_expertise),
-        confidence: number_field(obj, "confidence", 0.0, 1.0)?,
+        confidence,
         key_phrases: list_field(obj, "key_phrases")?,
         emotions: list_field(obj, "emotions")?,
         // Detected on our side (`language::detect`), not asked of the model.
         language: String::new(),
-    })
+    };
+    Ok((analysis, coerced))
 }
 
 fn text_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, String> {
@@ -279,16 +299,18 @@ fn scale_field(obj: &Map<String, Value>, key: &str) -> Result<u8, String> {
     }
 }
 
-fn label_field(obj: &Map<String, Value>, key: &str, labels: &[Label]) -> Result<String, String> {
+/// The taxonomy's spelling of the label, or `None` for a label outside it; an
+/// absent or non-string label is an error.
+fn label_field(
+    obj: &Map<String, Value>,
+    key: &str,
+    labels: &[Label],
+) -> Result<Option<String>, String> {
     let given = text_field(obj, key)?;
-    labels
+    Ok(labels
         .iter()
         .find(|l| l.name.eq_ignore_ascii_case(given))
-        .map(|l| l.name.clone())
-        .ok_or_else(|| {
-            let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
-            format!("{key} {given:?} is not one of {}", names.join(", "))
-        })
+        .map(|l| l.name.clone()))
 }
 
 fn list_field(obj: &Map<String, Value>, key: &str) -> Result<Vec<String>, String> {

@@ -50,7 +50,7 @@ fn openai_valid_answer() {
             b["temperature"].as_f64(),
             b["max_tokens"].as_u64()
         ),
-        (Some("test-model"), Some(0.0), Some(1024))
+        (Some("test-model"), None, Some(1024))
     );
     assert_eq!(b["messages"][0]["role"], "system");
     assert_eq!(b["messages"][1]["role"], "user");
@@ -96,6 +96,10 @@ fn anthropic_valid_answer_without_key_header_leak() {
     assert_eq!(req.headers["anthropic-version"], "2023-06-01");
     assert!(req.headers.get("authorization").is_none());
     let b = &req.body;
+    assert!(
+        b.get("temperature").is_none(),
+        "unset: the server's default"
+    );
     assert!(b["system"].as_str().unwrap().contains("urgency"));
     assert_eq!(
         b["tool_choice"],
@@ -136,7 +140,7 @@ fn schema_violations_twice_become_an_error_row() {
     let mut bad = valid();
     bad["urgency"] = json!(9);
     let mut worse = valid();
-    worse["category"] = json!("astrology");
+    worse["confidence"] = json!(2.0);
     let fake = Fake::start(vec![
         anthropic_with(bad, "tool_use"),
         anthropic_with(worse, "tool_use"),
@@ -145,7 +149,7 @@ fn schema_violations_twice_become_an_error_row() {
     match a.analyze(&ticket("s", "b")) {
         Err(AnalyzeError::Ticket(m)) => {
             assert!(
-                m.contains("after one repair") && m.contains("astrology"),
+                m.contains("after one repair") && m.contains("confidence is 2"),
                 "{m}"
             );
         }
@@ -560,7 +564,7 @@ fn config_debug_hides_key_and_fingerprint_tracks_settings() {
     let base = a.fingerprint();
     assert!(base.contains("openai") && base.contains("test-model"));
     let variants: [fn(&mut LlmConfig); 6] = [
-        |c| c.settings.temperature = 0.5,
+        |c| c.settings.temperature = Some(0.5),
         |c| c.settings.json_mode = JsonMode::JsonObject,
         |c| c.max_input_chars = 100,
         |c| c.settings.redact_pii = false,
