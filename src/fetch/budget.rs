@@ -217,6 +217,18 @@ impl Budgets {
         }
     }
 
+    /// A 429 says the server's budget is spent for now: every request of that budget
+    /// waits out its `Retry-After`, not only the one that got it (with pages listed
+    /// ahead and comments fetched beside them, several are in flight at once, and
+    /// each would otherwise spend a retry on the same 429).
+    pub fn hold_after_429(&self, budget: Budget, wait: Duration) {
+        let limiter = match budget {
+            Budget::Incremental => &self.export,
+            Budget::Api => &self.account,
+        };
+        limiter.pause_until(tokio::time::Instant::now() + wait);
+    }
+
     /// `api_share` of the account's limit, under the fixed cap if there is one.
     fn account_budget(&self, account_limit: u64) -> usize {
         let share = ((account_limit as f64 * self.share).floor() as u64).max(1);
@@ -386,6 +398,21 @@ mod tests {
             Some(100)
         );
         assert!(b.endpoint(&url("/api/v2/users.json")).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_holds_every_request_of_its_budget_for_its_retry_after() {
+        let b = Budgets::new(RateLimit::Auto, 1.0, 10, Duration::from_secs(60));
+        b.hold_after_429(Budget::Api, Duration::from_secs(3));
+        let start = tokio::time::Instant::now();
+        b.around(&url("/y"), Budget::Api, None, async {})
+            .await
+            .unwrap();
+        let waited = start.elapsed();
+        assert!(
+            waited >= Duration::from_secs(3) && waited < Duration::from_secs(4),
+            "{waited:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

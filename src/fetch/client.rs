@@ -286,6 +286,7 @@ impl ZendeskClient {
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
             let wait = retry_after(resp.headers()).unwrap_or(self.retry_after_default);
+            self.budgets.hold_after_429(budget, wait);
             return Err(Failure::Transient(Transient::Status {
                 status,
                 wait: Some(wait),
