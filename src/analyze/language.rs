@@ -23,6 +23,8 @@
 //! English, so a ticket in another language gets sentiment from language-neutral
 //! signals only (see `builtin`); the LLM analyzers are told the language.
 
+use std::borrow::Cow;
+
 use whatlang::Lang;
 
 /// How much of the text detection reads (cut back to a character boundary).
@@ -86,20 +88,26 @@ const UNLISTED_CONFIDENCE: f64 = 0.9;
 /// -> German); the little words of a language settle it.
 fn has_function_words(head: &str, code: &str, percent: usize) -> bool {
     let (mut words, mut hits) = (0usize, 0usize);
-    for word in head.split(|c: char| !(c.is_alphabetic() || c == '\'')) {
-        let word = word.trim_matches('\'');
-        if word.is_empty() {
-            continue;
-        }
+    for word in lowercase_words(head) {
         words += 1;
-        let hit = if word.chars().any(char::is_uppercase) {
-            is_function_word(code, &word.to_lowercase())
-        } else {
-            is_function_word(code, word)
-        };
-        hits += usize::from(hit);
+        hits += usize::from(is_function_word(code, &word));
     }
     hits >= 2 && hits * 100 >= words * percent
+}
+
+/// The words of `head` (letters and apostrophes), lowercased; copied only when a
+/// word has a capital.
+fn lowercase_words(head: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    head.split(|c: char| !(c.is_alphabetic() || c == '\''))
+        .map(|word| word.trim_matches('\''))
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            if word.chars().any(char::is_uppercase) {
+                Cow::Owned(word.to_lowercase())
+            } else {
+                Cow::Borrowed(word)
+            }
+        })
 }
 
 /// A listed language other than English whose little words make up at least
@@ -111,15 +119,10 @@ fn dominant_listed_language(head: &str) -> Option<&'static str> {
     let foreign = &FUNCTION_WORD_LANGUAGES[1..];
     let mut hits = [0usize; FUNCTION_WORD_LANGUAGES.len() - 1];
     let mut words = 0usize;
-    for word in head.split(|c: char| !(c.is_alphabetic() || c == '\'')) {
-        let word = word.trim_matches('\'');
-        if word.is_empty() {
-            continue;
-        }
+    for word in lowercase_words(head) {
         words += 1;
-        let lower = word.to_lowercase();
         for (count, code) in hits.iter_mut().zip(foreign) {
-            *count += usize::from(is_function_word(code, &lower));
+            *count += usize::from(is_function_word(code, &word));
         }
     }
     let (best, &most) = hits.iter().enumerate().max_by_key(|(_, h)| **h)?;
