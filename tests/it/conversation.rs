@@ -46,13 +46,7 @@ fn a_nightly_run_reads_conversations_from_the_events_export_one_request_per_page
     let sb = start(2500);
     let ws = Workspace::new();
     let p = nightly(&ws, &sb.base_url(), "include_comments = true");
-    let out = zdpipe_auth()
-        .arg("run")
-        .arg(&p)
-        .args(["--summary-json", "s.json"])
-        .current_dir(ws.path(""))
-        .output()
-        .unwrap();
+    let out = ws.run_with_summary(&p, "s.json");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(csv_ids(&ws.path("out/nightly.csv")).len(), 2500);
 
@@ -88,13 +82,7 @@ fn a_nightly_run_continued_from_its_checkpoint_reads_the_new_comments() {
     let touched = (1..=300).find(|&id| !sb.dataset().is_deleted(id)).unwrap();
     sb.touch_ticket(touched);
     sb.reset_counters();
-    let out = zdpipe_auth()
-        .arg("run")
-        .arg(&p)
-        .args(["--summary-json", "s2.json"])
-        .current_dir(ws.path(""))
-        .output()
-        .unwrap();
+    let out = ws.run_with_summary(&p, "s2.json");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(csv_ids(&ws.path("out/nightly.csv")).contains(&touched));
     let endpoints = sb.state().stats().endpoints;
@@ -111,13 +99,7 @@ fn views_keep_one_comments_call_per_ticket_and_say_so() {
     let sb = start(40);
     let ws = Workspace::new();
     let p = ws.view_pipeline("conv", &sb.base_url(), &[1], "include_comments = true\n");
-    let out = zdpipe_auth()
-        .arg("run")
-        .arg(&p)
-        .args(["--summary-json", "s.json"])
-        .current_dir(ws.path(""))
-        .output()
-        .unwrap();
+    let out = ws.run_with_summary(&p, "s.json");
     assert!(out.status.success(), "{}", stderr(&out));
     let n = sb.dataset().view_ticket_ids(1).count() as u64;
     let endpoints = sb.state().stats().endpoints;

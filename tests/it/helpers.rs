@@ -61,6 +61,18 @@ impl Workspace {
         p
     }
 
+    /// `zdpipe run PIPELINE --summary-json SUMMARY` (with credentials) in this
+    /// workspace, so `summary` is a path inside it.
+    pub fn run_with_summary(&self, pipeline: &Path, summary: &str) -> std::process::Output {
+        zdpipe_auth()
+            .arg("run")
+            .arg(pipeline)
+            .args(["--summary-json", summary])
+            .current_dir(self.path(""))
+            .output()
+            .unwrap()
+    }
+
     /// A pipeline against a Zendesk-compatible server at `base_url`, view mode.
     pub fn view_pipeline(&self, name: &str, base_url: &str, views: &[u64], extra: &str) -> PathBuf {
         let views: Vec<String> = views.iter().map(u64::to_string).collect();
