@@ -4,8 +4,13 @@
 //! its bytes and [`CacheKey::tree`] the tree it lives in. Ids are big-endian `u64`, so
 //! a tree iterates in id order. Within one tree the kinds are told apart by a one-byte
 //! tag or by length, so no two keys share bytes and [`CacheKey::decode`] reads any
-//! key back. The layouts are those of earlier zdpipe versions, so existing caches stay
-//! readable:
+//! key back. Tickets and analyses are not stored under their own key but as entries of
+//! a bucket shared by [`IDS_PER_BUCKET`] consecutive ids ([`CacheKey::slot`]; see
+//! [`bucket`](super::bucket) for why); their bytes below name the entry, and the
+//! bucket's key is `b` + the first id / [`IDS_PER_BUCKET`]. That is cache format 2
+//! ([`FORMAT`], kept under `format` in `meta`); format 1 (zdpipe before buckets) had
+//! a key per ticket, and such a cache's tickets and analyses are dropped when it is
+//! opened. Every other layout is that of earlier zdpipe versions:
 //!
 //! | kind | tree | bytes |
 //! |---|---|---|
@@ -14,14 +19,15 @@
 //! | [`ViewCount`](CacheKey::ViewCount) | `views` | `n` + view id |
 //! | [`ViewListing`](CacheKey::ViewListing) | `view_listings` | view id (8 bytes) |
 //! | [`ListingPage`](CacheKey::ListingPage) | `view_listings` | `p` + view id + page number (`u32`) |
-//! | [`Ticket`](CacheKey::Ticket) | `tickets` | ticket id (8 bytes) |
+//! | [`Ticket`](CacheKey::Ticket) | `tickets` | ticket id (8 bytes), in bucket `b` + id / 32 |
 //! | [`Comments`](CacheKey::Comments) | `tickets` | `c` + ticket id |
 //! | [`User`](CacheKey::User) | `users` | `u` + user id |
 //! | [`Organization`](CacheKey::Organization) | `users` | `o` + organization id |
-//! | [`Analysis`](CacheKey::Analysis) | `analyses` | ticket id (8 bytes) |
+//! | [`Analysis`](CacheKey::Analysis) | `analyses` | ticket id (8 bytes), in bucket `b` + id / 32 |
 //! | [`Checkpoint`](CacheKey::Checkpoint) | `checkpoints` | `incremental:{account}:{pipeline}` (UTF-8) |
 //! | [`Stats`](CacheKey::Stats) | `stats` | the store's name (UTF-8) |
 //! | [`Account`](CacheKey::Account) | `meta` | `account` (ASCII) |
+//! | [`Format`](CacheKey::Format) | `meta` | `format` (ASCII) |
 //!
 //! A pipeline name may itself contain `:`, which would make a checkpoint key read two
 //! ways; such names store `:` as `%3A` (and `%` as `%25`). Every other name's key is
@@ -31,6 +37,11 @@
 //! [`ResultKey`], also defined here.
 
 use std::fmt;
+
+pub(super) use super::bucket::IDS_PER_BUCKET;
+
+/// The layout this zdpipe writes: 2 since tickets and analyses are kept in buckets.
+pub const FORMAT: u8 = 2;
 
 /// The sled trees of the cache database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,10 +133,23 @@ pub enum CacheKey {
     ///
     /// [`FetchSettings::account_identity`]: crate::fetch::FetchSettings::account_identity
     Account,
+    /// The layout of the cache's keys ([`FORMAT`]).
+    Format,
+}
+
+/// Where a record is kept in its tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Slot {
+    /// Under a key of its own.
+    Own(Vec<u8>),
+    /// As entry `id` of the bucket under `key`.
+    Bucket { key: Vec<u8>, id: u64 },
 }
 
 const VIEW_LIST: &[u8] = b"all";
 const ACCOUNT: &[u8] = b"account";
+const FORMAT_KEY: &[u8] = b"format";
+const BUCKET: u8 = b'b';
 const VIEW: u8 = b'v';
 const VIEW_COUNT: u8 = b'n';
 const LISTING_PAGE: u8 = b'p';
@@ -178,7 +202,7 @@ impl CacheKey {
             CacheKey::Analysis(_) => Tree::Analyses,
             CacheKey::Checkpoint(_) => Tree::Checkpoints,
             CacheKey::Stats(_) => Tree::Stats,
-            CacheKey::Account => Tree::Meta,
+            CacheKey::Account | CacheKey::Format => Tree::Meta,
         }
     }
 
@@ -202,7 +226,26 @@ impl CacheKey {
             CacheKey::Checkpoint(id) => id.to_string().into_bytes(),
             CacheKey::Stats(store) => store.as_bytes().to_vec(),
             CacheKey::Account => ACCOUNT.to_vec(),
+            CacheKey::Format => FORMAT_KEY.to_vec(),
         }
+    }
+
+    /// Where the record is kept: tickets and analyses in their bucket, the rest under
+    /// their own key ([`encode`](Self::encode)).
+    pub fn slot(&self) -> Slot {
+        match self {
+            CacheKey::Ticket(id) | CacheKey::Analysis(id) => Slot::Bucket {
+                key: tagged(BUCKET, id / IDS_PER_BUCKET),
+                id: *id,
+            },
+            other => Slot::Own(other.encode()),
+        }
+    }
+
+    /// Whether `bytes`, a key found in `tree`, is a bucket's.
+    pub fn is_bucket(tree: Tree, bytes: &[u8]) -> bool {
+        matches!(tree, Tree::Tickets | Tree::Analyses)
+            && matches!(read_tagged(bytes), Some((BUCKET, _)))
     }
 
     /// Reads back a key found in `tree`; `None` for bytes no zdpipe key has.
@@ -242,6 +285,7 @@ impl CacheKey {
             }
             Tree::Stats => Some(CacheKey::Stats(String::from_utf8(bytes.to_vec()).ok()?)),
             Tree::Meta if bytes == ACCOUNT => Some(CacheKey::Account),
+            Tree::Meta if bytes == FORMAT_KEY => Some(CacheKey::Format),
             Tree::Meta => None,
         }
     }
@@ -283,6 +327,7 @@ mod tests {
             COMMENTS,
             USER,
             ORGANIZATION,
+            BUCKET,
             b'a',
         ] {
             ids.push(u64::from(tag) << 56);
@@ -296,6 +341,7 @@ mod tests {
         let mut keys = vec![
             CacheKey::ViewList,
             CacheKey::Account,
+            CacheKey::Format,
             CacheKey::Stats("tickets".into()),
             CacheKey::Stats("view_listings".into()),
             CacheKey::Checkpoint(CheckpointId::new("acme.zendesk.com", "nightly")),
@@ -363,6 +409,30 @@ mod tests {
         assert_eq!(CacheKey::Stats("users".into()).encode(), b"users");
         assert_eq!(CacheKey::Account.encode(), b"account");
         assert_eq!(ResultKey(7).encode(), 7u64.to_be_bytes());
+    }
+
+    #[test]
+    fn tickets_and_analyses_share_buckets_of_consecutive_ids_and_nothing_else_does() {
+        let bucket = |key: CacheKey| match key.slot() {
+            Slot::Bucket { key, .. } => key,
+            Slot::Own(_) => panic!("{key:?} has a key of its own"),
+        };
+        assert_eq!(bucket(CacheKey::Ticket(31)), b"b\0\0\0\0\0\0\0\0");
+        assert_eq!(bucket(CacheKey::Ticket(32)), b"b\0\0\0\0\0\0\0\x01");
+        assert_eq!(bucket(CacheKey::Analysis(63)), bucket(CacheKey::Ticket(32)));
+        for key in samples() {
+            let tree = key.tree();
+            match key.slot() {
+                Slot::Bucket { key: bytes, id } => {
+                    assert!(CacheKey::is_bucket(tree, &bytes), "{key:?}");
+                    assert_eq!(key, CacheKey::decode(tree, &id.to_be_bytes()).unwrap());
+                }
+                Slot::Own(bytes) => {
+                    assert_eq!(bytes, key.encode());
+                    assert!(!CacheKey::is_bucket(tree, &bytes), "{key:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -14,9 +14,9 @@
 //! - `views`: the account's view list (`all`), views (`v` + id) and view counts (`n` + id);
 //! - `view_listings`: complete listings (the view id) and the pages of a listing still
 //!   being paged (`p` + view id + page number);
-//! - `tickets`: tickets (the ticket id) and their comments (`c` + id);
+//! - `tickets`: tickets (in buckets of 32 ids, `b` + id / 32) and their comments (`c` + id);
 //! - `users`: users (`u` + id) and organizations (`o` + id);
-//! - `analyses`: the ticket id; `checkpoints`: `incremental:{account}:{pipeline}`;
+//! - `analyses`: buckets of 32 ids like tickets; `checkpoints`: `incremental:{account}:{pipeline}`;
 //!   `stats`: the store's name.
 //!
 //! Ids are big-endian `u64`. Reads and writes go through [`Cache::get`],
@@ -25,22 +25,28 @@
 //!
 //! sled takes an exclusive file lock on open; a second zdpipe on the same path gets
 //! [`CacheError::Locked`] naming the pid written by the first. A database sled
-//! reports as corrupt is moved aside and replaced by an empty one. Files are owner-only.
+//! reports as corrupt is moved aside and replaced by an empty one. A cache written
+//! before tickets and analyses were kept in buckets (format 1, see [`key`]) loses
+//! its stored tickets and analyses on open, with a one-line notice; the rest stays.
+//! Files are owner-only.
 
 mod account;
 mod analyses;
+mod bucket;
 mod invalidate;
 pub mod key;
 mod settings;
 mod stats;
 mod store;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use account::Claim;
 pub use analyses::StoredAnalysis;
 pub use invalidate::Target;
+use key::Slot;
 pub use key::{CacheKey, CheckpointId, ResultKey, Tree};
 pub use settings::{CacheSettings, Ttls};
 pub use stats::{CacheStats, StoreStats};
@@ -101,6 +107,9 @@ fn plain_os_error(e: &std::io::Error) -> std::io::Error {
         None => std::io::Error::new(e.kind(), text),
     }
 }
+
+/// A record on its way into a bucket: its id and its stored bytes.
+type BucketEntry = (u64, Vec<u8>);
 
 /// The open cache. Share it across threads by reference or `Arc`.
 pub struct Cache {
@@ -203,7 +212,7 @@ impl Cache {
             .map_err(io_err(&path))?;
         restrict(&path);
         let ttl = settings.ttl;
-        Ok(Cache {
+        let cache = Cache {
             views: TtlStore::new(&db, Tree::Views, ttl.views)?,
             tickets: TtlStore::new(&db, Tree::Tickets, ttl.tickets)?,
             users: TtlStore::new(&db, Tree::Users, ttl.users)?,
@@ -217,11 +226,34 @@ impl Cache {
             recovered_from,
             path,
             db,
-        })
+        };
+        cache.settle_format()?;
+        Ok(cache)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Makes the cache's layout this zdpipe's ([`key::FORMAT`]). A cache with stored
+    /// tickets or analyses but another format (none: format 1, a key per ticket) holds
+    /// records this version cannot read, so those two trees start over, with a notice;
+    /// views, listings, users and checkpoints are kept.
+    fn settle_format(&self) -> Result<(), CacheError> {
+        let format = self.get(&CacheKey::Format, ReadPolicy::AnyAge)?;
+        if format.as_deref() == Some(&[key::FORMAT]) {
+            return Ok(());
+        }
+        if !(self.tickets.tree.is_empty() && self.analyses.is_empty()) {
+            let dropped = self.clear_tree(Tree::Tickets)? + self.clear_tree(Tree::Analyses)?;
+            tracing::warn!(
+                "cache {} was written by an older zdpipe: dropped its {dropped} stored tickets, comments and analyses (they are fetched and analyzed again); the rest is kept",
+                self.path.display()
+            );
+        }
+        self.put(&CacheKey::Format, &[key::FORMAT])?;
+        self.meta.flush()?;
+        Ok(())
     }
 
     /// The four TTL stores, in display order.
@@ -265,10 +297,15 @@ impl Cache {
     pub fn get(&self, key: &CacheKey, policy: ReadPolicy) -> Result<Option<Vec<u8>>, CacheError> {
         match self.ttl_store(key.tree()) {
             Some(store) => store.get(key, policy),
-            None => Ok(self
-                .sled_tree(key.tree())
-                .get(key.encode())?
-                .map(|v| v.to_vec())),
+            None => {
+                let tree = self.sled_tree(key.tree());
+                Ok(match key.slot() {
+                    Slot::Own(k) => tree.get(k)?.map(|v| v.to_vec()),
+                    Slot::Bucket { key, id } => tree
+                        .get(key)?
+                        .and_then(|b| bucket::find(&b, id).map(<[u8]>::to_vec)),
+                })
+            }
         }
     }
 
@@ -278,16 +315,24 @@ impl Cache {
         match self.ttl_store(key.tree()) {
             Some(store) => store.put(key, payload),
             None => {
-                self.sled_tree(key.tree()).insert(key.encode(), payload)?;
+                let tree = self.sled_tree(key.tree());
+                match key.slot() {
+                    Slot::Own(k) => {
+                        tree.insert(k, payload)?;
+                    }
+                    Slot::Bucket { key, id } => bucket::put(tree, &key, &[(id, payload)])?,
+                }
                 Ok(())
             }
         }
     }
 
-    /// Stores many entries like [`put`](Self::put), one sled batch per tree: a page's
-    /// tickets or a batch's analyses cost one write instead of one per record.
+    /// Stores many entries like [`put`](Self::put): the records of own keys with one
+    /// sled batch per tree, those of one bucket with one update of it, so a page's
+    /// tickets or a batch's analyses cost a few writes instead of one per record.
     pub fn put_many(&self, entries: &[(CacheKey, Vec<u8>)]) -> Result<(), CacheError> {
         let mut batches: Vec<(Tree, sled::Batch)> = Vec::new();
+        let mut buckets: HashMap<(Tree, Vec<u8>), Vec<BucketEntry>> = HashMap::new();
         for (key, payload) in entries {
             let tree = key.tree();
             let value = match self.ttl_store(tree) {
@@ -295,24 +340,39 @@ impl Cache {
                 Some(store) => store::seal(payload, store.ttl),
                 None => payload.clone(),
             };
-            let at = match batches.iter().position(|(t, _)| *t == tree) {
-                Some(at) => at,
-                None => {
-                    batches.push((tree, sled::Batch::default()));
-                    batches.len() - 1
+            match key.slot() {
+                Slot::Own(k) => {
+                    let at = match batches.iter().position(|(t, _)| *t == tree) {
+                        Some(at) => at,
+                        None => {
+                            batches.push((tree, sled::Batch::default()));
+                            batches.len() - 1
+                        }
+                    };
+                    batches[at].1.insert(k, value);
                 }
-            };
-            batches[at].1.insert(key.encode(), value);
+                Slot::Bucket { key, id } => {
+                    buckets.entry((tree, key)).or_default().push((id, value))
+                }
+            }
         }
         for (tree, batch) in batches {
             self.sled_tree(tree).apply_batch(batch)?;
+        }
+        for ((tree, key), records) in buckets {
+            let records: Vec<(u64, &[u8])> = records.iter().map(|(id, v)| (*id, &v[..])).collect();
+            bucket::put(self.sled_tree(tree), &key, &records)?;
         }
         Ok(())
     }
 
     /// Removes `key`; whether it was there.
     pub fn remove(&self, key: &CacheKey) -> Result<bool, CacheError> {
-        Ok(self.sled_tree(key.tree()).remove(key.encode())?.is_some())
+        let tree = self.sled_tree(key.tree());
+        match key.slot() {
+            Slot::Own(k) => Ok(tree.remove(k)?.is_some()),
+            Slot::Bucket { key, id } => bucket::remove(tree, &key, id),
+        }
     }
 
     /// Removes every key of `tree` that starts with `prefix`; returns how many.
@@ -363,6 +423,7 @@ impl Cache {
         self.clear_tree(Tree::Analyses)?;
         self.clear_tree(Tree::Checkpoints)?;
         self.clear_tree(Tree::Meta)?;
+        self.put(&CacheKey::Format, &[key::FORMAT])?;
         self.flush()
     }
 
@@ -370,7 +431,7 @@ impl Cache {
     pub fn purge(&self) -> Result<Vec<(&'static str, u64)>, CacheError> {
         let mut out = Vec::new();
         for s in self.stores() {
-            out.push((s.name(), store::purge_tree(&s.tree)?));
+            out.push((s.name(), store::purge_tree(&s.tree, s.kind())?));
         }
         self.flush()?;
         Ok(out)

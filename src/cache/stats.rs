@@ -80,7 +80,7 @@ impl Cache {
             let (hits, misses) = self.persisted(s.name())?;
             stores.push(StoreStats {
                 store: s.name().to_string(),
-                counts: count_tree(&s.tree, true)?,
+                counts: count_tree(&s.tree, s.kind(), true)?,
                 hits,
                 misses,
                 hit_rate: rate(hits, misses),
@@ -89,7 +89,7 @@ impl Cache {
         let (hits, misses) = self.persisted(Tree::Analyses.name())?;
         stores.push(StoreStats {
             store: Tree::Analyses.name().to_string(),
-            counts: count_tree(&self.analyses, false)?,
+            counts: count_tree(&self.analyses, Tree::Analyses, false)?,
             hits,
             misses,
             hit_rate: rate(hits, misses),

@@ -8,7 +8,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{CacheError, CacheKey, Tree};
+use super::key::Slot;
+use super::{bucket, CacheError, CacheKey, Tree};
 
 pub(super) const ENVELOPE_VERSION: u8 = 1;
 const HEADER: usize = 9;
@@ -77,6 +78,10 @@ impl TtlStore {
         self.kind.name()
     }
 
+    pub(super) fn kind(&self) -> Tree {
+        self.kind
+    }
+
     /// A zero TTL disables the store: nothing is read or kept.
     pub fn enabled(&self) -> bool {
         !self.ttl.is_zero()
@@ -93,10 +98,17 @@ impl TtlStore {
             if policy == ReadPolicy::Bypass || (!self.enabled() && policy != ReadPolicy::AnyAge) {
                 None
             } else {
-                self.tree.get(key.encode())?.and_then(|v| {
-                    let (expires, payload) = open(&v)?;
+                let fresh = |v: &[u8]| {
+                    let (expires, payload) = open(v)?;
                     (policy == ReadPolicy::AnyAge || expires > now_ms()).then(|| payload.to_vec())
-                })
+                };
+                match key.slot() {
+                    Slot::Own(k) => self.tree.get(k)?.and_then(|v| fresh(&v)),
+                    Slot::Bucket { key, id } => self
+                        .tree
+                        .get(key)?
+                        .and_then(|b| bucket::find(&b, id).and_then(fresh)),
+                }
             };
         let counter = if found.is_some() {
             &self.hits
@@ -111,7 +123,13 @@ impl TtlStore {
     pub(super) fn put(&self, key: &CacheKey, payload: &[u8]) -> Result<(), CacheError> {
         debug_assert_eq!(key.tree(), self.kind, "{key:?} written to the wrong store");
         if self.enabled() {
-            self.tree.insert(key.encode(), seal(payload, self.ttl))?;
+            let sealed = seal(payload, self.ttl);
+            match key.slot() {
+                Slot::Own(k) => {
+                    self.tree.insert(k, sealed)?;
+                }
+                Slot::Bucket { key, id } => bucket::put(&self.tree, &key, &[(id, &sealed)])?,
+            }
         }
         Ok(())
     }
@@ -133,27 +151,46 @@ pub struct TreeCounts {
     pub bytes: u64,
 }
 
-pub(super) fn count_tree(tree: &sled::Tree, with_expiry: bool) -> Result<TreeCounts, CacheError> {
+/// Counts the records of tree `kind`: a bucket's entries one by one, each with its id
+/// as its key's bytes.
+pub(super) fn count_tree(
+    tree: &sled::Tree,
+    kind: Tree,
+    with_expiry: bool,
+) -> Result<TreeCounts, CacheError> {
     let now = now_ms();
     let mut c = TreeCounts::default();
+    let mut count = |key_len: usize, v: &[u8]| {
+        c.entries += 1;
+        c.bytes += (key_len + v.len()) as u64;
+        if with_expiry && expired(v, now) {
+            c.expired += 1;
+        }
+    };
     for item in tree.iter() {
         let (k, v) = item?;
-        c.entries += 1;
-        c.bytes += (k.len() + v.len()) as u64;
-        if with_expiry && open(&v).is_none_or(|(exp, _)| exp <= now) {
-            c.expired += 1;
+        if CacheKey::is_bucket(kind, &k) {
+            bucket::entries(&v).for_each(|(_, entry)| count(8, entry));
+        } else {
+            count(k.len(), &v);
         }
     }
     Ok(c)
 }
 
-/// Removes expired (or foreign-format) entries; returns how many.
-pub(super) fn purge_tree(tree: &sled::Tree) -> Result<u64, CacheError> {
+fn expired(value: &[u8], now: u64) -> bool {
+    open(value).is_none_or(|(exp, _)| exp <= now)
+}
+
+/// Removes expired (or foreign-format) records of tree `kind`; returns how many.
+pub(super) fn purge_tree(tree: &sled::Tree, kind: Tree) -> Result<u64, CacheError> {
     let now = now_ms();
     let mut n = 0;
     for item in tree.iter() {
         let (k, v) = item?;
-        if open(&v).is_none_or(|(exp, _)| exp <= now) {
+        if CacheKey::is_bucket(kind, &k) {
+            n += bucket::remove_where(tree, &k, &|entry| expired(entry, now))?;
+        } else if expired(&v, now) {
             tree.remove(k)?;
             n += 1;
         }

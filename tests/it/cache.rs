@@ -489,3 +489,51 @@ fn a_cache_of_another_zendesk_host_is_refused_naming_both() {
         .success();
     assert_eq!(csv_ids(&ws.path("out/beta.csv")).len(), 60);
 }
+
+#[test]
+fn a_cache_with_a_key_per_ticket_drops_its_tickets_once_with_a_notice() {
+    let sb = sandbox(120);
+    let ws = Workspace::new();
+    let p = ws.view_pipeline("old", &sb.base_url(), &[1], "");
+    // What zdpipe wrote before buckets: a ticket and an analysis under the ticket's
+    // own id, no format record.
+    {
+        let db = sled::open(ws.path("cache")).unwrap();
+        let mut envelope = vec![1u8];
+        envelope.extend_from_slice(&u64::MAX.to_be_bytes());
+        envelope.extend_from_slice(br#"{"id":1,"subject":"stale"}"#);
+        let old_key = 1u64.to_be_bytes();
+        db.open_tree("tickets")
+            .unwrap()
+            .insert(old_key, envelope)
+            .unwrap();
+        db.open_tree("analyses")
+            .unwrap()
+            .insert(old_key, &b"{}"[..])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let out = ws.run_with_summary(&p, "s1.json");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let notices: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("written by an older zdpipe"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{}", stderr(&out));
+    assert!(
+        notices[0].contains("dropped its 2 stored"),
+        "{}",
+        notices[0]
+    );
+    assert_view_written_once(&sb, &ws.path("out/old.csv"), "after the format change");
+    assert!(!column(&ws.path("out/old.csv"), "subject").contains(&"stale".to_string()));
+    let first = summary(&ws, "s1.json");
+    assert_eq!(first["analyzed"], first["written"]);
+
+    let out = ws.run_with_summary(&p, "s2.json");
+    assert!(!stderr(&out).contains("older zdpipe"), "{}", stderr(&out));
+    let second = summary(&ws, "s2.json");
+    assert_eq!(second["analyzed"], 0, "{second}");
+    assert_eq!(second["reused"], first["written"]);
+}
