@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use account::Claim;
 pub use analyses::StoredAnalysis;
 pub use invalidate::Target;
-pub use key::{CacheKey, CheckpointId, ResultKey, Tree};
+pub use key::{CacheKey, CheckpointId, LookupList, ResultKey, Tree};
 pub use settings::{CacheSettings, Ttls};
 pub use stats::{CacheStats, StoreStats};
 pub use store::{ReadPolicy, TreeCounts, TtlStore};
