@@ -226,3 +226,64 @@ fn fields_lists_titles_types_and_option_names() {
     assert_eq!(platforms["type"], "multiselect");
     assert_eq!(platforms["custom_field_options"][2]["name"], "Linux");
 }
+
+#[test]
+fn the_incremental_export_sideloads_metric_sets_only_when_a_metric_column_asks() {
+    let sb = sandbox(1500);
+    let ws = Workspace::new();
+    let p = ws.file(
+        "nightly.toml",
+        &format!(
+            r#"name = "nightly"
+[fetch]
+source = "zendesk"
+base_url = "{}"
+mode = "incremental"
+since = "60d"
+rate_limit_per_minute = 100000
+high_volume = true
+[cache]
+path = "cache"
+[[write]]
+kind = "csv"
+path = "out/nightly.csv"
+columns = ["assignee", "full_resolution_minutes", "replies"]
+"#,
+            sb.base_url()
+        ),
+    );
+    let out = ws.run_with_summary(&p, "nightly.json");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log: Vec<String> = sb
+        .request_log()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    assert!(
+        log.iter()
+            .all(|p| p.contains("incremental/tickets") && p.contains("metric_sets")),
+        "only export pages, each with its metric sets (no list is needed): {log:?}"
+    );
+    let csv = ws.path("out/nightly.csv");
+    let ids = csv_ids(&csv);
+    assert_eq!(ids.len(), 1500);
+    let resolution = column(&csv, "full_resolution_minutes");
+    let replies = column(&csv, "replies");
+    let assignees = column(&csv, "assignee");
+    for (i, id) in ids.iter().enumerate() {
+        let metrics = sb.dataset().metric_set(*id).unwrap();
+        let full = &metrics["full_resolution_time_in_minutes"]["calendar"];
+        assert_eq!(
+            resolution[i],
+            full.as_u64().map(|m| m.to_string()).unwrap_or_default()
+        );
+        assert_eq!(replies[i], metrics["replies"].to_string(), "ticket {id}");
+        let ticket = sb.dataset().ticket(*id).unwrap();
+        let name = ticket
+            .assignee_id
+            .and_then(|a| sb.dataset().user(a))
+            .map(|u| u.name);
+        assert_eq!(assignees[i], name.unwrap_or_default(), "ticket {id}");
+    }
+    assert!(resolution.iter().any(|r| !r.is_empty()) && resolution.iter().any(String::is_empty));
+}
