@@ -458,16 +458,20 @@ impl Api {
     }
 
     /// Tickets by id, in the order asked: cached ones from the cache, the rest with
-    /// `tickets/show_many` (100 ids per call). Ids Zendesk no longer has are left out.
+    /// `tickets/show_many` (100 ids per call, with their metric sets when the run's
+    /// columns need them). Ids Zendesk no longer has are left out.
     pub async fn tickets(&self, ids: &[u64]) -> Result<Vec<Ticket>, FetchError> {
         let mut found: HashMap<u64, Ticket> = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
+        // A ticket cached by a run that did not sideload metric sets lacks its own:
+        // fetched again when a metric column needs it (offline, taken as it is).
+        let refetch = self.metric_sets.load(Ordering::Relaxed) && !self.offline;
         for &id in ids {
             match self.cached::<Ticket>(&CacheKey::Ticket(id))? {
-                Some(t) => {
+                Some(t) if !(refetch && t.metric_set.is_none()) => {
                     found.insert(id, t);
                 }
-                None => missing.push(id),
+                _ => missing.push(id),
             }
         }
         if !missing.is_empty() {

@@ -287,3 +287,43 @@ columns = ["assignee", "full_resolution_minutes", "replies"]
     }
     assert!(resolution.iter().any(|r| !r.is_empty()) && resolution.iter().any(String::is_empty));
 }
+
+#[test]
+fn tickets_cached_without_metric_sets_are_fetched_again_for_a_metric_column() {
+    let sb = sandbox(150);
+    let ws = Workspace::new();
+    let plain = pipeline(&ws, "first", &sb.base_url(), "");
+    let out = ws.run_with_summary(&plain, "first.json");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The same cache (a complete listing, the tickets) with a metric column.
+    let text = std::fs::read_to_string(&plain).unwrap();
+    let text = text
+        .replace("\"first\"", "\"second\"")
+        .replace("out/first.csv", "out/second.csv");
+    let second = ws.file(
+        "second.toml",
+        &format!("{text}\ncolumns = [\"replies\"]\n").replace(
+            "[[write]]\nkind = \"sled\"\npath = \"results-first\"\n\ncolumns = [\"replies\"]\n",
+            "[[write]]\nkind = \"sled\"\npath = \"results-first\"\ncolumns = [\"replies\"]\n",
+        ),
+    );
+    sb.reset_counters();
+    let out = ws.run_with_summary(&second, "second.json");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown: Vec<String> = sb
+        .request_log()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    assert!(
+        shown
+            .iter()
+            .any(|p| p.contains("show_many") && p.contains("metric_sets")),
+        "cached tickets without metric sets are fetched again with them: {shown:?}"
+    );
+    let csv = ws.path("out/second.csv");
+    for (id, replies) in csv_ids(&csv).into_iter().zip(column(&csv, "replies")) {
+        let metrics = sb.dataset().metric_set(id).unwrap();
+        assert_eq!(replies, metrics["replies"].to_string(), "ticket {id}");
+    }
+}
