@@ -73,6 +73,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the account's ticket fields (id, type, title, dropdown options).
+    #[command(
+        after_help = "Example:\n  zdpipe fields pipelines/nightly.toml\n\nName custom fields in a [[write]] table by title or id: fields = [\"Product\", 360001234567]"
+    )]
+    Fields {
+        /// Pipeline file naming the account.
+        pipeline: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a pipeline file, then check credentials and reachability.
     #[command(after_help = "Example:\n  zdpipe check pipelines/demo.toml")]
     Check { pipeline: PathBuf },

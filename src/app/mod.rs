@@ -9,6 +9,7 @@ mod check;
 mod completions;
 mod error;
 mod eval;
+mod fields;
 mod init;
 mod init_template;
 mod man;
@@ -83,6 +84,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Run(args) => run::run(args, voice, install_signal_handler()),
         Command::Views { pipeline, json } => views::views(&pipeline, json),
+        Command::Fields { pipeline, json } => fields::fields(&pipeline, json),
         Command::Check { pipeline } => check::check(&pipeline),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(settings) => sandbox::serve(settings),

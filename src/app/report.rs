@@ -191,9 +191,17 @@ fn export(
     match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut sink);
-            w.write_record(crate::model::CSV_COLUMNS).map_err(csv_err)?;
+            let extra = extra_columns(store, keep);
+            let header = crate::model::CSV_COLUMNS.iter().copied();
+            w.write_record(header.chain(extra.iter().map(String::as_str)))
+                .map_err(csv_err)?;
             for r in records(store).filter(|r| keep(r)) {
-                w.write_record(r.to_row().cells()).map_err(csv_err)?;
+                let cells = extra.iter().map(|name| {
+                    let value = r.columns.iter().find(|(n, _)| n == name);
+                    crate::model::neutralize_cell(value.map_or("", |(_, v)| v.as_str()))
+                });
+                w.write_record(r.to_row().cells().into_iter().chain(cells))
+                    .map_err(csv_err)?;
                 n += 1;
             }
             w.flush()?;
@@ -208,6 +216,23 @@ fn export(
     }
     sink.flush()?;
     Ok(n)
+}
+
+/// The extra columns (`[[write]] fields` and `columns`) the kept records have, in
+/// the order first seen: one pass that holds the names only.
+fn extra_columns(
+    store: &Option<ResultsStore>,
+    keep: &dyn Fn(&ResultRecord) -> bool,
+) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in records(store).filter(|r| keep(r)) {
+        for (name, _) in r.columns {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
 }
 
 /// csv keeps an I/O error inside its own error type, with no `source`; take it out

@@ -2,24 +2,28 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use super::{load, Exit, Result};
 use crate::cache::{Cache, ReadPolicy};
-use crate::fetch::{connect, Access, Source};
+use crate::fetch::{connect, Access, Connection, Source};
 
-pub fn views(path: &Path, json: bool) -> Result<Exit> {
+/// Connects to the account of the pipeline at `path` for a quick listing of `what`
+/// (`views`, `ticket fields`), with its cache when no run holds it.
+pub(super) fn connect_account(path: &Path, what: &str) -> Result<(Connection, Option<Arc<Cache>>)> {
     let (pipeline, env) = load(path)?;
     if let Source::File { .. } = pipeline.fetch.source {
         return Err(super::UsageError(format!(
-            "{}: source = \"file\" has no views; views come from a Zendesk account or the sandbox",
+            "{}: source = \"file\" has no {what}; {what} come from a Zendesk account or the sandbox",
             path.display()
         ))
         .into());
     }
     // The cache is optional here: a run holding it must not block a quick listing.
     let cache = match Cache::open(&pipeline.cache) {
-        Ok(c) => Some(std::sync::Arc::new(c)),
+        Ok(c) => Some(Arc::new(c)),
         Err(e) => {
-            tracing::debug!("listing views without the cache: {e}");
+            tracing::debug!("listing {what} without the cache: {e}");
             None
         }
     };
@@ -31,6 +35,11 @@ pub fn views(path: &Path, json: bool) -> Result<Exit> {
         offline: false,
     };
     let conn = connect(&pipeline.fetch, &env, cache.clone(), access)?;
+    Ok((conn, cache))
+}
+
+pub fn views(path: &Path, json: bool) -> Result<Exit> {
+    let (conn, cache) = connect_account(path, "views")?;
     let api = &conn.api;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -23,6 +23,7 @@
 //! | [`Comments`](CacheKey::Comments) | `tickets` | `c` + ticket id |
 //! | [`User`](CacheKey::User) | `users` | `u` + user id |
 //! | [`Organization`](CacheKey::Organization) | `users` | `o` + organization id |
+//! | [`Lookup`](CacheKey::Lookup) | `users` | `list:` + the list's name (ASCII), never 9 bytes long |
 //! | [`Analysis`](CacheKey::Analysis) | `analyses` | ticket id (8 bytes), in bucket `b` + id / 32 |
 //! | [`Checkpoint`](CacheKey::Checkpoint) | `checkpoints` | `incremental:{account}:{pipeline}` (UTF-8) |
 //! | [`Stats`](CacheKey::Stats) | `stats` | the store's name (UTF-8) |
@@ -123,6 +124,8 @@ pub enum CacheKey {
     Comments(u64),
     User(u64),
     Organization(u64),
+    /// A whole list of the account that names what tickets refer to by id.
+    Lookup(LookupList),
     /// The finished analysis of a ticket.
     Analysis(u64),
     /// The resume point of an incremental pipeline.
@@ -157,6 +160,36 @@ const COMMENTS: u8 = b'c';
 const USER: u8 = b'u';
 const ORGANIZATION: u8 = b'o';
 const CHECKPOINT_PREFIX: &str = "incremental:";
+const LOOKUP_PREFIX: &[u8] = b"list:";
+
+/// The account's lists that extra columns name things from, each fetched whole and
+/// cached with the users' TTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LookupList {
+    TicketFields,
+    Groups,
+    Brands,
+    TicketForms,
+}
+
+impl LookupList {
+    pub const ALL: [LookupList; 4] = [
+        LookupList::TicketFields,
+        LookupList::Groups,
+        LookupList::Brands,
+        LookupList::TicketForms,
+    ];
+
+    /// The endpoint under `/api/v2/` and the key of its records in the answer.
+    pub fn name(self) -> &'static str {
+        match self {
+            LookupList::TicketFields => "ticket_fields",
+            LookupList::Groups => "groups",
+            LookupList::Brands => "brands",
+            LookupList::TicketForms => "ticket_forms",
+        }
+    }
+}
 
 const ID: usize = 8;
 const TAGGED_ID: usize = 1 + ID;
@@ -198,7 +231,7 @@ impl CacheKey {
             CacheKey::ViewList | CacheKey::View(_) | CacheKey::ViewCount(_) => Tree::Views,
             CacheKey::ViewListing(_) | CacheKey::ListingPage { .. } => Tree::ViewListings,
             CacheKey::Ticket(_) | CacheKey::Comments(_) => Tree::Tickets,
-            CacheKey::User(_) | CacheKey::Organization(_) => Tree::Users,
+            CacheKey::User(_) | CacheKey::Organization(_) | CacheKey::Lookup(_) => Tree::Users,
             CacheKey::Analysis(_) => Tree::Analyses,
             CacheKey::Checkpoint(_) => Tree::Checkpoints,
             CacheKey::Stats(_) => Tree::Stats,
@@ -223,6 +256,7 @@ impl CacheKey {
             CacheKey::Comments(id) => tagged(COMMENTS, *id),
             CacheKey::User(id) => tagged(USER, *id),
             CacheKey::Organization(id) => tagged(ORGANIZATION, *id),
+            CacheKey::Lookup(list) => [LOOKUP_PREFIX, list.name().as_bytes()].concat(),
             CacheKey::Checkpoint(id) => id.to_string().into_bytes(),
             CacheKey::Stats(store) => store.as_bytes().to_vec(),
             CacheKey::Account => ACCOUNT.to_vec(),
@@ -269,6 +303,10 @@ impl CacheKey {
                 (COMMENTS, id) => Some(CacheKey::Comments(id)),
                 _ => None,
             },
+            Tree::Users if bytes.starts_with(LOOKUP_PREFIX) => LookupList::ALL
+                .into_iter()
+                .find(|l| &bytes[LOOKUP_PREFIX.len()..] == l.name().as_bytes())
+                .map(CacheKey::Lookup),
             Tree::Users => match read_tagged(bytes)? {
                 (USER, id) => Some(CacheKey::User(id)),
                 (ORGANIZATION, id) => Some(CacheKey::Organization(id)),
@@ -349,6 +387,7 @@ mod tests {
             CacheKey::Checkpoint(CheckpointId::new("127.0.0.1", "8080:nightly")),
             CacheKey::Checkpoint(CheckpointId::new("h", "100%3A done")),
         ];
+        keys.extend(LookupList::ALL.map(CacheKey::Lookup));
         for id in awkward_ids() {
             keys.extend([
                 CacheKey::View(id),

@@ -47,7 +47,7 @@ pub use account::Claim;
 pub use analyses::StoredAnalysis;
 pub use invalidate::Target;
 use key::Slot;
-pub use key::{CacheKey, CheckpointId, ResultKey, Tree};
+pub use key::{CacheKey, CheckpointId, LookupList, ResultKey, Tree};
 pub use settings::{CacheSettings, Ttls};
 pub use stats::{CacheStats, StoreStats};
 pub use store::{ReadPolicy, TreeCounts, TtlStore};

@@ -22,7 +22,7 @@ pub use validate::{check_base_url, parse_duration};
 
 use crate::analyze::AnalyzeSettings;
 use crate::cache::CacheSettings;
-use crate::fetch::{FetchSettings, Source};
+use crate::fetch::{ColumnRequest, FetchSettings, Source};
 use crate::report::ReportSettings;
 use crate::write::WriteSettings;
 
@@ -45,6 +45,9 @@ pub struct Pipeline {
     pub cache: CacheSettings,
     pub analyze: AnalyzeSettings,
     pub writes: Vec<WriteSettings>,
+    /// The extra columns the `[[write]]` tables ask for (`fields`, `columns`): the
+    /// CSV writes them and the results store keeps them.
+    pub columns: ColumnRequest,
     pub report: ReportSettings,
 }
 

@@ -136,6 +136,10 @@ pub enum WriteKind {
 pub struct RawWrite {
     pub kind: Option<Spanned<WriteKind>>,
     pub path: Option<Spanned<String>>,
+    /// Custom fields by title (a string) or id (an integer).
+    pub fields: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    /// Standard column names; checked against the list in `validate.rs`.
+    pub columns: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[report]`: format name -> output path, e.g. `html = "out/report.html"`.

@@ -18,6 +18,7 @@ use toml::Spanned;
 use super::raw::{RawCache, RawPipeline, RawReport, RawWrite, WriteKind};
 use super::{ConfigError, Env, Pipeline};
 use crate::cache::{CacheSettings, Ttls};
+use crate::fetch::{ColumnRequest, FieldRef, Source, StandardColumn};
 use crate::report::{Format, ReportSettings};
 use crate::write::{dated, WriteSettings};
 
@@ -273,7 +274,9 @@ pub(super) fn parse(file: &Path, text: &str, env: &Env) -> Result<Pipeline, Conf
     let fetch = super::fetch::fetch(&ctx, raw_fetch, env)?;
     let cache = cache(&ctx, raw.cache, &name)?;
     let analyze = super::analyze::analyze(&ctx, raw.analyze)?;
-    let writes = writes(&ctx, raw.write.unwrap_or_default())?;
+    let raw_writes = raw.write.unwrap_or_default();
+    let columns = columns(&ctx, &raw_writes, &fetch.source)?;
+    let writes = writes(&ctx, raw_writes)?;
     let report = report(&ctx, raw.report, &writes)?;
     Ok(Pipeline {
         name,
@@ -282,6 +285,7 @@ pub(super) fn parse(file: &Path, text: &str, env: &Env) -> Result<Pipeline, Conf
         cache,
         analyze,
         writes,
+        columns,
         report,
     })
 }
@@ -398,6 +402,57 @@ fn writes(ctx: &Ctx, raw: Vec<Spanned<RawWrite>>) -> Result<Vec<WriteSettings>, 
         out.push(sink);
     }
     Ok(out)
+}
+
+/// The extra columns of every `[[write]]` table, in table order: custom fields by
+/// title or id, standard columns by name. They need an account to name things from,
+/// so an export file cannot have them.
+fn columns(
+    ctx: &Ctx,
+    raw: &[Spanned<RawWrite>],
+    source: &Source,
+) -> Result<ColumnRequest, ConfigError> {
+    let mut request = ColumnRequest::default();
+    for w in raw {
+        let t = ctx.table("write", w.at());
+        let w = w.get_ref();
+        for f in w.fields.iter().flat_map(|f| f.get_ref()) {
+            let field = match f.get_ref() {
+                toml::Value::String(title) if !title.trim().is_empty() => {
+                    FieldRef::Title(title.clone())
+                }
+                toml::Value::Integer(id) if *id > 0 => FieldRef::Id(*id as u64),
+                _ => {
+                    let message = "each entry is a field's title (a string) or id (a number), e.g. fields = [\"Product\", 360001234567]";
+                    return Err(t.err("fields", f, message));
+                }
+            };
+            request.fields.push(field);
+        }
+        for c in w.columns.iter().flat_map(|c| c.get_ref()) {
+            let Some(column) = StandardColumn::parse(c.get_ref()) else {
+                let message = format!(
+                    "unknown column \"{}\" (valid: {})",
+                    c.get_ref(),
+                    StandardColumn::valid_names()
+                );
+                return Err(t.err("columns", c, message));
+            };
+            if request.standard.contains(&column) {
+                return Err(t.err(
+                    "columns",
+                    c,
+                    format!("\"{}\" is asked for twice", c.get_ref()),
+                ));
+            }
+            request.standard.push(column);
+        }
+        if matches!(source, Source::File { .. }) && (w.fields.is_some() || w.columns.is_some()) {
+            let message = "source = \"file\" has no account to name fields and groups from: fields and columns need source = \"zendesk\" or \"sandbox\"";
+            return Err(t.table_err(message));
+        }
+    }
+    Ok(request)
 }
 
 fn report(

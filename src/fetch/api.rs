@@ -8,6 +8,7 @@
 //! (ids, cursors) are percent-encoded by `query_pairs_mut`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use reqwest::Url;
@@ -18,15 +19,17 @@ use serde_json::Value;
 use super::budget::Budget;
 use super::client::{follow, ZendeskClient};
 use super::FetchError;
-use crate::cache::{Cache, CacheKey, ReadPolicy};
+use crate::cache::{Cache, CacheKey, LookupList, ReadPolicy};
 use crate::http::{redacted, BaseUrl};
-use crate::model::{Comment, Ticket, User, View};
+use crate::model::{Comment, MetricSet, Ticket, User, View};
 
 /// Zendesk's maximum for `page[size]` and `show_many` ids.
 pub const PAGE_SIZE: usize = 100;
 
 /// Requesters and organizations come with each page, saving `show_many` calls.
 const SIDELOADS: (&str, &str) = ("include", "users,organizations");
+/// The same with each ticket's metric set, when the run's columns need them.
+const SIDELOADS_WITH_METRICS: (&str, &str) = ("include", "users,organizations,metric_sets");
 
 #[derive(Debug, Default, Deserialize)]
 struct Meta {
@@ -111,6 +114,8 @@ struct TicketsPage {
     users: RawRecords,
     #[serde(default, deserialize_with = "null_as_empty")]
     organizations: RawRecords,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    metric_sets: RawRecords,
 }
 
 /// One page of a view listing in progress: its ticket ids and the link after it.
@@ -130,6 +135,9 @@ pub struct IncrementalPage {
     pub users: RawRecords,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub organizations: RawRecords,
+    /// Sideloaded with `include=metric_sets` when the run's columns need them.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub metric_sets: RawRecords,
     #[serde(default)]
     pub after_cursor: Option<String>,
     #[serde(default)]
@@ -156,6 +164,20 @@ pub struct ViewPage {
     pub next: Option<String>,
     /// Requesters and organizations sideloaded with the page.
     pub people: Sideloads,
+    /// The tickets' metric sets, when asked for ([`Api::metric_sets`]).
+    pub metric_sets: MetricSets,
+}
+
+/// Metric sets by ticket id.
+pub type MetricSets = HashMap<u64, MetricSet>;
+
+/// Reads sideloaded metric sets; one that does not parse is left out (its ticket's
+/// metric columns stay empty).
+pub fn metric_sets(raw: &RawRecords) -> MetricSets {
+    raw.iter()
+        .filter_map(|v| serde_json::from_str::<MetricSet>(v.get()).ok())
+        .map(|m| (m.ticket_id, m))
+        .collect()
 }
 
 /// Users and organizations that came with a page (`include=users,organizations`),
@@ -172,6 +194,9 @@ pub struct Api {
     pub cache: Option<Arc<Cache>>,
     pub policy: ReadPolicy,
     pub offline: bool,
+    /// Whether ticket pages sideload `metric_sets` (set once, before listing, when
+    /// the run's columns need them; otherwise the requests stay as they were).
+    pub metric_sets: AtomicBool,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
@@ -218,6 +243,39 @@ impl Api {
         } else {
             Ok(())
         }
+    }
+
+    /// The `include` parameter of ticket pages.
+    fn sideloads_param(&self) -> (&'static str, &'static str) {
+        if self.metric_sets.load(Ordering::Relaxed) {
+            SIDELOADS_WITH_METRICS
+        } else {
+            SIDELOADS
+        }
+    }
+
+    /// One of the account's lookup lists, whole (every page), as raw records; cached
+    /// with the users' TTL, so a run asks for each list once.
+    pub async fn lookup_list(&self, list: LookupList) -> Result<Vec<Value>, FetchError> {
+        let key = CacheKey::Lookup(list);
+        if let Some(v) = self.cached(&key)? {
+            return Ok(v);
+        }
+        let what = format!("the list of {}", list.name().replace('_', " "));
+        self.online(|| what.clone())?;
+        let mut out = Vec::new();
+        let size = PAGE_SIZE.to_string();
+        let mut next = Some(
+            self.client
+                .api_url(&format!("{}.json", list.name()), &[("page[size]", &size)]),
+        );
+        while let Some(url) = next {
+            let mut page: CursorPage = self.client.get_json(&url, Budget::Api, &what).await?;
+            out.extend(page.items(list.name()));
+            next = advance(self.client.base_url(), &url, page.next(), &what)?;
+        }
+        self.store(&key, &out)?;
+        Ok(out)
     }
 
     /// Who the credentials belong to: the cheap call behind `zdpipe check`.
@@ -348,7 +406,10 @@ impl Api {
             Some(link) => follow(base, link, &what)?,
             None => self.client.api_url(
                 &format!("views/{id}/tickets.json"),
-                &[("page[size]", &PAGE_SIZE.to_string()), SIDELOADS],
+                &[
+                    ("page[size]", &PAGE_SIZE.to_string()),
+                    self.sideloads_param(),
+                ],
             ),
         };
         let page: TicketsPage = self.client.get_json(&url, Budget::Api, &what).await?;
@@ -358,6 +419,7 @@ impl Api {
             tickets: page.tickets,
             next: advance(base, &url, next, &what)?.map(String::from),
             people,
+            metric_sets: metric_sets(&page.metric_sets),
         })
     }
 
@@ -396,29 +458,42 @@ impl Api {
     }
 
     /// Tickets by id, in the order asked: cached ones from the cache, the rest with
-    /// `tickets/show_many` (100 ids per call). Ids Zendesk no longer has are left out.
+    /// `tickets/show_many` (100 ids per call, with their metric sets when the run's
+    /// columns need them). Ids Zendesk no longer has are left out.
     pub async fn tickets(&self, ids: &[u64]) -> Result<Vec<Ticket>, FetchError> {
         let mut found: HashMap<u64, Ticket> = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
+        // A ticket cached by a run that did not sideload metric sets lacks its own:
+        // fetched again when a metric column needs it (offline, taken as it is).
+        let refetch = self.metric_sets.load(Ordering::Relaxed) && !self.offline;
         for &id in ids {
             match self.cached::<Ticket>(&CacheKey::Ticket(id))? {
-                Some(t) => {
+                Some(t) if !(refetch && t.metric_set.is_none()) => {
                     found.insert(id, t);
                 }
-                None => missing.push(id),
+                _ => missing.push(id),
             }
         }
         if !missing.is_empty() {
             self.online(|| describe_ids("tickets", &missing))?;
             for chunk in missing.chunks(PAGE_SIZE) {
-                let url = self
-                    .client
-                    .api_url("tickets/show_many.json", &[("ids", &join_ids(chunk))]);
+                let mut params = vec![("ids", join_ids(chunk))];
+                if self.metric_sets.load(Ordering::Relaxed) {
+                    params.push(("include", "metric_sets".to_string()));
+                }
+                let params: Vec<(&str, &str)> =
+                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let url = self.client.api_url("tickets/show_many.json", &params);
                 let page: TicketsPage = self.client.get_json(&url, Budget::Api, "tickets").await?;
+                let mut metrics = metric_sets(&page.metric_sets);
                 let tickets: Vec<Ticket> = page
                     .tickets
                     .iter()
                     .filter_map(|v| serde_json::from_str::<Ticket>(v.get()).ok())
+                    .map(|mut t| {
+                        t.metric_set = metrics.remove(&t.id);
+                        t
+                    })
                     .collect();
                 self.store_tickets(&tickets)?;
                 found.extend(tickets.into_iter().map(|t| (t.id, t)));
@@ -560,7 +635,7 @@ impl Api {
         };
         let url = self.client.api_url(
             "incremental/tickets/cursor.json",
-            &[("per_page", "1000"), SIDELOADS, from],
+            &[("per_page", "1000"), self.sideloads_param(), from],
         );
         self.client
             .get_json(&url, Budget::Incremental, "the incremental ticket export")

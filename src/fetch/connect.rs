@@ -87,6 +87,7 @@ pub fn connect(
         cache,
         policy: access.policy,
         offline: access.offline,
+        metric_sets: Default::default(),
     };
     Ok(Connection {
         api,

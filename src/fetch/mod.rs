@@ -8,6 +8,8 @@
 //!   one call per ticket for views) and whose words each one is;
 //! - `connect.rs`: the stage's build step, settings → [`Connection`] (client, cache,
 //!   sandbox);
+//! - `columns.rs`: the extra columns (`[[write]] fields` and `columns`): the lookup
+//!   lists they name things from, and each ticket's cells;
 //! - `file.rs`: the export-file reader;
 //! - `limit.rs`: the per-minute sliding-window limiter;
 //! - `budget.rs`: the account's, the export's and endpoint budgets, moved by the
@@ -20,6 +22,7 @@
 mod api;
 mod budget;
 mod client;
+mod columns;
 mod connect;
 mod conversation;
 mod file;
@@ -30,6 +33,7 @@ mod source;
 pub use api::{Api, IncrementalPage};
 pub use budget::{Budget, RateLimit, RateReport, AUTO_START};
 pub use client::{Credentials, FetchCounters, ZendeskClient};
+pub use columns::{ticket_fields, ColumnPlan, ColumnRequest, FieldRef, StandardColumn};
 pub use connect::{connect, Access, ConnectError, Connection};
 pub use file::read_export;
 pub use limit::WindowLimiter;
@@ -96,6 +100,9 @@ pub enum FetchError {
     /// link, an unexpected shape).
     #[error("{0}")]
     Protocol(String),
+    /// `[[write]] fields` names no custom field, or two; the message lists the closest.
+    #[error("{0}")]
+    Columns(String),
     /// `--offline` and the cache lacks what is named.
     #[error("--offline: the cache lacks {0}; run once without --offline to fill it")]
     Offline(String),
@@ -131,6 +138,7 @@ impl FetchError {
                     | FetchError::NotFound { .. }
                     | FetchError::Offline(_)
                     | FetchError::File(_)
+                    | FetchError::Columns(_)
             ),
         }
     }

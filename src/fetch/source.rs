@@ -15,7 +15,8 @@
 //! follows it as its [`ResumePoint`]; the writer stores it only after the page's rows
 //! are written, so a crash re-reads at most one page.
 //!
-//! Each page's requesters and organizations are looked up (cache, then `show_many`)
+//! Each page's requesters (and assignees, for an `assignee` column) and organizations
+//! are looked up (cache, then `show_many`)
 //! so the results store can name them; with `include_comments` each ticket's
 //! conversation is fetched as well (`conversation.rs`: the ticket events export in
 //! incremental mode, one call per ticket for views).
@@ -35,7 +36,11 @@ use serde_json::Value;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::api::{describe_ids, Api, ListingPage, RawRecords, Sideloads, ViewPage, PAGE_SIZE};
+use super::api::{
+    describe_ids, metric_sets, Api, ListingPage, MetricSets, RawRecords, Sideloads, ViewPage,
+    PAGE_SIZE,
+};
+use super::columns::ColumnPlan;
 use super::conversation::{add_conversations, EventsFeed};
 use super::file::ExportReader;
 use super::FetchError;
@@ -54,6 +59,8 @@ pub struct WorkItem {
     pub messages: Option<Vec<Message>>,
     /// Set when the ticket could not be read; the row is written with this error.
     pub error: Option<String>,
+    /// The extra columns' cells, `(header, value)`, when the run asks for any.
+    pub columns: Vec<(String, String)>,
 }
 
 /// Where to continue after a page: stored once that page is written.
@@ -78,6 +85,8 @@ pub struct FetchedPage {
 pub struct SourceOptions {
     pub include_comments: bool,
     pub exclude_deleted: bool,
+    /// The run's extra columns, filled in as each page is completed.
+    pub columns: Option<Arc<ColumnPlan>>,
 }
 
 enum ViewState {
@@ -515,8 +524,10 @@ impl IncrementalSource {
         if page.after_cursor.is_some() {
             self.cursor = page.after_cursor.clone();
         }
+        let mut items = latest_versions(parse_tickets(&page.tickets));
+        attach_metric_sets(&mut items, metric_sets(&page.metric_sets));
         let page = FetchedPage {
-            items: latest_versions(parse_tickets(&page.tickets)),
+            items,
             resume: self.cursor.clone().map(ResumePoint::Cursor),
             memberships: Vec::new(),
         };
@@ -568,6 +579,17 @@ fn next_file_page(
         drop_deleted(&mut page.items);
     }
     Ok(Some(page))
+}
+
+/// Puts each ticket's sideloaded metric set on it (before it is cached, so a ticket
+/// read back from the cache keeps its metrics).
+fn attach_metric_sets(items: &mut [WorkItem], mut sets: MetricSets) {
+    if sets.is_empty() {
+        return;
+    }
+    for it in items {
+        it.ticket.metric_set = sets.remove(&it.ticket.id);
+    }
 }
 
 /// Drops soft-deleted tickets (`exclude_deleted`).
@@ -704,7 +726,8 @@ fn store_view_page(
     state: &mut ViewState,
     page: ViewPage,
 ) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
-    let items = parse_tickets(&page.tickets);
+    let mut items = parse_tickets(&page.tickets);
+    attach_metric_sets(&mut items, page.metric_sets);
     let ViewState::Paging {
         next,
         ids,
@@ -778,7 +801,12 @@ async fn enrich(
         mut users,
         mut organizations,
     } = known;
-    let requesters: Vec<u64> = unique(items.iter().filter_map(|it| it.ticket.requester_id))
+    let assignees = opts.columns.as_ref().is_some_and(|c| c.needs_assignees());
+    let people = items.iter().flat_map(|it| {
+        let assignee = it.ticket.assignee_id.filter(|_| assignees);
+        [it.ticket.requester_id, assignee].into_iter().flatten()
+    });
+    let requesters: Vec<u64> = unique(people)
         .into_iter()
         .filter(|id| !users.contains_key(id))
         .collect();
@@ -800,6 +828,9 @@ async fn enrich(
             .organization_id
             .and_then(|id| organizations.get(&id))
             .map(|o| o.name.clone());
+        if let Some(plan) = &opts.columns {
+            it.columns = plan.values(&it.ticket, &users);
+        }
     }
     if opts.include_comments {
         add_conversations(api, items, conversations, &mut users).await?;

@@ -17,4 +17,7 @@ pub use analysis::{priority_score, Analysis, Sentiment};
 pub use id_set::IdSet;
 pub use record::ResultRecord;
 pub use row::{neutralize_cell, OutputRow, CSV_COLUMNS};
-pub use zendesk::{Comment, Ticket, User, View};
+pub use zendesk::{
+    Comment, CustomFieldValue, FieldOption, MetricSet, Minutes, Named, SatisfactionRating, Ticket,
+    TicketField, User, Via, View,
+};

@@ -46,6 +46,9 @@ pub struct ResultRecord {
     pub analyzed_at: String,
     #[serde(default)]
     pub error: Option<String>,
+    /// Extra columns asked for by `[[write]] fields` and `columns`: (column name, value), in the order written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<(String, String)>,
 }
 
 impl ResultRecord {
@@ -75,6 +78,7 @@ impl ResultRecord {
             analyzer: analyzer.to_string(),
             analyzed_at: analyzed_at.to_string(),
             error,
+            columns: Vec::new(),
         }
     }
 

@@ -11,6 +11,17 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// Deserializes what has the expected shape and takes `T::default()` for anything
+/// else: a field only an extra column reads must never fail the whole ticket.
+fn lenient<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
+}
+
 /// A support ticket. Field names follow the Zendesk Tickets API.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
@@ -52,6 +63,120 @@ pub struct Ticket {
     /// Only in the incremental export: when the export last saw a change.
     #[serde(default)]
     pub generated_timestamp: Option<i64>,
+    /// `[{id, value}]`: a dropdown's value is its option's tag, a multiselect's a
+    /// list of tags (`fetch/columns.rs` turns them into the options' names).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub custom_fields: Vec<CustomFieldValue>,
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub via: Option<Via>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_form_id: Option<u64>,
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub satisfaction_rating: Option<SatisfactionRating>,
+    /// Not part of Zendesk's ticket: its metric set, sideloaded with the page
+    /// (`include=metric_sets`) and kept with the cached ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_set: Option<MetricSet>,
+}
+
+/// One entry of a ticket's `custom_fields`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomFieldValue {
+    pub id: u64,
+    #[serde(default)]
+    pub value: serde_json::Value,
+}
+
+/// How the ticket came in (`via.channel`: `email`, `web`, `api`...).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Via {
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// The customer's rating: `score` is `good`, `bad`, `offered` or `unoffered`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SatisfactionRating {
+    #[serde(default)]
+    pub score: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A ticket's metrics (`metric_sets`): counts, and times in minutes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricSet {
+    #[serde(default)]
+    pub ticket_id: u64,
+    #[serde(default)]
+    pub reopens: Option<u64>,
+    #[serde(default)]
+    pub replies: Option<u64>,
+    #[serde(default)]
+    pub reply_time_in_minutes: Option<Minutes>,
+    #[serde(default)]
+    pub full_resolution_time_in_minutes: Option<Minutes>,
+    #[serde(default)]
+    pub agent_wait_time_in_minutes: Option<Minutes>,
+    #[serde(default)]
+    pub requester_wait_time_in_minutes: Option<Minutes>,
+}
+
+/// A duration in calendar minutes and in business-hours minutes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Minutes {
+    #[serde(default)]
+    pub calendar: Option<u64>,
+    #[serde(default)]
+    pub business: Option<u64>,
+}
+
+/// A ticket field of the account (`GET /api/v2/ticket_fields`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketField {
+    pub id: u64,
+    /// `text`, `tagger` (dropdown), `multiselect`, `checkbox`, `date`, `integer`,
+    /// `decimal`...; system fields have their own (`subject`, `status`, `group`...).
+    #[serde(rename = "type", default, deserialize_with = "null_as_default")]
+    pub kind: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub title: String,
+    /// False for the system fields every ticket has; custom fields are removable.
+    #[serde(default = "default_true")]
+    pub removable: bool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub custom_field_options: Vec<FieldOption>,
+}
+
+/// A dropdown or multiselect option: `name` is what agents see, `value` the tag.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldOption {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub value: String,
+}
+
+/// A group, brand or ticket form: what zdpipe needs of them is the name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Named {
+    pub id: u64,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
 }
 
 impl Ticket {
@@ -139,6 +264,15 @@ mod tests {
         assert_eq!(t.id, 7);
         assert!(t.tags.is_empty());
         assert_eq!(t.subject_text(), "");
+    }
+
+    #[test]
+    fn odd_shapes_of_column_fields_leave_them_empty() {
+        let t: Ticket = serde_json::from_str(
+            r#"{"id": 8, "custom_fields": {"x": 1}, "via": "web", "satisfaction_rating": 3}"#,
+        )
+        .unwrap();
+        assert!(t.custom_fields.is_empty() && t.via.is_none() && t.satisfaction_rating.is_none());
     }
 
     #[test]

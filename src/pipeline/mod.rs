@@ -33,7 +33,9 @@ pub use summary::{peak_rss_mb, HitMiss, RunSummary, StageTimes, TokenUsage};
 use crate::analyze::{Analyzer, AnalyzerSetupError, BuiltAnalyzer, CLEANING_VERSION};
 use crate::cache::{Cache, CacheError, Claim, ReadPolicy};
 use crate::config::{ConfigError, Env, Pipeline};
-use crate::fetch::{connect, Access, Api, ConnectError, Connection, FetchError, Source};
+use crate::fetch::{
+    connect, Access, Api, ColumnPlan, ConnectError, Connection, FetchError, Source,
+};
 use crate::sandbox::SandboxHandle;
 use crate::write::{Outputs, Sink, WriteError};
 use stages::{AnalyzeCtx, Tracking};
@@ -151,15 +153,17 @@ pub fn run(
     let link = Link::open(pipeline, env, opts, &cache, &interrupted)?;
     let sandbox_url = link.sandbox.as_ref().map(|s| s.base_url());
     let built = build_analyzer(pipeline, env, opts, analyzer, sandbox_url.as_deref())?;
-    let started_source = source::start(pipeline, opts, &cache, link.api.as_ref())?;
+    let rt = fetch_runtime().map_err(RunError::Runtime)?;
+    let columns = resolve_columns(pipeline, link.api.as_ref(), &rt)?;
+    let headers = columns.as_ref().map(|c| c.headers()).unwrap_or_default();
+    let started_source = source::start(pipeline, opts, &cache, link.api.as_ref(), columns)?;
     let stamp = started_source.stamp.clone();
     let resume_csv = started_source.resume_csv;
     let Outputs {
         mut sinks,
         names,
         latest,
-    } = Outputs::open(&pipeline.writes, resume_csv, &stamp)?;
-    let rt = fetch_runtime().map_err(RunError::Runtime)?;
+    } = Outputs::open(&pipeline.writes, resume_csv, &stamp, &headers)?;
 
     let analyzer = built.analyzer.clone();
     let shape = shape(pipeline, opts, analyzer.as_ref());
@@ -216,6 +220,23 @@ pub fn run(
         Some(cause) => Err(halted(cause, summary)),
         None => Ok((summary, outcome)),
     }
+}
+
+/// The run's extra columns, resolved against the account's lists (fetched once, before
+/// any ticket); `None` when the pipeline asks for none. Ticket pages sideload their
+/// metric sets only when a column needs them.
+fn resolve_columns(
+    pipeline: &Pipeline,
+    api: Option<&Arc<Api>>,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Option<Arc<ColumnPlan>>, RunError> {
+    let Some(api) = api.filter(|_| !pipeline.columns.is_empty()) else {
+        return Ok(None);
+    };
+    let plan = rt.block_on(ColumnPlan::resolve(api, &pipeline.columns))?;
+    api.metric_sets
+        .store(plan.needs_metric_sets(), Ordering::Relaxed);
+    Ok(Some(Arc::new(plan)))
 }
 
 /// Makes sure the cache holds this pipeline's account's data (or nothing) before

@@ -10,7 +10,7 @@ use super::checkpoint::{CheckpointState, PartialRun};
 use super::{Checkpoint, RunError, RunOptions};
 use crate::cache::Cache;
 use crate::config::{ConfigError, Pipeline};
-use crate::fetch::{read_export, Api, SourceOptions, TicketSource};
+use crate::fetch::{read_export, Api, ColumnPlan, SourceOptions, TicketSource};
 use crate::fetch::{Mode, Since, Source};
 use crate::write::dated::RunStamp;
 use crate::write::{CsvSink, WriteSettings};
@@ -33,15 +33,18 @@ fn now_secs() -> i64 {
 }
 
 /// Builds the source the pipeline names; `api` is `None` only for a file source.
+/// `columns` are the run's extra columns, resolved.
 pub fn start(
     pipeline: &Pipeline,
     opts: &RunOptions,
     cache: &Arc<Cache>,
     api: Option<&Arc<Api>>,
+    columns: Option<Arc<ColumnPlan>>,
 ) -> Result<Started, RunError> {
     let source_opts = SourceOptions {
         include_comments: pipeline.fetch.include_comments,
         exclude_deleted: pipeline.fetch.exclude_deleted,
+        columns,
     };
     let plain = |source| Started {
         source,
@@ -100,7 +103,12 @@ fn incremental(
     // The export refuses a start time less than a minute old.
     .min(now_secs() - 61);
     let stored = checkpoint.load().filter(|_| opts.since.is_none());
-    let (cursor, resume_csv, stamp) = match stored.map(|s| resumable(s, writes)) {
+    let headers = source_opts
+        .columns
+        .as_ref()
+        .map(|c| c.headers())
+        .unwrap_or_default();
+    let (cursor, resume_csv, stamp) = match stored.map(|s| resumable(s, writes, &headers)) {
         Some(Some(resume)) => resume,
         _ => {
             // Not resuming: a partial CSV of an earlier run must not be continued
@@ -138,6 +146,7 @@ fn csv_path(writes: &[WriteSettings]) -> Option<&WriteSettings> {
 fn resumable(
     stored: CheckpointState,
     writes: &[WriteSettings],
+    extra_columns: &[String],
 ) -> Option<(Option<String>, Option<u64>, RunStamp)> {
     let Some(len) = stored.csv_len else {
         return Some((Some(stored.cursor), None, RunStamp::now()));
@@ -151,9 +160,10 @@ fn resumable(
         (Some(w), Some(csv)) => w.path_for(&stamp).display().to_string() == *csv,
         (Some(w), None) => !crate::write::dated::is_templated(w.path()),
     };
-    // A partial CSV of an older version (other columns) cannot take this version's
-    // rows: start over rather than write a file whose columns shift halfway down.
-    let columns = csv_path(writes).is_none_or(|w| CsvSink::can_continue(&w.path_for(&stamp)));
+    // A partial CSV of an older version or other extra columns cannot take this
+    // run's rows: start over rather than write a file whose columns shift halfway down.
+    let columns =
+        csv_path(writes).is_none_or(|w| CsvSink::can_continue(&w.path_for(&stamp), extra_columns));
     if same_file && !columns {
         tracing::warn!(
             "the partial CSV of the interrupted run has the columns of another zdpipe \

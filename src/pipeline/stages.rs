@@ -270,6 +270,7 @@ fn analyze_one(
         r.view_ids = item.view_id.into_iter().collect();
         r.requester_name = item.requester_name.clone();
         r.organization_name = item.organization_name.clone();
+        r.columns.clone_from(&item.columns);
         r
     };
     let (name, at) = (ctx.name, ctx.analyzed_at);

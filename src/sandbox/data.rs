@@ -17,6 +17,7 @@ use std::sync::{OnceLock, RwLock};
 
 use super::corpus::{Group, Topic, TOPICS};
 use super::encode::{rfc3339, unix_now};
+use super::lookups::group_id;
 use super::people::organization_name;
 use super::prng::{hash3, stream, Rng};
 use super::records::{CustomField, Empty, FieldValue, Satisfaction, TicketRecord, Via, ViaSource};
@@ -127,12 +128,18 @@ impl Traits {
     /// or bad after the customer's mood.
     fn satisfaction(&self) -> Satisfaction {
         let finished = matches!(self.status, "solved" | "closed");
+        let score = match (finished, self.mood) {
+            (false, _) => "unoffered",
+            (true, Mood::Angry) => "bad",
+            (true, Mood::Happy) => "good",
+            (true, Mood::Neutral) => "offered",
+        };
         Satisfaction {
-            score: match (finished, self.mood) {
-                (false, _) => "unoffered",
-                (true, Mood::Angry) => "bad",
-                (true, Mood::Happy) => "good",
-                (true, Mood::Neutral) => "offered",
+            score,
+            comment: match score {
+                "bad" => Some("Took far too long to get an answer."),
+                "good" => Some("Quick and helpful, thanks!"),
+                _ => None,
             },
         }
     }
@@ -331,7 +338,8 @@ impl Dataset {
         ]);
         let tags = traits.tags();
         let ticket_type = traits.ticket_type(&mut rng);
-        let custom_fields = traits.custom_fields(&mut rng);
+        let mut custom_fields = traits.custom_fields(&mut rng).to_vec();
+        custom_fields.extend(self.more_custom_fields(id, &traits));
         let satisfaction_rating = Some(traits.satisfaction());
         Some(TicketRecord {
             url: format!("{}/api/v2/tickets/{id}.json", self.origin()),
@@ -366,7 +374,7 @@ impl Dataset {
             },
             assignee_id: traits.assignee,
             organization_id: traits.organization,
-            group_id: Some(20_000 + group as u64),
+            group_id: Some(group_id(group)),
             collaborator_ids: [],
             follower_ids: [],
             email_cc_ids: [],
@@ -377,7 +385,8 @@ impl Dataset {
             tags,
             custom_fields,
             satisfaction_rating,
-            brand_id: 1,
+            brand_id: traits.brand(),
+            ticket_form_id: Some(traits.form()),
             allow_channelback: false,
             allow_attachments: true,
             generated_timestamp: None,

@@ -3,7 +3,8 @@
 //!
 //! It speaks the parts of the REST API that zdpipe uses (views and their tickets and
 //! counts, show_many, comments, the incremental cursor export, the ticket events
-//! export, users/me) over plain
+//! export, users/me, and the lookup lists: ticket fields, groups, brands, ticket
+//! forms; `include=metric_sets` on ticket pages) over plain
 //! HTTP on 127.0.0.1, with a deterministic data set generated lazily from a seed (see
 //! `Dataset`): a 200,000-ticket account costs a few MB at most, and any ticket can be
 //! rebuilt from `(seed, id)` by a test that wants to know what the client should see.
@@ -43,6 +44,8 @@ mod events;
 mod faults;
 #[cfg(feature = "sandbox")]
 pub mod llm;
+#[cfg(feature = "sandbox")]
+mod lookups;
 #[cfg(feature = "sandbox")]
 mod people;
 #[cfg(feature = "sandbox")]

@@ -28,6 +28,9 @@ pub mod stream {
     pub const DELETED: u64 = 5;
     pub const TOUCH: u64 = 6;
     pub const FAULTS: u64 = 7;
+    /// Custom fields added later, so the earlier streams draw as before.
+    pub const FIELDS: u64 = 8;
+    pub const METRICS: u64 = 9;
 }
 
 /// splitmix64: 8 bytes of state, fast, and statistically good enough for test data.

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Comment, Ticket, User, View};
+use crate::model::{Comment, CustomFieldValue, SatisfactionRating, Ticket, User, View};
 
 /// A ticket as `GET /api/v2/tickets/...` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,9 +39,10 @@ pub struct TicketRecord {
     pub is_public: bool,
     pub due_at: Option<String>,
     pub tags: Vec<&'static str>,
-    pub custom_fields: [CustomField; 4],
+    pub custom_fields: Vec<CustomField>,
     pub satisfaction_rating: Option<Satisfaction>,
     pub brand_id: u64,
+    pub ticket_form_id: Option<u64>,
     pub allow_channelback: bool,
     pub allow_attachments: bool,
     /// Only the incremental export carries it.
@@ -77,11 +78,15 @@ pub struct CustomField {
 pub enum FieldValue {
     Text(String),
     Flag(bool),
+    Number(u64),
+    /// A multiselect's tags.
+    Tags(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Satisfaction {
     pub score: &'static str,
+    pub comment: Option<&'static str>,
 }
 
 impl From<&TicketRecord> for Ticket {
@@ -104,6 +109,24 @@ impl From<&TicketRecord> for Ticket {
             created_at: Some(r.created_at.clone()),
             updated_at: Some(r.updated_at.clone()),
             generated_timestamp: r.generated_timestamp,
+            custom_fields: r
+                .custom_fields
+                .iter()
+                .map(|f| CustomFieldValue {
+                    id: f.id,
+                    value: serde_json::to_value(&f.value).expect("plain data serializes"),
+                })
+                .collect(),
+            via: Some(crate::model::Via {
+                channel: Some(r.via.channel.to_string()),
+            }),
+            brand_id: Some(r.brand_id),
+            ticket_form_id: r.ticket_form_id,
+            satisfaction_rating: r.satisfaction_rating.as_ref().map(|s| SatisfactionRating {
+                score: Some(s.score.to_string()),
+                comment: s.comment.map(str::to_string),
+            }),
+            metric_set: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: Zendesk's endpoints (views, view tickets and counts, show_many,
 //! comments, the incremental cursor export, the time-based ticket events export,
-//! users/me), mounted with the admin routes.
+//! users/me, the lookup lists: ticket fields, groups, brands, ticket forms), mounted
+//! with the admin routes. Ticket pages sideload `metric_sets` when asked.
 //!
 //! Every `/api/v2` path also answers with a `.json` suffix, as Zendesk's do. Listing
 //! responses follow Zendesk's cursor pagination (`page[size]`, `page[after]`,
@@ -23,7 +24,7 @@ use super::encode::{decode_cursor, encode_cursor, query_escape, unix_now, Cursor
 use super::faults::api_middleware;
 use super::records::{OrganizationRecord, TicketRecord, UserRecord};
 use super::views::{page_keys, KeyPage, Position, VIEWS};
-use super::{admin, SandboxState};
+use super::{admin, lookups, SandboxState};
 
 type Params = Vec<(String, String)>;
 pub(super) type ApiResult = Result<Response, ApiError>;
@@ -54,6 +55,10 @@ pub fn router(state: SandboxState) -> Router {
             get(incremental_tickets),
         ),
         ("/api/v2/incremental/ticket_events", get(ticket_events)),
+        ("/api/v2/ticket_fields", get(list_ticket_fields)),
+        ("/api/v2/groups", get(list_groups)),
+        ("/api/v2/brands", get(list_brands)),
+        ("/api/v2/ticket_forms", get(list_ticket_forms)),
     ]
     .into_iter()
     .fold(Router::new(), |r, (path, route)| {
@@ -212,6 +217,7 @@ struct Listing<T> {
     items: Vec<T>,
     users: Option<Vec<UserRecord>>,
     organizations: Option<Vec<OrganizationRecord>>,
+    metric_sets: Option<Vec<serde_json::Value>>,
     paging: Option<serde_json::Value>,
 }
 
@@ -224,6 +230,9 @@ impl<T: Serialize> Serialize for Listing<T> {
         }
         if let Some(orgs) = &self.organizations {
             map.serialize_entry("organizations", orgs)?;
+        }
+        if let Some(sets) = &self.metric_sets {
+            map.serialize_entry("metric_sets", sets)?;
         }
         if let Some(serde_json::Value::Object(paging)) = &self.paging {
             for (k, v) in paging {
@@ -241,6 +250,7 @@ impl<T: Serialize> Listing<T> {
             items,
             users: None,
             organizations: None,
+            metric_sets: None,
             paging: None,
         }
     }
@@ -277,9 +287,13 @@ impl<T: Serialize> Listing<T> {
 }
 
 impl Listing<TicketRecord> {
-    /// Honours `include=users,organizations` like Zendesk's sideloading.
+    /// Honours `include=users,organizations,metric_sets` like Zendesk's sideloading.
     fn sideload(mut self, params: &Params, dataset: &Dataset) -> Self {
         let include = param(params, "include").unwrap_or("");
+        if include.split(',').any(|s| s.trim() == "metric_sets") {
+            let sets = self.items.iter().filter_map(|t| dataset.metric_set(t.id));
+            self.metric_sets = Some(sets.collect());
+        }
         if include.split(',').any(|s| s.trim() == "users") {
             let ids: BTreeSet<u64> = self
                 .items
@@ -307,6 +321,64 @@ impl Listing<TicketRecord> {
         }
         self
     }
+}
+
+async fn list_ticket_fields(
+    s: State<SandboxState>,
+    h: HeaderMap,
+    u: Uri,
+    q: Query<Params>,
+) -> ApiResult {
+    let fields = lookups::ticket_fields()
+        .into_iter()
+        .map(|f| serde_json::to_value(f).expect("plain data serializes"))
+        .collect();
+    lookup_listing("ticket_fields", fields, s, h, u, q)
+}
+
+async fn list_groups(s: State<SandboxState>, h: HeaderMap, u: Uri, q: Query<Params>) -> ApiResult {
+    lookup_listing("groups", lookups::groups(), s, h, u, q)
+}
+
+async fn list_brands(s: State<SandboxState>, h: HeaderMap, u: Uri, q: Query<Params>) -> ApiResult {
+    lookup_listing("brands", lookups::brands(), s, h, u, q)
+}
+
+async fn list_ticket_forms(
+    s: State<SandboxState>,
+    h: HeaderMap,
+    u: Uri,
+    q: Query<Params>,
+) -> ApiResult {
+    lookup_listing("ticket_forms", lookups::ticket_forms(), s, h, u, q)
+}
+
+/// A fixed list with cursor pagination: the cursor keys are positions in the list.
+fn lookup_listing(
+    key: &'static str,
+    items: Vec<serde_json::Value>,
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let (size, from) = page_request(&params, state.0.page_size_max)?;
+    let page = page_keys(items.len() as u64, size, from, |_| true);
+    let chosen = page
+        .keys
+        .iter()
+        .filter_map(|&k| items.get(k as usize - 1).cloned())
+        .collect();
+    let origin = origin(&headers, state.dataset());
+    let next = |name: &str, c: String| {
+        link(
+            &origin,
+            &uri,
+            &params,
+            &[("page[size]", size.to_string()), (name, c)],
+        )
+    };
+    Ok(Json(Listing::new(key, chosen).paged(&page, from, next)).into_response())
 }
 
 async fn users_me(State(state): State<SandboxState>) -> ApiResult {

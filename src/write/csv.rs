@@ -13,7 +13,10 @@
 //! dropped: a second run writing the same path is refused at the start
 //! ([`WriteError::InUse`]) instead of truncating or interleaving the first one's rows.
 //!
-//! A partial file is continued only when its header is this version's columns:
+//! Extra columns (`[[write]] fields` and `columns`) follow `error`, in the order the
+//! run resolved them; each row's cells are the record's `columns`, by header.
+//!
+//! A partial file is continued only when its header is this run's columns:
 //! [`CsvSink::can_continue`] lets a resuming run start over instead, and
 //! [`CsvSink::create`] refuses to append to it ([`WriteError::OtherColumns`]).
 //!
@@ -27,7 +30,7 @@ use std::io::{BufWriter, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::{Sink, WriteError};
-use crate::model::{IdSet, ResultRecord, CSV_COLUMNS};
+use crate::model::{neutralize_cell, IdSet, ResultRecord, CSV_COLUMNS};
 
 pub struct CsvSink {
     path: PathBuf,
@@ -35,6 +38,8 @@ pub struct CsvSink {
     out: ::csv::Writer<BufWriter<File>>,
     seen: IdSet,
     duplicates: bool,
+    /// The headers after `error`.
+    extra: Vec<String>,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> WriteError + '_ {
@@ -55,16 +60,25 @@ impl CsvSink {
     /// Whether the partial file of `path`, if there is one, can be continued by this
     /// version: it has the current columns. A run resuming a killed one asks first
     /// and starts over when not, instead of failing in [`CsvSink::create`].
-    pub fn can_continue(path: &Path) -> bool {
+    pub fn can_continue(path: &Path, extra: &[String]) -> bool {
         match File::open(Self::partial_path(path)) {
-            Ok(file) => has_current_columns(&mut partial_reader(file)),
+            Ok(file) => has_current_columns(&mut partial_reader(file), extra),
             Err(_) => true,
         }
     }
 
     /// Starts a new file, or continues a partial one from `resume_len` bytes (the
-    /// length committed with the checkpoint being resumed).
+    /// length committed with the checkpoint being resumed), with no extra columns.
     pub fn create(path: &Path, resume_len: Option<u64>) -> Result<CsvSink, WriteError> {
+        Self::with_columns(path, resume_len, &[])
+    }
+
+    /// [`CsvSink::create`] with `extra` columns after `error`.
+    pub fn with_columns(
+        path: &Path,
+        resume_len: Option<u64>,
+        extra: &[String],
+    ) -> Result<CsvSink, WriteError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
         }
@@ -72,14 +86,14 @@ impl CsvSink {
         let resumable = resume_len
             .filter(|len| std::fs::metadata(&partial).is_ok_and(|m| m.len() >= *len) && *len > 0);
         let (file, seen) = match resumable {
-            Some(len) => resume(path, &partial, len)?,
+            Some(len) => resume(path, &partial, len, extra)?,
             None => (fresh(path, &partial)?, IdSet::new()),
         };
         let mut out = ::csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(BufWriter::with_capacity(256 * 1024, file));
         if resumable.is_none() {
-            out.write_record(CSV_COLUMNS)
+            out.write_record(header(extra))
                 .map_err(|source| WriteError::Csv {
                     path: partial.display().to_string(),
                     source,
@@ -91,6 +105,7 @@ impl CsvSink {
             out,
             seen,
             duplicates: false,
+            extra: extra.to_vec(),
         })
     }
 
@@ -146,13 +161,21 @@ fn partial_reader(file: File) -> ::csv::Reader<File> {
         .from_reader(file)
 }
 
-/// Whether the file's header is this version's [`CSV_COLUMNS`]. A partial file of an
+/// The header row: [`CSV_COLUMNS`], then the extra columns.
+fn header(extra: &[String]) -> impl Iterator<Item = &str> {
+    CSV_COLUMNS
+        .iter()
+        .copied()
+        .chain(extra.iter().map(String::as_str))
+}
+
+/// Whether the file's header is this run's: [`CSV_COLUMNS`] and `extra`. A partial file of an
 /// older version (before the `language` column, say) is not: rows of the new width
 /// appended under its header would shift every column after the new one.
-fn has_current_columns(reader: &mut ::csv::Reader<File>) -> bool {
+fn has_current_columns(reader: &mut ::csv::Reader<File>, extra: &[String]) -> bool {
     reader
         .byte_headers()
-        .is_ok_and(|h| h.iter().eq(CSV_COLUMNS.iter().map(|c| c.as_bytes())))
+        .is_ok_and(|h| h.iter().eq(header(extra).map(str::as_bytes)))
 }
 
 /// The ticket id in a row's first cell.
@@ -191,7 +214,12 @@ fn fresh(target: &Path, partial: &Path) -> Result<File, WriteError> {
 /// Opens the partial file of an interrupted run cut back to `len` (the length
 /// committed with its checkpoint), positioned at the end for appending, with the
 /// ids of the tickets already in it.
-fn resume(target: &Path, partial: &Path, len: u64) -> Result<(File, IdSet), WriteError> {
+fn resume(
+    target: &Path,
+    partial: &Path,
+    len: u64,
+    extra: &[String],
+) -> Result<(File, IdSet), WriteError> {
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -200,7 +228,10 @@ fn resume(target: &Path, partial: &Path, len: u64) -> Result<(File, IdSet), Writ
     claim(&file, target, partial)?;
     // The header is checked before anything is cut: a file of other columns is left
     // exactly as it was.
-    if !has_current_columns(&mut partial_reader(file.try_clone().map_err(io(partial))?)) {
+    if !has_current_columns(
+        &mut partial_reader(file.try_clone().map_err(io(partial))?),
+        extra,
+    ) {
         return Err(WriteError::OtherColumns {
             path: partial.display().to_string(),
         });
@@ -230,8 +261,12 @@ impl Sink for CsvSink {
                 self.duplicates = true;
             }
             let cells = r.to_row().cells();
+            let extra = self.extra.iter().map(|name| {
+                let value = r.columns.iter().find(|(n, _)| n == name);
+                neutralize_cell(value.map_or("", |(_, v)| v.as_str()))
+            });
             self.out
-                .write_record(&cells)
+                .write_record(cells.into_iter().chain(extra))
                 .map_err(|source| WriteError::Csv {
                     path: self.partial.display().to_string(),
                     source,
@@ -341,7 +376,7 @@ mod tests {
             .collect();
         let old = format!("{}\n1,,plain\n", old_header.join(","));
         std::fs::write(&partial, &old).unwrap();
-        assert!(!CsvSink::can_continue(&path));
+        assert!(!CsvSink::can_continue(&path, &[]));
         let err = CsvSink::create(&path, Some(old.len() as u64))
             .err()
             .unwrap()
@@ -360,8 +395,13 @@ mod tests {
         sink.write(&rows(1..=2)).unwrap();
         sink.commit().unwrap();
         drop(sink);
-        assert!(CsvSink::can_continue(&path));
-        assert!(CsvSink::can_continue(&dir.path().join("none.csv")));
+        assert!(CsvSink::can_continue(&path, &[]));
+        let group = ["group".to_string()];
+        assert!(
+            !CsvSink::can_continue(&path, &group),
+            "a run with other extra columns starts over"
+        );
+        assert!(CsvSink::can_continue(&dir.path().join("none.csv"), &[]));
     }
 
     #[test]

@@ -35,11 +35,12 @@ pub struct Outputs {
 
 impl Outputs {
     /// Opens every sink at its path expanded with `stamp`; `resume_csv` is the length
-    /// of a partial CSV to continue.
+    /// of a partial CSV to continue, `extra_columns` the CSV's headers after `error`.
     pub fn open(
         writes: &[WriteSettings],
         resume_csv: Option<u64>,
         stamp: &RunStamp,
+        extra_columns: &[String],
     ) -> Result<Outputs, WriteError> {
         let mut out = Outputs {
             sinks: Vec::new(),
@@ -53,8 +54,11 @@ impl Outputs {
             }
             match w {
                 WriteSettings::Csv { .. } => {
-                    out.sinks
-                        .push(Box::new(CsvSink::create(&path, resume_csv)?));
+                    out.sinks.push(Box::new(CsvSink::with_columns(
+                        &path,
+                        resume_csv,
+                        extra_columns,
+                    )?));
                     out.names.push(path.display().to_string());
                 }
                 WriteSettings::Sled { .. } => {

@@ -13,6 +13,7 @@ mod conversation;
 mod dated;
 mod deploy;
 mod fetch;
+mod fields;
 mod hostile;
 mod language;
 mod llm;
