@@ -18,7 +18,7 @@
 //!      last email" -1.8, "appreciate it if someone actually" -2...;
 //!    * repeated contact: "third time" -1.5, "contacted you * times" -1.8, "for the
 //!      second week" -1.5, "yet again" -1.5, "in a row" -1.2 ("This is the second month
-//!      in a row." -> negative), "the third * you('ve)" -1.5 ("This is the third link you've
+//!      in a row." -> negative), "third * you('ve)" -1.5 ("This is the third link you've
 //!      sent." -> negative)...;
 //!    * contextual cues that only complain in a ticket about a support topic: "again" -1,
 //!      "for days/weeks" -1, "nobody" -1, "because of your" -1 ("We've paid twice,
@@ -290,9 +290,9 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("third week", -1.8, RepeatContact, &[]), ("another week", -1.2, RepeatContact, &[]),
     ("NEG the first time", -1.5, RepeatContact, &[]), ("yet again", -1.5, RepeatContact, &[]), ("once again", -1.2, RepeatContact, &[]),
     ("a new agent", -0.5, RepeatContact, &[]), ("same logs", -0.5, RepeatContact, &[]),
-    ("in a row", -1.2, RepeatContact, &[]), ("the second * you", -1.0, RepeatContact, &[]),
-    ("the second * you've", -1.0, RepeatContact, &[]), ("the third * you", -1.5, RepeatContact, &[]),
-    ("the third * you've", -1.5, RepeatContact, &[]),
+    ("in a row", -1.2, RepeatContact, &[]), ("second * you", -1.0, RepeatContact, &[]),
+    ("second * you've", -1.0, RepeatContact, &[]), ("third * you", -1.5, RepeatContact, &[]),
+    ("third * you've", -1.5, RepeatContact, &[]),
     // Cues that complain only about a problem.
     ("again", -1.0, Contextual, &[]), ("for days", -1.0, Contextual, &[]),
     ("for weeks", -1.0, Contextual, &[]), ("for hours", -1.0, Contextual, &[]),
