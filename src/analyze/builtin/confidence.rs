@@ -23,8 +23,8 @@
 //!
 //! | half | pooled ECE | VADER tweets ECE | TweetEval ECE | acc >= 0.8 tweets / TweetEval |
 //! |---|---|---|---|---|
-//! | fitting (even ids) | 0.058 | 0.184 | 0.212 | 0.996 / 0.921 |
-//! | check (odd ids) | 0.062 | 0.192 | 0.224 | 0.991 / 0.951 |
+//! | fitting (even ids) | 0.058 | 0.184 | 0.213 | 0.996 / 0.921 |
+//! | check (odd ids) | 0.062 | 0.192 | 0.225 | 0.991 / 0.951 |
 //!
 //! Calibrating on the sets the figures are reported on is tuning on them (the
 //! check half limits how much). The sets disagree on what a weak score means: at
@@ -46,8 +46,8 @@ const NEUTRAL: f64 = 0.43;
 const NEGATIVE: &[(f64, f64)] = &[
     (0.0, 0.26),
     (0.1, 0.68),
-    (0.2, 0.72),
-    (0.3, 0.76),
+    (0.2, 0.73),
+    (0.3, 0.75),
     (0.4, 0.79),
     (0.95, 0.99),
 ];
@@ -56,7 +56,7 @@ const NEGATIVE: &[(f64, f64)] = &[
 /// Held at 0.79 from 0.3 to 0.85, where TweetEval reaches 90%.
 const POSITIVE: &[(f64, f64)] = &[
     (0.0, 0.41),
-    (0.1, 0.68),
+    (0.1, 0.69),
     (0.2, 0.71),
     (0.3, 0.79),
     (0.85, 0.99),
