@@ -17,9 +17,12 @@
 //!    * polite-but-angry: "with all due respect" -1.5, "as I said before" -1.5, "per my
 //!      last email" -1.8, "appreciate it if someone actually" -2...;
 //!    * repeated contact: "third time" -1.5, "contacted you * times" -1.8, "for the
-//!      second week" -1.5, "yet again" -1.5...;
+//!      second week" -1.5, "yet again" -1.5, "in a row" -1.2 ("This is the second month
+//!      in a row." -> negative), "third * you('ve)" -1.5 ("This is the third link you've
+//!      sent." -> negative)...;
 //!    * contextual cues that only complain in a ticket about a support topic: "again" -1,
-//!      "for days/weeks" -1, "nobody" -1 (skipped when the message praises a fix:
+//!      "for days/weeks" -1, "nobody" -1, "because of your" -1 ("We've paid twice,
+//!      in fact, because of your last reminder." -> negative) (skipped when the message praises a fix:
 //!      "working again" is good news, or after a negation: "make sure I won't be
 //!      charged again");
 //!    * outages and failures: "is down", "went offline", "outage", "not responding"
@@ -40,7 +43,8 @@
 //!        invoices for the same" -1.5 to -2 ("Hello, we were billed twice for the
 //!        March invoice." -> negative);
 //!      - delay and non-arrival: "nothing came", "never came", "delivery exception",
-//!        "weeks later", and "move" among the failure verbs ("Tracking hasn't moved
+//!        "weeks later", "been sitting" ("It's been sitting in Louisville since the
+//!        5th." -> negative), and "move" among the failure verbs ("Tracking hasn't moved
 //!        since Monday, order 77-20481." -> negative);
 //!      - a defect that is back or never went: "same problem", "same * error",
 //!        "still shows", "still returns", "since day one", "is missing" ("The
@@ -48,6 +52,10 @@
 //!      - waiting and paying for nothing: "still paying", "still being billed"
 //!        ("I asked to downgrade in January. I'm still paying for Pro in May." ->
 //!        negative);
+//!      - disputed charges: "never asked for", "like it removed" ("Our dashboard
+//!        shows we stayed within the plan. We'd like it removed." -> negative);
+//!      - lost data: "lost their", "lost all", "deleted all" ("After the import 300
+//!        records lost their phone numbers." -> negative);
 //!      - escalation: "escalate", "reopen", "looking at alternatives", "formal
 //!        complaint", "legal action" ("The API still returns 503s for us. Please
 //!        reopen the incident." -> negative);
@@ -234,6 +242,9 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("looking at alternatives", -1.5, Complaint, &[]), ("looking elsewhere", -1.5, Complaint, &[]),
     ("formal complaint", -1.5, Complaint, &[]), ("legal action", -1.5, Complaint, &[]),
     ("nobody mentioned", -1.2, Complaint, &[]), ("nobody asked", -1.2, Complaint, &[]),
+    ("lost their", -1.2, Complaint, &[]), ("lost all", -1.2, Complaint, &[]),
+    ("been sitting", -1.2, Complaint, &[]), ("never asked for", -1.5, Complaint, &[]),
+    ("like it removed", -1.0, Complaint, &[]), ("want it removed", -1.0, Complaint, &[]),
     // Sarcasm markers: praise that means the opposite.
     ("oh great", -2.0, Complaint, &["great"]), ("oh wonderful", -2.0, Complaint, &["wonderful"]),
     ("oh fantastic", -2.0, Complaint, &["fantastic"]), ("oh perfect", -2.0, Complaint, &["perfect"]),
@@ -279,11 +290,15 @@ const RULES: &[(&str, f64, Kind, &[&str])] = &[
     ("third week", -1.8, RepeatContact, &[]), ("another week", -1.2, RepeatContact, &[]),
     ("NEG the first time", -1.5, RepeatContact, &[]), ("yet again", -1.5, RepeatContact, &[]), ("once again", -1.2, RepeatContact, &[]),
     ("a new agent", -0.5, RepeatContact, &[]), ("same logs", -0.5, RepeatContact, &[]),
+    ("in a row", -1.2, RepeatContact, &[]), ("second * you", -1.0, RepeatContact, &[]),
+    ("second * you've", -1.0, RepeatContact, &[]), ("third * you", -1.5, RepeatContact, &[]),
+    ("third * you've", -1.5, RepeatContact, &[]),
     // Cues that complain only about a problem.
     ("again", -1.0, Contextual, &[]), ("for days", -1.0, Contextual, &[]),
     ("for weeks", -1.0, Contextual, &[]), ("for hours", -1.0, Contextual, &[]),
     ("nobody", -1.0, Contextual, &[]), ("no one", -1.0, Contextual, &[]),
     ("two weeks", -0.8, Contextual, &[]), ("a month", -0.6, Contextual, &[]),
+    ("because of your", -1.0, Contextual, &[]),
     // Outages and failures (more are generated from FAILURE_VERBS and ABILITY_VERBS).
     ("is down", -1.2, Outage, &[]), ("are down", -1.2, Outage, &[]),
     ("was down", -1.2, Outage, &[]), ("went down", -1.2, Outage, &[]),
