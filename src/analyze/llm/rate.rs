@@ -11,7 +11,10 @@
 //! the answer says is left (the server counted those after it answered). A request
 //! waits for the reset when no request is left, or when the tokens left would not
 //! cover its estimate. Once a window has reset, its count is forgotten until an
-//! answer tells the new one.
+//! answer tells the new one; after a request window that ran dry, one request goes
+//! first and the others wait for its answer, since the server's new window may have
+//! begun before the client's reset (requests sent late in the old window count in
+//! the new one).
 //!
 //! `tokens_per_minute` spreads requests evenly: each one takes its estimated
 //! tokens' share of a minute, and the next one goes out when that share is over.
@@ -42,11 +45,17 @@ pub struct Limits {
     pub tokens: Option<Window>,
 }
 
+/// How long the other requests wait for the answer to the one request sent after
+/// a dry window reset, before going out without it.
+const PROBE_WAIT: Duration = Duration::from_secs(5);
+
 /// What is left of a window as the client counts it.
 #[derive(Debug, Clone, Copy)]
 struct Left {
     remaining: u64,
     reset_at: Instant,
+    /// Set for the one request after a dry window: the next answer replaces it.
+    probe: bool,
 }
 
 /// Which request an answer belongs to: the requests and tokens sent up to and
@@ -106,10 +115,15 @@ impl RateGate {
     fn try_admit(&self, tokens: u64, now: Instant) -> Result<Sent, Duration> {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let s = &mut *guard;
-        for window in [&mut s.requests, &mut s.tokens] {
-            if window.is_some_and(|l| l.reset_at <= now) {
-                *window = None;
-            }
+        if let Some(dry) = s.requests.filter(|l| l.reset_at <= now) {
+            s.requests = (dry.remaining == 0 && !dry.probe).then_some(Left {
+                remaining: 1,
+                reset_at: now + PROBE_WAIT,
+                probe: true,
+            });
+        }
+        if s.tokens.is_some_and(|l| l.reset_at <= now) {
+            s.tokens = None;
         }
         if let Some(l) = s.requests.filter(|l| l.remaining == 0) {
             return Err(l.reset_at - now);
@@ -159,7 +173,7 @@ impl RateGate {
 fn merge(left: &mut Option<Left>, said: Option<Window>, now: Instant) {
     let Some(said) = said else { return };
     let reset_at = now + said.reset.min(MAX_WAIT);
-    if let Some(l) = left.as_mut().filter(|l| l.reset_at > now) {
+    if let Some(l) = left.as_mut().filter(|l| l.reset_at > now && !l.probe) {
         l.remaining = l.remaining.min(said.remaining);
         l.reset_at = l.reset_at.max(reset_at);
         return;
@@ -167,6 +181,7 @@ fn merge(left: &mut Option<Left>, said: Option<Window>, now: Instant) {
     *left = Some(Left {
         remaining: said.remaining,
         reset_at,
+        probe: false,
     });
 }
 
@@ -199,6 +214,17 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::ZERO);
         gate.admit(10, None).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_millis(1000));
+        // That was the one request after the reset: the next waits for its answer.
+        assert!(gate.try_admit(10, Instant::now()).is_err());
+        let probe = gate.state.lock().unwrap().sent;
+        gate.note(
+            Limits {
+                requests: window(3, 1000),
+                tokens: None,
+            },
+            probe,
+        );
+        assert!(gate.try_admit(10, Instant::now()).is_ok());
     }
 
     #[tokio::test(start_paused = true)]
