@@ -1,5 +1,6 @@
 //! Builds the analyzer a pipeline names: the built-in one, or an LLM client with its
-//! own small tokio runtime (pool workers are plain threads that block on it).
+//! own small tokio runtime for blocking `analyze` calls (a run's in-flight pool
+//! awaits `analyze_async` on the pool's runtime instead).
 //!
 //! LLM endpoint resolution, first match wins: `[analyze] base_url`, then
 //! `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL`, then the sandbox's own LLM endpoints

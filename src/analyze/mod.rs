@@ -5,6 +5,13 @@
 //! analyzer ([`builtin`]) is offline, deterministic and CPU-bound; the LLM analyzers
 //! ([`openai`], [`anthropic`]) are I/O-bound. The pool that runs them lives in
 //! `pipeline/`; analyzers only see one ticket at a time.
+//!
+//! Two entry points: [`Analyzer::analyze`] (blocking; the CPU pool's rayon threads
+//! call it) and [`Analyzer::analyze_async`] (a future; the pool keeps `workers` of
+//! them in flight on one tokio runtime for an [`Analyzer::io_bound`] analyzer).
+//! Its default runs `analyze`, so only analyzers that wait on the network write
+//! their own; one that wraps others (say, the built-in first and an LLM for the
+//! doubtful tickets) awaits the inner analyzers' `analyze_async`.
 
 mod build;
 pub mod builtin;
@@ -18,7 +25,15 @@ pub use build::{build, build_offline, builtin, AnalyzerSetupError, BuiltAnalyzer
 pub use messages::{analysis_body, Message, TextMode, CLEANING_VERSION, DEFAULT_MAX_INPUT_CHARS};
 pub use settings::{AnalyzeSettings, AnalyzerKind, BuiltinSettings, JsonMode, LlmSettings, Price};
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::model::{Analysis, Ticket};
+
+/// One ticket's analysis on its way: what [`Analyzer::analyze_async`] returns.
+/// It borrows the analyzer and the input; the pool polls it on its own thread, so
+/// it need not be `Send`.
+pub type AnalysisFuture<'a> = Pin<Box<dyn Future<Output = Result<Analysis, AnalyzeError>> + 'a>>;
 
 /// What an analyzer reads for one ticket.
 #[derive(Debug, Clone, Copy)]
@@ -59,9 +74,19 @@ pub trait Analyzer: Send + Sync {
     /// Changes whenever the same ticket could get a different answer (kind, model,
     /// prompt or rules version, taxonomy): stored analyses are reused only when it matches.
     fn fingerprint(&self) -> String;
+    /// Analyzes one ticket, blocking the calling thread (never a tokio runtime's).
     fn analyze(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError>;
+    /// The same as a future, for the in-flight pool of an [`Analyzer::io_bound`]
+    /// analyzer: it is polled inside a tokio runtime's context, many at once, so it
+    /// must never block on a runtime itself. The default runs [`Analyzer::analyze`]
+    /// when polled, which suits analyzers that never wait; an I/O-bound analyzer
+    /// must override it.
+    fn analyze_async<'a>(&'a self, input: AnalysisInput<'a>) -> AnalysisFuture<'a> {
+        Box::pin(async move { self.analyze(&input) })
+    }
     /// Whether a call mostly waits on the network (LLMs). The pool then hands out
-    /// tickets one by one, so `workers` is the number of requests in flight.
+    /// tickets one by one and keeps `workers` of [`Analyzer::analyze_async`] in
+    /// flight on a tokio runtime instead of one thread per request.
     fn io_bound(&self) -> bool {
         false
     }

@@ -91,6 +91,9 @@ pub struct LlmSettings {
     pub redact_pii: bool,
     pub max_retries: u32,
     pub price: Option<Price>,
+    /// `tokens_per_minute`: a hand-set cap for servers that send no rate-limit
+    /// headers; requests are spread so their estimated tokens stay under it.
+    pub tokens_per_minute: Option<u64>,
     /// `ca_file`: a PEM bundle of CAs the LLM client trusts on top of the built-in
     /// and platform roots, resolved against the pipeline file's folder.
     pub ca_file: Option<PathBuf>,
@@ -108,6 +111,7 @@ impl Default for LlmSettings {
             redact_pii: true,
             max_retries: 5,
             price: None,
+            tokens_per_minute: None,
             ca_file: None,
         }
     }

@@ -34,6 +34,9 @@ pub struct Comparison {
     /// (200 tickets on 64 workers take 4 rounds, so at most 50x).
     ideal_speedup: Option<f64>,
     parallel_efficiency: Option<f64>,
+    /// The process's peak resident memory after the test (the sandbox it serves
+    /// from included), in MB.
+    peak_rss_mb: Option<f64>,
 }
 
 impl Comparison {
@@ -58,6 +61,7 @@ impl Comparison {
             workers: None,
             ideal_speedup: None,
             parallel_efficiency: None,
+            peak_rss_mb: None,
         }
     }
 
@@ -85,6 +89,9 @@ impl Comparison {
         }
         if let Some(ideal) = self.ideal_speedup {
             s.push_str(&format!(" (ideal {ideal:.1}x)"));
+        }
+        if let Some(mb) = self.peak_rss_mb {
+            s.push_str(&format!("\n  peak RSS {mb:.1} MB"));
         }
         s.push('\n');
         s
@@ -194,5 +201,6 @@ pub fn batch_test(opts: &BenchOptions) -> Result<Comparison> {
     c.workers = Some(opts.max_workers);
     c.ideal_speedup = Some(c.tickets as f64 / rounds as f64);
     c.parallel_efficiency = Some(c.speedup / opts.max_workers as f64);
+    c.peak_rss_mb = pipeline::peak_rss_mb();
     Ok(c)
 }

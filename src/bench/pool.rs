@@ -1,5 +1,6 @@
-//! The analyzer pool on its own: the worker threads of a run with nothing but a list
-//! of tickets in front of them (the batch and pipeline tests' "pool" side).
+//! The analyzer pool on its own: the analyze stage of a run (rayon threads, or
+//! requests in flight for an LLM) with nothing but a list of tickets in front of it
+//! (the batch and pipeline tests' "pool" side).
 
 use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
@@ -7,7 +8,8 @@ use std::time::SystemTime;
 use crate::analyze::{Analyzer, TextMode, DEFAULT_MAX_INPUT_CHARS as MAX_INPUT_CHARS};
 use crate::fetch::WorkItem;
 use crate::model::ResultRecord;
-use crate::pipeline::stages::{self, AnalyzeCtx, Batch, Done, Tracking};
+use crate::pipeline::stages::{AnalyzeCtx, Batch, Done, Tracking};
+use crate::pipeline::threads::{in_flight_runtime, spawn_analyze, Pool};
 
 /// Runs the analyzer pool alone over `items` (no fetch, no cache, no sinks) and
 /// returns the records in input order.
@@ -24,6 +26,16 @@ pub fn analyze_pool(
         batch_size.max(1)
     };
     let workers = workers.max(1);
+    let runtime = analyzer
+        .io_bound()
+        .then(|| in_flight_runtime().expect("start the in-flight runtime"));
+    let pool = match &runtime {
+        Some(rt) => Pool::InFlight {
+            runtime: rt.handle().clone(),
+            requests: workers,
+        },
+        None => Pool::Threads(workers),
+    };
     let (batch_tx, batch_rx) = crossbeam_channel::bounded::<Batch>(workers * 2);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(workers * 2);
     let tracking = Tracking::new(false);
@@ -43,11 +55,7 @@ pub fn analyze_pool(
         max_input_chars: MAX_INPUT_CHARS,
     };
     std::thread::scope(|s| {
-        for _ in 0..workers {
-            let (rx, tx, ctx, run) = (batch_rx.clone(), done_tx.clone(), &ctx, &run);
-            s.spawn(move || stages::analyze(rx, tx, ctx, run));
-        }
-        drop((batch_rx, done_tx));
+        spawn_analyze(s, &pool, batch_rx, done_tx, &ctx, &run);
         s.spawn(move || {
             let mut items = items.into_iter().peekable();
             let mut seq = 0;

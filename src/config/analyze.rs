@@ -137,6 +137,7 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
             ("json_mode", raw.json_mode.at()),
             ("price", raw.price.at()),
             ("ca_file", raw.ca_file.at()),
+            ("tokens_per_minute", raw.tokens_per_minute.at()),
         ];
         if let Some((key, Some(at))) = llm_only.into_iter().find(|(_, at)| at.is_some()) {
             return Err(t.err(
@@ -160,6 +161,10 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
         let why = "must be at least 1 (the answer needs ~300 tokens)";
         return Err(t.err("max_output_tokens", &raw.max_output_tokens, why));
     }
+    if value(&raw.tokens_per_minute) == Some(0) {
+        let why = "must be at least 1 (leave it out for no cap)";
+        return Err(t.err("tokens_per_minute", &raw.tokens_per_minute, why));
+    }
     let default_model = analyzer.provider().map_or("", |p| p.default_model());
     Ok(LlmSettings {
         model: value(&raw.model)
@@ -173,6 +178,7 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
         redact_pii: value(&raw.redact_pii).unwrap_or(defaults.redact_pii),
         max_retries: value(&raw.max_retries).unwrap_or(defaults.max_retries),
         price: value(&raw.price),
+        tokens_per_minute: value(&raw.tokens_per_minute),
         ca_file: super::fetch::ca_file(t, &raw.ca_file)?,
     })
 }

@@ -114,6 +114,7 @@ pub struct RawAnalyze {
     pub redact_pii: Option<Spanned<bool>>,
     pub max_retries: Option<Spanned<u32>>,
     pub price: Option<Spanned<Price>>,
+    pub tokens_per_minute: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,7 +17,8 @@ mod source;
 // `pub(crate)` for the benchmark's pool (`bench::analyze_pool`).
 pub(crate) mod stages;
 mod summary;
-mod threads;
+// `pub(crate)` for the benchmark's pool (`bench::analyze_pool`).
+pub(crate) mod threads;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -39,7 +40,7 @@ use crate::fetch::{
 use crate::sandbox::SandboxHandle;
 use crate::write::{Outputs, Sink, WriteError};
 use stages::{AnalyzeCtx, Tracking};
-use threads::{Shape, StagesDone, Writing};
+use threads::{Pool, Shape, StagesDone, Writing};
 
 /// Run flags that override or extend the pipeline file.
 #[derive(Debug, Clone, Default)]
@@ -166,7 +167,11 @@ pub fn run(
     } = Outputs::open(&pipeline.writes, resume_csv, &stamp, &headers)?;
 
     let analyzer = built.analyzer.clone();
-    let shape = shape(pipeline, opts, analyzer.as_ref());
+    let in_flight_rt = (analyzer.io_bound())
+        .then(threads::in_flight_runtime)
+        .transpose()
+        .map_err(RunError::Runtime)?;
+    let shape = shape(pipeline, opts, analyzer.as_ref(), in_flight_rt.as_ref());
     let tracking = Tracking::new(opts.progress);
     let (name, fingerprint) = (analyzer.name(), fingerprint(pipeline, analyzer.as_ref()));
     let analyzed_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -324,17 +329,33 @@ fn build_analyzer(
     }
 }
 
-fn shape(pipeline: &Pipeline, opts: &RunOptions, analyzer: &dyn Analyzer) -> Shape {
+/// The pool of the run: an I/O-bound analyzer (given `in_flight_rt`) gets `workers`
+/// requests in flight on that runtime, a CPU-bound one `workers` rayon threads.
+fn shape(
+    pipeline: &Pipeline,
+    opts: &RunOptions,
+    analyzer: &dyn Analyzer,
+    in_flight_rt: Option<&tokio::runtime::Runtime>,
+) -> Shape {
     let analyze = &pipeline.analyze;
+    let workers = opts.workers.unwrap_or(analyze.workers).max(1);
     // An LLM call mostly waits: hand tickets out one by one so `workers` requests are
     // in flight; CPU-bound analyzers take whole batches to keep channel traffic low.
-    let batch_size = if analyzer.io_bound() {
-        1
-    } else {
-        opts.batch_size.unwrap_or(analyze.batch_size).max(1)
+    let (pool, batch_size) = match in_flight_rt {
+        Some(rt) if analyzer.io_bound() => (
+            Pool::InFlight {
+                runtime: rt.handle().clone(),
+                requests: workers,
+            },
+            1,
+        ),
+        _ => (
+            Pool::Threads(workers),
+            opts.batch_size.unwrap_or(analyze.batch_size).max(1),
+        ),
     };
     Shape {
-        workers: opts.workers.unwrap_or(analyze.workers).max(1),
+        pool,
         batch_size,
         queue: analyze.queue,
     }

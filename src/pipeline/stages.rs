@@ -1,8 +1,10 @@
-//! The three stages' thread bodies: fetch, analyze (one per pool worker) and write.
+//! The three stages' bodies: fetch, analyze (a rayon worker's loop, or one batch's
+//! future in the in-flight pool of `threads.rs`) and write.
 //!
 //! ```text
-//! fetch thread (tokio runtime) --bounded(queue) Batch--> N analyze workers
-//!     --bounded(queue) Done--> write thread (reorders by seq, writes, checkpoints)
+//! fetch thread (tokio runtime) --bounded(queue) Batch--> analyze pool (N rayon
+//!     workers, or N analyses in flight) --bounded(queue) Done--> write thread
+//!     (reorders by seq, writes, checkpoints)
 //! ```
 //! Channel sends happen on plain threads, never inside the tokio runtime. Bounded
 //! channels give backpressure: a slow analyzer stalls fetching instead of growing
@@ -16,13 +18,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
+use futures_util::FutureExt;
 
 use super::progress::Progress;
 use super::{Checkpoint, Fatal, MaxFailures};
 use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, TextMode};
 use crate::cache::{Cache, StoredAnalysis};
 use crate::fetch::{FetchError, Prefetch, ResumePoint, TicketSource, WorkItem};
-use crate::model::ResultRecord;
+use crate::model::{Analysis, ResultRecord};
 use crate::write::{Sink, WriteError};
 
 /// A slice of a fetched page on its way to the pool.
@@ -217,32 +220,80 @@ fn stop_fetching(rt: tokio::runtime::Runtime, pages: Prefetch) -> u64 {
     skipped
 }
 
-/// One pool worker: analyzes (or reuses) each ticket of each batch.
+/// One CPU pool worker (a rayon thread): analyzes (or reuses) each ticket of each batch.
 pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &RunShared) {
     for batch in rx {
         let t = Instant::now();
-        let mut records = Vec::with_capacity(batch.items.len());
-        let mut fresh = Vec::new();
+        let mut analyzed = Analyzed::new(batch.items.len());
         for item in &batch.items {
-            let mut r = analyze_one(item, ctx, run, &mut fresh);
-            r.link = ctx
-                .link_base
-                .map(|b| format!("{b}/agent/tickets/{}", r.ticket_id));
-            records.push(r);
-            run.progress.analyzed.inc(1);
+            let record = match prepare(item, ctx, run) {
+                Err(record) => *record,
+                Ok(body) => {
+                    let input = AnalysisInput::from_ticket(&item.ticket, &body);
+                    let result = catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze(&input)));
+                    conclude(item, result, ctx, run, &mut analyzed.fresh)
+                }
+            };
+            analyzed.push(record, ctx, run);
         }
-        store_analyses(ctx.cache, &fresh, run);
-        add_ns(&run.counters.analyze_busy_ns, t);
-        if tx
-            .send(Done {
-                seq: batch.seq,
-                records,
-                memberships: batch.memberships,
-                resume: batch.resume,
-            })
-            .is_err()
-        {
+        if tx.send(analyzed.done(batch, t, ctx, run)).is_err() {
             return;
+        }
+    }
+}
+
+/// The in-flight pool's work on one batch: like [`analyze`], but each ticket's
+/// analysis is awaited ([`Analyzer::analyze_async`]), so no thread waits on it.
+pub async fn analyze_async(batch: Batch, ctx: &AnalyzeCtx<'_>, run: &RunShared<'_>) -> Done {
+    let t = Instant::now();
+    let mut analyzed = Analyzed::new(batch.items.len());
+    for item in &batch.items {
+        let record = match prepare(item, ctx, run) {
+            Err(record) => *record,
+            Ok(body) => {
+                let input = AnalysisInput::from_ticket(&item.ticket, &body);
+                let result = AssertUnwindSafe(ctx.analyzer.analyze_async(input))
+                    .catch_unwind()
+                    .await;
+                conclude(item, result, ctx, run, &mut analyzed.fresh)
+            }
+        };
+        analyzed.push(record, ctx, run);
+    }
+    analyzed.done(batch, t, ctx, run)
+}
+
+/// A batch's records as they are made, and the new analyses to store.
+struct Analyzed {
+    records: Vec<ResultRecord>,
+    fresh: Vec<(u64, StoredAnalysis)>,
+}
+
+impl Analyzed {
+    fn new(len: usize) -> Self {
+        Analyzed {
+            records: Vec::with_capacity(len),
+            fresh: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, mut record: ResultRecord, ctx: &AnalyzeCtx, run: &RunShared) {
+        record.link = ctx
+            .link_base
+            .map(|b| format!("{b}/agent/tickets/{}", record.ticket_id));
+        self.records.push(record);
+        run.progress.analyzed.inc(1);
+    }
+
+    /// Stores the new analyses and hands the batch on to the writer.
+    fn done(self, batch: Batch, since: Instant, ctx: &AnalyzeCtx, run: &RunShared) -> Done {
+        store_analyses(ctx.cache, &self.fresh, run);
+        add_ns(&run.counters.analyze_busy_ns, since);
+        Done {
+            seq: batch.seq,
+            records: self.records,
+            memberships: batch.memberships,
+            resume: batch.resume,
         }
     }
 }
@@ -257,75 +308,87 @@ fn store_analyses(cache: Option<&Cache>, fresh: &[(u64, StoredAnalysis)], run: &
     }
 }
 
-/// Analyzes (or reuses) one ticket; a new analysis to store goes to `fresh`.
-fn analyze_one(
+/// A ticket's record with the item's view and names.
+fn record(
+    item: &WorkItem,
+    analysis: Option<Analysis>,
+    analyzer: &str,
+    at: &str,
+    error: Option<String>,
+) -> ResultRecord {
+    let mut r = ResultRecord::from_parts(&item.ticket, analysis, analyzer, at, error);
+    r.view_ids = item.view_id.into_iter().collect();
+    r.requester_name = item.requester_name.clone();
+    r.organization_name = item.organization_name.clone();
+    r.columns.clone_from(&item.columns);
+    r
+}
+
+/// What a ticket needs before its analyzer runs: the text to read, or its record
+/// already (a fetch error, a stored analysis to reuse, a stopped run).
+fn prepare(
     item: &WorkItem,
     ctx: &AnalyzeCtx,
     run: &RunShared,
-    fresh: &mut Vec<(u64, StoredAnalysis)>,
-) -> ResultRecord {
+) -> Result<String, Box<ResultRecord>> {
     let t = &item.ticket;
-    let record = |analysis, analyzer: &str, at: &str, error| {
-        let mut r = ResultRecord::from_parts(t, analysis, analyzer, at, error);
-        r.view_ids = item.view_id.into_iter().collect();
-        r.requester_name = item.requester_name.clone();
-        r.organization_name = item.organization_name.clone();
-        r.columns.clone_from(&item.columns);
-        r
-    };
     let (name, at) = (ctx.name, ctx.analyzed_at);
     if let Some(e) = &item.error {
-        return record(None, name, at, Some(e.clone()));
+        return Err(Box::new(record(item, None, name, at, Some(e.clone()))));
     }
     if let (false, Some(cache)) = (ctx.reanalyze, ctx.cache) {
         match cache.analysis(t.id, t.updated_at.as_deref(), ctx.fingerprint) {
             Ok(Some(stored)) => {
                 run.counters.reused.fetch_add(1, Ordering::Relaxed);
-                return record(
-                    Some(stored.analysis),
-                    &stored.analyzer,
-                    &stored.analyzed_at,
-                    None,
-                );
+                let (by, at) = (&stored.analyzer, &stored.analyzed_at);
+                let reused = record(item, Some(stored.analysis.clone()), by, at, None);
+                return Err(Box::new(reused));
             }
             Ok(None) => {}
             Err(e) => tracing::warn!("ticket {}: cannot read the stored analysis: {e}", t.id),
         }
     }
     if run.stop.is_halted() {
-        return record(
-            None,
-            name,
-            at,
-            Some("not analyzed: the run was stopped".into()),
-        );
+        let why = "not analyzed: the run was stopped";
+        return Err(Box::new(record(item, None, name, at, Some(why.into()))));
     }
-    let body = analysis_body(
+    Ok(analysis_body(
         t.description_text(),
         item.messages.as_deref(),
         ctx.text,
         ctx.max_input_chars,
-    );
-    let input = AnalysisInput::from_ticket(t, &body);
-    match catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze(&input))) {
+    ))
+}
+
+/// A ticket's record from what its analyzer did (or how it panicked); a new
+/// analysis to store goes to `fresh`.
+fn conclude(
+    item: &WorkItem,
+    result: std::thread::Result<Result<Analysis, AnalyzeError>>,
+    ctx: &AnalyzeCtx,
+    run: &RunShared,
+    fresh: &mut Vec<(u64, StoredAnalysis)>,
+) -> ResultRecord {
+    let (name, at) = (ctx.name, ctx.analyzed_at);
+    match result {
         Ok(Ok(analysis)) => {
             run.counters.analyzed.fetch_add(1, Ordering::Relaxed);
             if ctx.cache.is_some() {
                 let stored = StoredAnalysis {
-                    updated_at: t.updated_at.clone(),
+                    updated_at: item.ticket.updated_at.clone(),
                     fingerprint: ctx.fingerprint.to_string(),
                     analyzer: name.to_string(),
                     analyzed_at: at.to_string(),
                     analysis: analysis.clone(),
                 };
-                fresh.push((t.id, stored));
+                fresh.push((item.ticket.id, stored));
             }
-            record(Some(analysis), name, at, None)
+            record(item, Some(analysis), name, at, None)
         }
-        Ok(Err(AnalyzeError::Ticket(msg))) => record(None, name, at, Some(msg)),
+        Ok(Err(AnalyzeError::Ticket(msg))) => record(item, None, name, at, Some(msg)),
         Ok(Err(AnalyzeError::Fatal(msg))) => {
             run.stop.fail(Fatal::Analyzer(msg.clone()));
-            record(None, name, at, Some(msg))
+            record(item, None, name, at, Some(msg))
         }
         Err(panic) => {
             let msg = panic
@@ -333,7 +396,8 @@ fn analyze_one(
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            record(None, name, at, Some(format!("analyzer panicked: {msg}")))
+            let why = format!("analyzer panicked: {msg}");
+            record(item, None, name, at, Some(why))
         }
     }
 }

@@ -1,18 +1,63 @@
 //! Starts the stage threads of a run and waits for them: one fetch thread (driving
-//! its own tokio runtime), `workers` analyze threads and one write thread, joined by
-//! bounded crossbeam channels (see `stages.rs` for what each thread does).
+//! its own tokio runtime), the analyze pool and one write thread, joined by bounded
+//! crossbeam channels (see `stages.rs` for what each stage does).
+//!
+//! The analyze pool takes one of two shapes ([`Pool`]). A CPU-bound analyzer runs
+//! on a rayon pool of `workers` threads, each taking whole batches from the channel.
+//! An I/O-bound one (an LLM) gets one dispatcher thread that keeps up to `workers`
+//! batch futures ([`stages::analyze_async`], one ticket each) in flight on a small
+//! tokio runtime: 1,024 requests waiting cost 1,024 futures, not 1,024 threads. The
+//! dispatcher takes batches through an intake thread (the crossbeam receive
+//! blocks, so it stays off the runtime) and sends finished ones to the writer
+//! between two polls, never from inside the runtime.
 //!
 //! A panicking stage stops the run like a fatal error instead of taking the process
 //! down, so what was written is still flushed and summarized.
+
+use std::thread::Scope;
+
+use crossbeam_channel::{Receiver, Sender};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
 
 use super::stages::{self, AnalyzeCtx, Batch, Done, RunShared, WriteOutcome};
 use super::{Checkpoint, Fatal, MaxFailures};
 use crate::fetch::TicketSource;
 use crate::write::Sink;
 
+/// How the analyze stage runs its analyzer.
+pub enum Pool {
+    /// `workers` rayon threads calling [`crate::analyze::Analyzer::analyze`].
+    Threads(usize),
+    /// Up to `requests` analyses in flight as futures on `runtime`.
+    InFlight { runtime: Handle, requests: usize },
+}
+
+impl Pool {
+    /// The number of batches the pool works on at once.
+    pub fn width(&self) -> usize {
+        match self {
+            Pool::Threads(n) => *n,
+            Pool::InFlight { requests, .. } => *requests,
+        }
+    }
+}
+
+/// The runtime of an in-flight pool: its two threads only drive sockets and timers
+/// (the futures themselves are polled on the dispatcher thread).
+pub fn in_flight_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("zdpipe-analyze-io")
+        .build()
+}
+
 /// The shape of the stage threads.
 pub struct Shape {
-    pub workers: usize,
+    pub pool: Pool,
     /// Tickets per batch handed to a worker.
     pub batch_size: usize,
     /// Bound of each channel, in batches.
@@ -43,7 +88,8 @@ pub fn run_stages(
     run: &RunShared,
 ) -> StagesDone {
     let (batch_tx, batch_rx) = crossbeam_channel::bounded::<Batch>(shape.queue);
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(shape.queue.max(shape.workers));
+    let (done_tx, done_rx) =
+        crossbeam_channel::bounded::<Done>(shape.queue.max(shape.pool.width()));
     std::thread::scope(|s| {
         let batch_size = shape.batch_size;
         let fetcher = std::thread::Builder::new()
@@ -52,15 +98,7 @@ pub fn run_stages(
                 stages::fetch(rt, source, batch_size, batch_tx, run)
             })
             .expect("spawn fetch thread");
-        for i in 0..shape.workers {
-            let (rx, tx) = (batch_rx.clone(), done_tx.clone());
-            std::thread::Builder::new()
-                .name(format!("zdpipe-analyze-{i}"))
-                .spawn_scoped(s, move || stages::analyze(rx, tx, ctx, run))
-                .expect("spawn analyze thread");
-        }
-        drop(batch_rx);
-        drop(done_tx);
+        spawn_analyze(s, &shape.pool, batch_rx, done_tx, ctx, run);
         let writer = std::thread::Builder::new()
             .name("zdpipe-write".into())
             .spawn_scoped(s, move || {
@@ -84,4 +122,114 @@ pub fn run_stages(
         });
         StagesDone { skipped, write }
     })
+}
+
+/// Starts the analyze pool on its own thread; it ends (and drops `tx`, which lets
+/// the writer finish) once `rx` is drained and every analysis is handed on.
+pub fn spawn_analyze<'scope>(
+    s: &'scope Scope<'scope, '_>,
+    pool: &'scope Pool,
+    rx: Receiver<Batch>,
+    tx: Sender<Done>,
+    ctx: &'scope AnalyzeCtx<'scope>,
+    run: &'scope RunShared<'scope>,
+) {
+    let body = move || match pool {
+        Pool::Threads(workers) => {
+            let threads = rayon::ThreadPoolBuilder::new()
+                .num_threads(*workers)
+                .thread_name(|i| format!("zdpipe-analyze-{i}"))
+                .build()
+                .expect("start the analyze threads");
+            threads.in_place_scope(|r| {
+                for _ in 0..*workers {
+                    let (rx, tx) = (rx.clone(), tx.clone());
+                    r.spawn(move |_| stages::analyze(rx, tx, ctx, run));
+                }
+                drop((rx, tx));
+            });
+        }
+        Pool::InFlight { runtime, requests } => in_flight(rx, tx, runtime, *requests, ctx, run),
+    };
+    std::thread::Builder::new()
+        .name("zdpipe-analyze".into())
+        .spawn_scoped(s, body)
+        .expect("spawn analyze thread");
+}
+
+/// The in-flight pool's dispatcher: keeps up to `requests` batches' futures going,
+/// hands finished ones to the writer, until the intake is drained.
+fn in_flight(
+    rx: Receiver<Batch>,
+    tx: Sender<Done>,
+    runtime: &Handle,
+    requests: usize,
+    ctx: &AnalyzeCtx,
+    run: &RunShared,
+) {
+    let (intake_tx, intake) = mpsc::channel::<Batch>(1);
+    std::thread::scope(move |s| {
+        // Owned here, so leaving early closes it and ends the intake thread.
+        let mut intake = intake;
+        std::thread::Builder::new()
+            .name("zdpipe-analyze-intake".into())
+            .spawn_scoped(s, move || {
+                for batch in rx {
+                    if intake_tx.blocking_send(batch).is_err() {
+                        return;
+                    }
+                }
+            })
+            .expect("spawn analyze intake thread");
+        let mut tasks = FuturesUnordered::new();
+        let mut open = true;
+        while open || !tasks.is_empty() {
+            let start = |batch| stages::analyze_async(batch, ctx, run);
+            let step = poll_step(&mut intake, &mut open, &mut tasks, start, requests);
+            for done in runtime.block_on(step) {
+                if tx.send(done).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// What woke the dispatcher.
+enum Event<T> {
+    Intake(Option<Batch>),
+    Finished(T),
+    Idle,
+}
+
+/// Takes new batches while there is room and returns as soon as some are finished
+/// (all those ready), or nothing once the intake is closed and no task is left.
+async fn poll_step<F: std::future::Future>(
+    intake: &mut mpsc::Receiver<Batch>,
+    open: &mut bool,
+    tasks: &mut FuturesUnordered<F>,
+    start: impl Fn(Batch) -> F,
+    requests: usize,
+) -> Vec<F::Output> {
+    loop {
+        let room = *open && tasks.len() < requests;
+        let busy = !tasks.is_empty();
+        let event = tokio::select! {
+            batch = intake.recv(), if room => Event::Intake(batch),
+            Some(done) = tasks.next(), if busy => Event::Finished(done),
+            else => Event::Idle,
+        };
+        match event {
+            Event::Intake(Some(batch)) => tasks.push(start(batch)),
+            Event::Intake(None) => *open = false,
+            Event::Finished(done) => {
+                let mut finished = vec![done];
+                while let Some(Some(done)) = tasks.next().now_or_never() {
+                    finished.push(done);
+                }
+                return finished;
+            }
+            Event::Idle => return Vec::new(),
+        }
+    }
 }

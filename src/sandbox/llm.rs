@@ -7,14 +7,22 @@
 //! structured JSON content for OpenAI, a `tool_use` block for Anthropic, with token
 //! usage estimated from the text sizes. [`LlmKnobs`] add latency and injected
 //! faults at run time; all waiting is async, so many requests can be in flight.
+//!
+//! With a rate limit set (requests and/or tokens per window, a second unless a test
+//! shortens it) every answer carries the provider's rate-limit headers: OpenAI's
+//! `x-ratelimit-remaining-*` with `x-ratelimit-reset-*` durations (`250ms`, rounded
+//! up so a client that waits them out never comes back early),
+//! Anthropic's `anthropic-ratelimit-*-remaining` with RFC 3339 `*-reset` times. A
+//! request beyond the limit gets a 429 with the same headers, counted in
+//! [`LlmKnobs::rate_limited`].
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -41,6 +49,32 @@ pub struct LlmKnobs {
     pub retry_after_s: AtomicU64,
     requests: AtomicU64,
     faults: AtomicU64,
+    /// Requests received and not yet answered, and the most there ever were.
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+    /// Requests and estimated tokens allowed per window (0: no limit, no headers).
+    pub rate_limit_requests: AtomicU64,
+    pub rate_limit_tokens: AtomicU64,
+    /// The rate-limit window, in milliseconds (0: a second).
+    pub rate_window_ms: AtomicU64,
+    rate_limited: AtomicU64,
+    window: Mutex<Option<RateWindow>>,
+}
+
+/// The current rate-limit window: when it started and what it has counted.
+#[derive(Debug, Clone, Copy)]
+struct RateWindow {
+    start: Instant,
+    requests: u64,
+    tokens: u64,
+}
+
+/// What a rate-limited answer says: what is left and when the window resets.
+struct RateState {
+    requests_left: u64,
+    tokens_left: u64,
+    reset: Duration,
+    refused: bool,
 }
 
 impl LlmKnobs {
@@ -59,6 +93,69 @@ impl LlmKnobs {
     /// Requests answered with an injected fault.
     pub fn faults(&self) -> u64 {
         self.faults.load(Ordering::Relaxed)
+    }
+
+    /// The same knobs with a rate limit of `requests` and `tokens` per second (0: none).
+    pub fn with_rate_limits(self, requests: u64, tokens: u64) -> Self {
+        self.rate_limit_requests.store(requests, Ordering::Relaxed);
+        self.rate_limit_tokens.store(tokens, Ordering::Relaxed);
+        self
+    }
+
+    /// Requests refused with a 429 because the rate limit was used up.
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Counts a request of `tokens` against the rate limit, if one is set.
+    fn take_rate(&self, tokens: u64) -> Option<RateState> {
+        let (max_requests, max_tokens) = (
+            self.rate_limit_requests.load(Ordering::Relaxed),
+            self.rate_limit_tokens.load(Ordering::Relaxed),
+        );
+        if max_requests == 0 && max_tokens == 0 {
+            return None;
+        }
+        let length = match self.rate_window_ms.load(Ordering::Relaxed) {
+            0 => Duration::from_secs(1),
+            ms => Duration::from_millis(ms),
+        };
+        let now = Instant::now();
+        let mut slot = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none_or(|w| now >= w.start + length) {
+            *slot = Some(RateWindow {
+                start: now,
+                requests: 0,
+                tokens: 0,
+            });
+        }
+        let w = slot.as_mut().expect("a window was just set");
+        let refused = (max_requests > 0 && w.requests >= max_requests)
+            || (max_tokens > 0 && w.tokens + tokens > max_tokens);
+        if refused {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        } else {
+            w.requests += 1;
+            w.tokens += tokens;
+        }
+        let left = |max: u64, used: u64| {
+            if max == 0 {
+                u64::MAX
+            } else {
+                max.saturating_sub(used)
+            }
+        };
+        Some(RateState {
+            requests_left: left(max_requests, w.requests),
+            tokens_left: left(max_tokens, w.tokens),
+            reset: w.start + length - now,
+            refused,
+        })
+    }
+
+    /// The most requests that were ever waiting for their answers at once.
+    pub fn max_in_flight(&self) -> u64 {
+        self.max_in_flight.load(Ordering::Relaxed)
     }
 
     /// Counts a request and decides whether it gets a fault: request `n` faults when
@@ -85,15 +182,93 @@ pub fn llm_router(answer: AnswerFn, knobs: Arc<LlmKnobs>) -> Router {
 }
 
 async fn chat_completions(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Response {
-    sb.respond(move |sb, fault| sb.chat_completion(&body, fault))
-        .await
+    let tokens = estimate_tokens(body.len(), 0).0;
+    let response = sb
+        .clone()
+        .limited(Provider::OpenAi, tokens, move |sb, fault| {
+            sb.chat_completion(&body, fault)
+        });
+    response.await
 }
 
 async fn messages(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Response {
-    sb.respond(move |sb, fault| sb.message(&body, fault)).await
+    let tokens = estimate_tokens(body.len(), 0).0;
+    let response = sb
+        .clone()
+        .limited(Provider::Anthropic, tokens, move |sb, fault| {
+            sb.message(&body, fault)
+        });
+    response.await
+}
+
+/// The rate-limit headers of `provider` for `state`.
+fn rate_headers(provider: Provider, state: &RateState) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let windows = [
+        ("requests", state.requests_left),
+        ("tokens", state.tokens_left),
+    ];
+    // Written to the millisecond: one more keeps the truncated time from coming early.
+    let reset_at = SystemTime::now() + state.reset + Duration::from_millis(1);
+    let reset_at = humantime::format_rfc3339_millis(reset_at).to_string();
+    for (kind, left) in windows.into_iter().filter(|(_, left)| *left != u64::MAX) {
+        let (remaining, reset) = match provider {
+            Provider::OpenAi => (
+                format!("x-ratelimit-remaining-{kind}"),
+                (
+                    format!("x-ratelimit-reset-{kind}"),
+                    format!("{}ms", state.reset.as_micros().div_ceil(1000)),
+                ),
+            ),
+            Provider::Anthropic => (
+                format!("anthropic-ratelimit-{kind}-remaining"),
+                (
+                    format!("anthropic-ratelimit-{kind}-reset"),
+                    reset_at.clone(),
+                ),
+            ),
+        };
+        for (name, value) in [(remaining, left.to_string()), reset] {
+            if let (Ok(name), Ok(value)) = (
+                axum::http::HeaderName::try_from(name),
+                HeaderValue::try_from(value),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+    }
+    headers
 }
 
 impl Sandbox {
+    /// Answers as [`Sandbox::respond`] does, within the rate limit: with its headers,
+    /// or a 429 once it is used up.
+    async fn limited(
+        self: Arc<Self>,
+        provider: Provider,
+        tokens: u64,
+        answer: impl FnOnce(&Self, Option<u64>) -> Response,
+    ) -> Response {
+        let Some(state) = self.knobs.take_rate(tokens) else {
+            return self.respond(answer).await;
+        };
+        let mut response = if state.refused {
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            error(
+                provider,
+                status,
+                "rate_limit_error",
+                "sandbox rate limit reached",
+            )
+        } else {
+            self.respond(answer).await
+        };
+        response
+            .headers_mut()
+            .extend(rate_headers(provider, &state));
+        response
+    }
+
     fn chat_completion(&self, body: &[u8], fault: Option<u64>) -> Response {
         let (request, text) = match self.prepare(Provider::OpenAi, body, fault) {
             Ok(parts) => parts,
@@ -157,13 +332,18 @@ impl Sandbox {
     ) -> Response {
         let arrived = Instant::now();
         let fault = self.knobs.admit();
+        let now = self.knobs.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.knobs.max_in_flight.fetch_max(now, Ordering::Relaxed);
         let latency = Duration::from_millis(self.knobs.latency_ms.load(Ordering::Relaxed));
-        if latency.is_zero() {
-            return answer(&self, fault);
-        }
-        tokio::time::sleep_until((arrived + latency / 2).into()).await;
-        let response = answer(&self, fault);
-        tokio::time::sleep_until((arrived + latency).into()).await;
+        let response = if latency.is_zero() {
+            answer(&self, fault)
+        } else {
+            tokio::time::sleep_until((arrived + latency / 2).into()).await;
+            let response = answer(&self, fault);
+            tokio::time::sleep_until((arrived + latency).into()).await;
+            response
+        };
+        self.knobs.in_flight.fetch_sub(1, Ordering::Relaxed);
         response
     }
 

@@ -56,6 +56,15 @@ pub struct SandboxSettings {
     /// Added latency per LLM request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub llm_latency_ms: u64,
+    /// LLM requests allowed per second; every answer then carries the provider's
+    /// rate-limit headers (`x-ratelimit-*` or `anthropic-ratelimit-*`) and a request
+    /// beyond the limit gets a 429.
+    #[arg(long)]
+    pub llm_requests_per_second: Option<u64>,
+    /// LLM tokens (estimated from the request's length) allowed per second, with
+    /// the token headers likewise.
+    #[arg(long)]
+    pub llm_tokens_per_second: Option<u64>,
     /// Unix seconds the data is anchored to (newest ticket = epoch - 120 s); `None` is
     /// today's UTC midnight, so reruns on the same day see the same data.
     #[arg(skip)]
@@ -105,6 +114,8 @@ impl Default for SandboxSettings {
             rate_limit_per_minute: None,
             retry_after_secs: DEFAULT_RETRY_AFTER_SECS,
             llm_latency_ms: 0,
+            llm_requests_per_second: None,
+            llm_tokens_per_second: None,
             epoch: None,
             rate_window_ms: DEFAULT_RATE_WINDOW_MS,
             export_rate_limit: None,

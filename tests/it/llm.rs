@@ -703,3 +703,92 @@ fn temperature_is_sent_only_when_set_and_the_output_cap_as_max_tokens() {
         assert!(body.get("max_completion_tokens").is_none());
     }
 }
+
+/// Runs view 1 of `sb` through its OpenAI endpoint with `workers` requests in flight.
+fn run_with_workers(sb: &zdpipe::sandbox::SandboxHandle, workers: usize) -> Vec<u64> {
+    let ws = Workspace::new();
+    let analyze = format!(
+        "[analyze]\nanalyzer = \"openai\"\nmodel = \"gpt-it\"\nbase_url = \"{}\"\nworkers = {workers}\n",
+        sb.base_url()
+    );
+    let p = ws.view_pipeline("wide", &sb.base_url(), &[1], &analyze);
+    let out = zdpipe_auth().arg("run").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csv = ws.path("out/wide.csv");
+    assert!(column(&csv, "error").iter().all(String::is_empty));
+    csv_ids(&csv)
+}
+
+#[test]
+fn llm_requests_stay_within_workers_in_flight_and_rows_keep_their_order() {
+    let sb = sandbox(200);
+    let llm = sb.state().llm();
+    llm.latency_ms
+        .store(40, std::sync::atomic::Ordering::Relaxed);
+    let tickets = sb.dataset().view_ticket_ids(1).count();
+    let one_by_one = run_with_workers(&sb, 1);
+    assert_eq!(llm.max_in_flight(), 1);
+    let wide = run_with_workers(&sb, 24);
+    assert_eq!(wide.len(), tickets);
+    assert_eq!(wide, one_by_one, "the rows came out in another order");
+    assert_eq!(
+        llm.requests(),
+        2 * tickets as u64,
+        "one request per ticket and run"
+    );
+    let most = llm.max_in_flight();
+    assert!(
+        (2..=24).contains(&most),
+        "{most} requests were in flight at once"
+    );
+}
+
+/// A run of view 1 against the sandbox's model of `analyzer` with `extra` keys.
+fn run_against_sandbox_llm(
+    sb: &zdpipe::sandbox::SandboxHandle,
+    ws: &Workspace,
+    analyzer: &str,
+    extra: &str,
+) -> std::process::Output {
+    let analyze = format!(
+        "[analyze]\nanalyzer = \"{analyzer}\"\nmodel = \"m-it\"\nbase_url = \"{}\"\n{extra}",
+        sb.base_url()
+    );
+    let p = ws.view_pipeline("paced", &sb.base_url(), &[1], &analyze);
+    zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .arg("--summary-json")
+        .arg(ws.path("summary.json"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn tokens_per_minute_spreads_requests_over_time() {
+    let sb = sandbox(12);
+    let ws = Workspace::new();
+    let started = std::time::Instant::now();
+    let tpm = 60_000.0;
+    let out = run_against_sandbox_llm(
+        &sb,
+        &ws,
+        "openai",
+        "workers = 8\ntokens_per_minute = 60000\n",
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let n = sb.dataset().view_ticket_ids(1).count() as f64;
+    assert!(n >= 2.0, "{n} tickets");
+    // The sandbox counts a request's tokens as the client estimates them (4 bytes
+    // a token): every request but the last waits for its share of a minute.
+    let tokens = summary(&ws.path("summary.json"))["llm"]["input_tokens"]
+        .as_f64()
+        .unwrap();
+    let spread = tokens * (n - 1.0) / n * 60.0 / tpm;
+    assert!(
+        elapsed >= 0.8 * spread,
+        "{n} requests of {tokens} tokens in all took {elapsed:.2} s, not the {spread:.2} s of their shares"
+    );
+    assert_eq!(sb.state().llm().max_in_flight(), 1);
+}

@@ -6,7 +6,7 @@
 //! an error `tool_result` for that block, which is how the Messages API expects a
 //! failed tool call to be answered.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::StatusCode;
@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::prompt::{self, SCHEMA_NAME};
+use super::rate::{Limits, Window};
 use super::transport::ErrorInfo;
 use super::{Answer, LlmConfig, LlmError, Reply};
 
@@ -168,42 +169,59 @@ pub(super) fn is_billing_error(status: StatusCode, info: &ErrorInfo) -> bool {
                 .any(|m| message.contains(m)))
 }
 
-/// How long to pause when `anthropic-ratelimit-requests-remaining` reaches 0; the
-/// reset is an RFC 3339 instant.
-pub(super) fn window_reset(headers: &HeaderMap) -> Option<Duration> {
+/// The windows an answer tells of: `anthropic-ratelimit-requests-remaining`, and
+/// for tokens the tightest of `-tokens-`, `-input-tokens-` and
+/// `-output-tokens-remaining`; each `*-reset` is an RFC 3339 instant.
+pub(super) fn rate_limits(headers: &HeaderMap) -> Limits {
     let text = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
-    if text("anthropic-ratelimit-requests-remaining")?
-        .parse::<u64>()
-        .ok()?
-        != 0
-    {
-        return None;
+    let window = |kind: &str| {
+        let reset = text(&format!("anthropic-ratelimit-{kind}-reset"))?;
+        let reset = humantime::parse_rfc3339_weak(reset).ok()?;
+        Some(Window {
+            remaining: text(&format!("anthropic-ratelimit-{kind}-remaining"))?
+                .parse()
+                .ok()?,
+            reset: reset.duration_since(SystemTime::now()).unwrap_or_default(),
+        })
+    };
+    Limits {
+        requests: window("requests"),
+        tokens: ["tokens", "input-tokens", "output-tokens"]
+            .into_iter()
+            .filter_map(window)
+            .min_by_key(|w| w.remaining),
     }
-    let reset = humantime::parse_rfc3339_weak(text("anthropic-ratelimit-requests-reset")?).ok()?;
-    Some(reset.duration_since(SystemTime::now()).unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
-    fn reset_in_the_past_means_no_wait() {
+    fn a_reset_in_the_past_means_no_wait_and_the_tightest_tokens_count() {
         let mut h = HeaderMap::new();
-        h.insert(
-            "anthropic-ratelimit-requests-remaining",
-            HeaderValue::from_static("0"),
+        let mut set = |name: &'static str, value: &'static str| {
+            h.insert(name, HeaderValue::from_static(value));
+        };
+        set("anthropic-ratelimit-requests-remaining", "0");
+        set("anthropic-ratelimit-requests-reset", "2020-01-01T00:00:00Z");
+        set("anthropic-ratelimit-tokens-remaining", "9000");
+        set("anthropic-ratelimit-tokens-reset", "2020-01-01T00:00:00Z");
+        set("anthropic-ratelimit-output-tokens-remaining", "40");
+        set(
+            "anthropic-ratelimit-output-tokens-reset",
+            "2020-01-01T00:00:00Z",
         );
-        h.insert(
-            "anthropic-ratelimit-requests-reset",
-            HeaderValue::from_static("2020-01-01T00:00:00Z"),
-        );
-        assert_eq!(window_reset(&h), Some(Duration::ZERO));
-        h.insert(
-            "anthropic-ratelimit-requests-remaining",
-            HeaderValue::from_static("5"),
-        );
-        assert_eq!(window_reset(&h), None);
+        let limits = rate_limits(&h);
+        let window = |remaining| {
+            Some(Window {
+                remaining,
+                reset: Duration::ZERO,
+            })
+        };
+        assert_eq!(limits.requests, window(0));
+        assert_eq!(limits.tokens, window(40));
     }
 
     #[test]

@@ -17,14 +17,16 @@
 //! analyzer and borrowed into each body, which is serialized once per exchange and
 //! reused by its retries.
 //!
-//! Pool workers are plain threads; [`Analyzer::analyze`] drives the async client on
-//! the runtime whose [`Handle`] it was given, and must not itself be called from a
-//! thread of that runtime.
+//! Two ways in: [`LlmAnalyzer::analyze_async`] (what the run's in-flight pool and a
+//! wrapping analyzer await, on any tokio runtime) and [`Analyzer::analyze`], which
+//! drives the same future on the runtime whose [`Handle`] it was given and must not
+//! itself be called from a thread of that runtime.
 
 mod anthropic;
 mod openai;
 mod pii;
 pub mod prompt;
+mod rate;
 mod transport;
 
 use std::fmt;
@@ -36,7 +38,7 @@ use tokio::runtime::Handle;
 
 use self::transport::Transport;
 use crate::analyze::LlmSettings;
-use crate::analyze::{language, AnalysisInput, AnalyzeError, Analyzer};
+use crate::analyze::{language, AnalysisFuture, AnalysisInput, AnalyzeError, Analyzer};
 use crate::http::{describe, BaseUrl, Network, NetworkError};
 use crate::model::taxonomy::Taxonomy;
 use crate::model::Analysis;
@@ -227,7 +229,8 @@ impl LlmAnalyzer {
             key.map(str::to_string),
             &cfg.settings.model,
             cfg.settings.max_retries,
-        );
+        )
+        .paced(cfg.settings.tokens_per_minute);
         let (system, schema) = (
             prompt::system_prompt(&cfg.taxonomy),
             prompt::schema(&cfg.taxonomy),
@@ -263,6 +266,21 @@ impl LlmAnalyzer {
                 .map(|p| p.cost_usd(input_tokens, output_tokens)),
             coerced_labels: self.coerced_labels.load(Ordering::Relaxed),
         }
+    }
+
+    /// Analyzes one ticket without holding a thread while the model answers: the
+    /// entry point of the in-flight pool and of analyzers that wrap this one.
+    pub async fn analyze_async(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError> {
+        if let Some(fatal) = self.transport.fatal() {
+            return Err(fatal);
+        }
+        // Detected here, on the text the model gets, so the prompt can name it and
+        // the CSV shows the same code whichever analyzer ran.
+        let text = format!("{}\n{}", input.subject, input.body);
+        let language = language::detect(&text);
+        let mut analysis = self.run(input, language).await?;
+        analysis.language = language.to_string();
+        Ok(analysis)
     }
 
     async fn run(
@@ -359,16 +377,11 @@ impl Analyzer for LlmAnalyzer {
     }
 
     fn analyze(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError> {
-        if let Some(fatal) = self.transport.fatal() {
-            return Err(fatal);
-        }
-        // Detected here, on the text the model gets, so the prompt can name it and
-        // the CSV shows the same code whichever analyzer ran.
-        let text = format!("{}\n{}", input.subject, input.body);
-        let language = language::detect(&text);
-        let mut analysis = self.rt.block_on(self.run(input, language))?;
-        analysis.language = language.to_string();
-        Ok(analysis)
+        self.rt.block_on(LlmAnalyzer::analyze_async(self, input))
+    }
+
+    fn analyze_async<'a>(&'a self, input: AnalysisInput<'a>) -> AnalysisFuture<'a> {
+        Box::pin(async move { LlmAnalyzer::analyze_async(self, &input).await })
     }
 }
 

@@ -19,6 +19,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
 use super::prompt::{self, SCHEMA_NAME};
+use super::rate::{Limits, Window};
 use super::transport::ErrorInfo;
 use super::{Answer, LlmConfig, LlmError, Reply};
 use crate::analyze::JsonMode;
@@ -207,17 +208,23 @@ pub(super) fn is_quota_error(status: StatusCode, info: &ErrorInfo) -> bool {
         && (info.code == "insufficient_quota" || info.kind == "insufficient_quota")
 }
 
-/// How long to pause when `x-ratelimit-remaining-requests` says the window is used up.
-pub(super) fn window_reset(headers: &HeaderMap) -> Option<Duration> {
+/// The windows an answer tells of: `x-ratelimit-remaining-requests` and
+/// `-tokens`, each with its `x-ratelimit-reset-*` duration. A header that is missing
+/// or unreadable (some proxies send `-1`) leaves its window unknown.
+pub(super) fn rate_limits(headers: &HeaderMap) -> Limits {
     let text = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
-    if text("x-ratelimit-remaining-requests")?
-        .parse::<u64>()
-        .ok()?
-        != 0
-    {
-        return None;
+    let window = |kind: &str| {
+        Some(Window {
+            remaining: text(&format!("x-ratelimit-remaining-{kind}"))?
+                .parse()
+                .ok()?,
+            reset: go_duration(text(&format!("x-ratelimit-reset-{kind}"))?)?,
+        })
+    };
+    Limits {
+        requests: window("requests"),
+        tokens: window("tokens"),
     }
-    go_duration(text("x-ratelimit-reset-requests")?)
 }
 
 /// Parses Go-style durations as OpenAI sends them: `1s`, `20ms`, `6m0s`, `1.5s`.
@@ -262,19 +269,22 @@ mod tests {
     }
 
     #[test]
-    fn pauses_only_when_no_requests_remain() {
+    fn reads_both_windows_and_skips_unreadable_ones() {
         let mut h = HeaderMap::new();
-        h.insert(
-            "x-ratelimit-remaining-requests",
-            HeaderValue::from_static("3"),
-        );
-        h.insert("x-ratelimit-reset-requests", HeaderValue::from_static("2s"));
-        assert_eq!(window_reset(&h), None);
-        h.insert(
-            "x-ratelimit-remaining-requests",
-            HeaderValue::from_static("0"),
-        );
-        assert_eq!(window_reset(&h), Some(Duration::from_secs(2)));
+        let mut set = |name: &'static str, value: &'static str| {
+            h.insert(name, HeaderValue::from_static(value));
+        };
+        set("x-ratelimit-remaining-requests", "0");
+        set("x-ratelimit-reset-requests", "6m0s");
+        set("x-ratelimit-remaining-tokens", "-1");
+        set("x-ratelimit-reset-tokens", "20ms");
+        let limits = rate_limits(&h);
+        let requests = Window {
+            remaining: 0,
+            reset: Duration::from_secs(360),
+        };
+        assert_eq!(limits.requests, Some(requests));
+        assert_eq!(limits.tokens, None);
     }
 
     #[test]

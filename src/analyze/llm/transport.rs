@@ -5,9 +5,10 @@
 //! `max_retries`) cover what a later attempt can fix: 408/429/500/502/503/504/529,
 //! timeouts and connection errors (a server still unreachable after the last retry
 //! stops the run). A `retry-after-ms` / `retry-after` header (seconds or an
-//! HTTP-date) replaces the computed delay. When a response says no requests remain in
-//! the window, every worker pauses (the shared [`Pause`]) until the window resets
-//! instead of burning attempts on certain 429s.
+//! HTTP-date) replaces the computed delay. Every answer's rate-limit headers go to
+//! the shared [`RateGate`], which holds requests back when the provider's window
+//! has no requests (or not enough tokens) left, until it resets, instead of burning
+//! attempts on certain 429s; it also applies `[analyze] tokens_per_minute`.
 //!
 //! Answers that every ticket would get alike are fatal and stop the run: a rejected
 //! key (401/403), an exhausted quota or credit, a 404 (a model the server does not
@@ -26,19 +27,18 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
-use tokio::time::Instant;
 
+use super::rate::{RateGate, Sent};
 use super::{anthropic, openai, Provider};
 use crate::analyze::AnalyzeError;
 use crate::http::{
-    redacted, retry_after, tls_advice, Failure, Pause, RetryPolicy, Stopped, Transient,
-    TransportKind,
+    redacted, retry_after, tls_advice, Failure, RetryPolicy, Stopped, Transient, TransportKind,
 };
 
 /// The first backoff delay; later ones double, with jitter, up to 30 s.
 const MIN_DELAY: Duration = Duration::from_millis(500);
-/// Caps server-requested waits (retry-after, rate-limit resets): a daily quota reset
-/// hours away should surface as errors, not as a silently frozen run.
+/// Caps server-requested retry-after waits: a daily quota reset hours away should
+/// surface as errors, not as a silently frozen run.
 const MAX_WAIT: Duration = Duration::from_secs(120);
 /// How much of a provider's error message goes into a ticket's error cell.
 const MAX_MESSAGE_CHARS: usize = 300;
@@ -103,7 +103,7 @@ pub(super) struct Transport {
     /// For messages about a model the server does not know.
     model: String,
     retry: RetryPolicy,
-    pause: Pause,
+    gate: RateGate,
     fatal: OnceLock<String>,
     pub counters: Counters,
 }
@@ -127,10 +127,17 @@ impl Transport {
             api_key,
             model: model.to_string(),
             retry: RetryPolicy::new(max_retries, MIN_DELAY),
-            pause: Pause::default(),
+            gate: RateGate::default(),
             fatal: OnceLock::new(),
             counters: Counters::default(),
         }
+    }
+
+    /// The same transport paced to `tokens_per_minute` (`None`: by the provider's
+    /// headers alone).
+    pub fn paced(mut self, tokens_per_minute: Option<u64>) -> Self {
+        self.gate = RateGate::new(tokens_per_minute);
+        self
     }
 
     /// The fatal error already seen, if any.
@@ -183,11 +190,14 @@ impl Transport {
 
     async fn attempt(&self, body: &[u8]) -> Result<Value, Failure<Final>> {
         let name = self.provider.as_str();
-        if self.pause.wait(self.retry.interrupt()).await.is_err() {
+        let admitted = self
+            .gate
+            .admit(estimated_tokens(body), self.retry.interrupt());
+        let Ok(sent) = admitted.await else {
             return Err(Failure::Final(Final::Ticket(format!(
                 "{name}: interrupted"
             ))));
-        }
+        };
         if let Some(m) = self.fatal.get() {
             return Err(Failure::Final(Final::Fatal(m.clone())));
         }
@@ -203,7 +213,7 @@ impl Transport {
             .map_err(|e| self.transport_failure(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        self.note_rate_limit(&headers);
+        self.note_rate_limit(&headers, sent);
         let text = response
             .text()
             .await
@@ -295,21 +305,13 @@ impl Transport {
         }
     }
 
-    /// Starts a pause for every worker when the provider says the request window is
-    /// used up.
-    fn note_rate_limit(&self, headers: &HeaderMap) {
-        let reset = match self.provider {
-            Provider::OpenAi => openai::window_reset(headers),
-            Provider::Anthropic => anthropic::window_reset(headers),
+    /// Hands what the answer says about the provider's windows to the gate.
+    fn note_rate_limit(&self, headers: &HeaderMap, sent: Sent) {
+        let limits = match self.provider {
+            Provider::OpenAi => openai::rate_limits(headers),
+            Provider::Anthropic => anthropic::rate_limits(headers),
         };
-        if let Some(wait) = reset {
-            tracing::debug!(
-                provider = self.provider.as_str(),
-                ?wait,
-                "request window exhausted, pausing"
-            );
-            self.pause.until(Instant::now() + wait.min(MAX_WAIT));
-        }
+        self.gate.note(limits, sent);
     }
 
     /// The message for a 404 (or a 405/501: the URL takes no POST): the same for
@@ -353,6 +355,11 @@ impl Transport {
         }
         m
     }
+}
+
+/// A request's tokens as estimated from its length: about four bytes a token.
+fn estimated_tokens(body: &[u8]) -> u64 {
+    (body.len() as u64).div_ceil(4)
 }
 
 /// `host` or `host:port` of `url`, for messages.
