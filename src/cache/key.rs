@@ -22,6 +22,7 @@
 //! | [`Checkpoint`](CacheKey::Checkpoint) | `checkpoints` | `incremental:{account}:{pipeline}` (UTF-8) |
 //! | [`Stats`](CacheKey::Stats) | `stats` | the store's name (UTF-8) |
 //! | [`Account`](CacheKey::Account) | `meta` | `account` (ASCII) |
+//! | [`Batch`](CacheKey::Batch) | `batches` | the provider's batch id (UTF-8) |
 //!
 //! A pipeline name may itself contain `:`, which would make a checkpoint key read two
 //! ways; such names store `:` as `%3A` (and `%` as `%25`). Every other name's key is
@@ -44,6 +45,8 @@ pub enum Tree {
     Stats,
     /// Facts about the cache itself: whose data it holds.
     Meta,
+    /// Provider batches submitted and not yet collected.
+    Batches,
 }
 
 impl Tree {
@@ -58,6 +61,7 @@ impl Tree {
             Tree::Checkpoints => "checkpoints",
             Tree::Stats => "stats",
             Tree::Meta => "meta",
+            Tree::Batches => "batches",
         }
     }
 }
@@ -122,6 +126,9 @@ pub enum CacheKey {
     ///
     /// [`FetchSettings::account_identity`]: crate::fetch::FetchSettings::account_identity
     Account,
+    /// A provider batch submitted by a run and not yet collected, with the ticket of
+    /// each of its requests (`cache/batches.rs`).
+    Batch(String),
 }
 
 const VIEW_LIST: &[u8] = b"all";
@@ -179,6 +186,7 @@ impl CacheKey {
             CacheKey::Checkpoint(_) => Tree::Checkpoints,
             CacheKey::Stats(_) => Tree::Stats,
             CacheKey::Account => Tree::Meta,
+            CacheKey::Batch(_) => Tree::Batches,
         }
     }
 
@@ -202,6 +210,7 @@ impl CacheKey {
             CacheKey::Checkpoint(id) => id.to_string().into_bytes(),
             CacheKey::Stats(store) => store.as_bytes().to_vec(),
             CacheKey::Account => ACCOUNT.to_vec(),
+            CacheKey::Batch(id) => id.as_bytes().to_vec(),
         }
     }
 
@@ -243,6 +252,7 @@ impl CacheKey {
             Tree::Stats => Some(CacheKey::Stats(String::from_utf8(bytes.to_vec()).ok()?)),
             Tree::Meta if bytes == ACCOUNT => Some(CacheKey::Account),
             Tree::Meta => None,
+            Tree::Batches => Some(CacheKey::Batch(String::from_utf8(bytes.to_vec()).ok()?)),
         }
     }
 
@@ -302,6 +312,8 @@ mod tests {
             CacheKey::Checkpoint(CheckpointId::new("127.0.0.1:8080", "night:ly")),
             CacheKey::Checkpoint(CheckpointId::new("127.0.0.1", "8080:nightly")),
             CacheKey::Checkpoint(CheckpointId::new("h", "100%3A done")),
+            CacheKey::Batch("batch_abc123".into()),
+            CacheKey::Batch("msgbatch_01".into()),
         ];
         for id in awkward_ids() {
             keys.extend([
@@ -362,6 +374,7 @@ mod tests {
         );
         assert_eq!(CacheKey::Stats("users".into()).encode(), b"users");
         assert_eq!(CacheKey::Account.encode(), b"account");
+        assert_eq!(CacheKey::Batch("batch_1".into()).encode(), b"batch_1");
         assert_eq!(ResultKey(7).encode(), 7u64.to_be_bytes());
     }
 

@@ -137,6 +137,8 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
             ("json_mode", raw.json_mode.at()),
             ("price", raw.price.at()),
             ("ca_file", raw.ca_file.at()),
+            ("batch", raw.batch.at()),
+            ("batch_wait", raw.batch_wait.at()),
         ];
         if let Some((key, Some(at))) = llm_only.into_iter().find(|(_, at)| at.is_some()) {
             return Err(t.err(
@@ -174,5 +176,7 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
         max_retries: value(&raw.max_retries).unwrap_or(defaults.max_retries),
         price: value(&raw.price),
         ca_file: super::fetch::ca_file(t, &raw.ca_file)?,
+        batch: value(&raw.batch).unwrap_or(defaults.batch),
+        batch_wait: t.positive_duration("batch_wait", &raw.batch_wait, defaults.batch_wait)?,
     })
 }

@@ -114,6 +114,8 @@ pub struct RawAnalyze {
     pub redact_pii: Option<Spanned<bool>>,
     pub max_retries: Option<Spanned<u32>>,
     pub price: Option<Spanned<Price>>,
+    pub batch: Option<Spanned<bool>>,
+    pub batch_wait: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,6 +9,7 @@
 //! [`Outcome`]. Each stage builds its own runtime part from its settings; nothing
 //! here knows how.
 
+mod batched;
 mod checkpoint;
 mod collect;
 mod limits;
@@ -28,7 +29,7 @@ use serde::Serialize;
 pub use checkpoint::{Checkpoint, CheckpointState};
 pub use limits::MaxFailures;
 pub use progress::Progress;
-pub use summary::{peak_rss_mb, HitMiss, RunSummary, StageTimes, TokenUsage};
+pub use summary::{peak_rss_mb, HitMiss, PendingBatch, RunSummary, StageTimes, TokenUsage};
 
 use crate::analyze::{Analyzer, AnalyzerSetupError, BuiltAnalyzer, CLEANING_VERSION};
 use crate::cache::{Cache, CacheError, Claim, ReadPolicy};
@@ -82,6 +83,9 @@ pub enum Outcome {
     MaxFailures,
     /// A fatal error stopped the run.
     Failed,
+    /// Provider batches still owe answers after `batch_wait`: those tickets were not
+    /// written, and the next run collects them.
+    Pending,
 }
 
 impl std::fmt::Display for Outcome {
@@ -91,6 +95,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Interrupted => "interrupted",
             Outcome::MaxFailures => "stopped_max_failures",
             Outcome::Failed => "failed",
+            Outcome::Pending => "pending",
         })
     }
 }
@@ -162,7 +167,8 @@ pub fn run(
     let rt = fetch_runtime().map_err(RunError::Runtime)?;
 
     let analyzer = built.analyzer.clone();
-    let shape = shape(pipeline, opts, analyzer.as_ref());
+    let mut shape = shape(pipeline, opts, analyzer.as_ref());
+    shape.batch = built.llm.clone().filter(|llm| llm.batch_mode());
     let tracking = Tracking::new(opts.progress);
     let (name, fingerprint) = (analyzer.name(), fingerprint(pipeline, analyzer.as_ref()));
     let analyzed_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -316,6 +322,7 @@ fn shape(pipeline: &Pipeline, opts: &RunOptions, analyzer: &dyn Analyzer) -> Sha
         workers: opts.workers.unwrap_or(analyze.workers).max(1),
         batch_size,
         queue: analyze.queue,
+        batch: None,
     }
 }
 
@@ -348,6 +355,8 @@ fn outcome(done: &StagesDone, opts: &RunOptions, fatal: bool, interrupted: &Atom
         Outcome::MaxFailures
     } else if interrupted.load(Ordering::SeqCst) {
         Outcome::Interrupted
+    } else if !done.pending.is_empty() {
+        Outcome::Pending
     } else {
         Outcome::Completed
     }

@@ -2,11 +2,17 @@
 //! its own tokio runtime), `workers` analyze threads and one write thread, joined by
 //! bounded crossbeam channels (see `stages.rs` for what each thread does).
 //!
+//! With `[analyze] batch = true` one batch thread (`batched.rs`) takes the place of
+//! the analyze workers.
+//!
 //! A panicking stage stops the run like a fatal error instead of taking the process
 //! down, so what was written is still flushed and summarized.
 
+use std::sync::Arc;
+
 use super::stages::{self, AnalyzeCtx, Batch, Done, RunShared, WriteOutcome};
-use super::{Checkpoint, Fatal, MaxFailures};
+use super::{batched, Checkpoint, Fatal, MaxFailures, PendingBatch};
+use crate::analyze::llm::LlmAnalyzer;
 use crate::fetch::TicketSource;
 use crate::write::Sink;
 
@@ -17,6 +23,8 @@ pub struct Shape {
     pub batch_size: usize,
     /// Bound of each channel, in batches.
     pub queue: usize,
+    /// The LLM client when its tickets go through the provider's batch API.
+    pub batch: Option<Arc<LlmAnalyzer>>,
 }
 
 /// What the stages need to write.
@@ -31,6 +39,8 @@ pub struct StagesDone {
     /// Records of a file source that were skipped as unreadable.
     pub skipped: u64,
     pub write: WriteOutcome,
+    /// Provider batches still owing answers when the run stopped waiting.
+    pub pending: Vec<PendingBatch>,
 }
 
 /// Runs fetch → analyze pool → write to the end (or until the run is stopped).
@@ -52,7 +62,15 @@ pub fn run_stages(
                 stages::fetch(rt, source, batch_size, batch_tx, run)
             })
             .expect("spawn fetch thread");
-        for i in 0..shape.workers {
+        let batcher = shape.batch.as_deref().map(|llm| {
+            let (rx, tx) = (batch_rx.clone(), done_tx.clone());
+            std::thread::Builder::new()
+                .name("zdpipe-analyze-batch".into())
+                .spawn_scoped(s, move || batched::analyze(rx, tx, ctx, llm, run))
+                .expect("spawn batch thread")
+        });
+        let workers = if batcher.is_some() { 0 } else { shape.workers };
+        for i in 0..workers {
             let (rx, tx) = (batch_rx.clone(), done_tx.clone());
             std::thread::Builder::new()
                 .name(format!("zdpipe-analyze-{i}"))
@@ -82,6 +100,18 @@ pub fn run_stages(
             run.stop.fail(Fatal::Panicked("write"));
             WriteOutcome::default()
         });
-        StagesDone { skipped, write }
+        let pending = batcher
+            .map(|b| {
+                b.join().unwrap_or_else(|_| {
+                    run.stop.fail(Fatal::Panicked("analyze"));
+                    Vec::new()
+                })
+            })
+            .unwrap_or_default();
+        StagesDone {
+            skipped,
+            write,
+            pending,
+        }
     })
 }

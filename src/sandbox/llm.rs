@@ -7,6 +7,7 @@
 //! structured JSON content for OpenAI, a `tool_use` block for Anthropic, with token
 //! usage estimated from the text sizes. [`LlmKnobs`] add latency and injected
 //! faults at run time; all waiting is async, so many requests can be in flight.
+//! Both providers' batch APIs are served by [`super::llm_batch`].
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -41,6 +42,8 @@ pub struct LlmKnobs {
     pub retry_after_s: AtomicU64,
     requests: AtomicU64,
     faults: AtomicU64,
+    /// The batch APIs' knobs and counters.
+    pub batch: super::llm_batch::BatchKnobs,
 }
 
 impl LlmKnobs {
@@ -81,7 +84,11 @@ pub fn llm_router(answer: AnswerFn, knobs: Arc<LlmKnobs>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/messages", post(messages))
-        .with_state(Arc::new(Sandbox { answer, knobs }))
+        .with_state(Arc::new(Sandbox {
+            answer: answer.clone(),
+            knobs: knobs.clone(),
+        }))
+        .merge(super::llm_batch::batch_router(answer, knobs))
 }
 
 async fn chat_completions(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Response {
@@ -232,7 +239,7 @@ impl Sandbox {
 
 /// The ticket text of the first user message that has one. Content is a string or,
 /// for Anthropic, a list of blocks whose text parts count.
-fn ticket_text(messages: &Value) -> Option<String> {
+pub(super) fn ticket_text(messages: &Value) -> Option<String> {
     messages.as_array()?.iter().find_map(|m| {
         if m["role"] != "user" {
             return None;
@@ -247,13 +254,13 @@ fn ticket_text(messages: &Value) -> Option<String> {
 }
 
 /// Roughly four bytes per token, which is close enough for cost estimates.
-fn estimate_tokens(request_bytes: usize, reply_bytes: usize) -> (u64, u64) {
+pub(super) fn estimate_tokens(request_bytes: usize, reply_bytes: usize) -> (u64, u64) {
     let tokens = |bytes: usize| (bytes as u64).div_ceil(4).max(1);
     (tokens(request_bytes), tokens(reply_bytes))
 }
 
 /// An error response in the provider's envelope.
-fn error(provider: Provider, status: StatusCode, kind: &str, message: &str) -> Response {
+pub(super) fn error(provider: Provider, status: StatusCode, kind: &str, message: &str) -> Response {
     let body = match provider {
         Provider::OpenAi => json!({"error": {"message": message, "type": kind, "code": null}}),
         Provider::Anthropic => {

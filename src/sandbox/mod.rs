@@ -44,6 +44,8 @@ mod faults;
 #[cfg(feature = "sandbox")]
 pub mod llm;
 #[cfg(feature = "sandbox")]
+pub mod llm_batch;
+#[cfg(feature = "sandbox")]
 mod people;
 #[cfg(feature = "sandbox")]
 mod prng;

@@ -56,6 +56,9 @@ pub struct SandboxSettings {
     /// Added latency per LLM request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub llm_latency_ms: u64,
+    /// Time from a simulated LLM batch's creation to its end, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub llm_batch_delay_ms: u64,
     /// Unix seconds the data is anchored to (newest ticket = epoch - 120 s); `None` is
     /// today's UTC midnight, so reruns on the same day see the same data.
     #[arg(skip)]
@@ -105,6 +108,7 @@ impl Default for SandboxSettings {
             rate_limit_per_minute: None,
             retry_after_secs: DEFAULT_RETRY_AFTER_SECS,
             llm_latency_ms: 0,
+            llm_batch_delay_ms: 0,
             epoch: None,
             rate_window_ms: DEFAULT_RATE_WINDOW_MS,
             export_rate_limit: None,
