@@ -78,11 +78,16 @@ pub fn analyze(
     run: &RunShared,
 ) -> Vec<PendingBatch> {
     let started = Instant::now();
-    let (Some(cache), Ok(client)) = (ctx.cache, llm.batch_client()) else {
-        run.stop.fail(Fatal::Analyzer(
-            "[analyze] batch = true needs the cache and a working LLM client".into(),
-        ));
-        return Vec::new();
+    let setup = ctx
+        .cache
+        .ok_or_else(|| "[analyze] batch = true needs the cache".to_string())
+        .and_then(|cache| Ok((cache, llm.batch_client()?)));
+    let (cache, client) = match setup {
+        Ok(parts) => parts,
+        Err(e) => {
+            run.stop.fail(Fatal::Analyzer(e));
+            return Vec::new();
+        }
     };
     let mut c = Collector {
         ctx,
@@ -97,9 +102,9 @@ pub fn analyze(
     for batch in rx {
         c.gather(batch);
     }
-    if let Err(e) = c.plan() {
-        run.stop.fail(Fatal::Analyzer(e));
-    } else if let Err(e) = c.wait(started + llm.batch_wait()) {
+    // An interrupted run submits nothing new: what it gathered is left unwritten.
+    let planned = if c.stopped() { Ok(()) } else { c.plan() };
+    if let Err(e) = planned.and_then(|()| c.wait(started + llm.batch_wait())) {
         run.stop.fail(Fatal::Analyzer(e));
     }
     let busy = started.elapsed().as_nanos() as u64;
@@ -309,16 +314,17 @@ impl Collector<'_> {
         self.run.interrupted.load(Ordering::SeqCst) || self.run.stop.is_halted()
     }
 
-    /// Logs a batch's counts when they change: the progress of a long wait.
+    /// Shows a batch's counts on the analyzed bar and, when they change, in the log
+    /// (`-v`): the progress of a long wait.
     fn show(&self, id: &str, status: &BatchStatus, shown: &mut HashMap<String, (u64, u64)>) {
         let counts = (status.done, status.failed);
+        let line = format!(
+            "batch {id}: {} of {} answered, {} failed",
+            status.done, status.total, status.failed
+        );
+        self.run.progress.analyzed.set_message(line.clone());
         if shown.insert(id.to_string(), counts) != Some(counts) {
-            tracing::info!(
-                "batch {id}: {} of {} answered, {} failed",
-                status.done,
-                status.total,
-                status.failed
-            );
+            tracing::info!("{line}");
         }
     }
 

@@ -85,3 +85,31 @@ pub(super) fn line_result(v: &Value) -> LineResult {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_result_type_is_read() {
+        let line = |result: Value| json!({"custom_id": "ticket-1", "result": result});
+        let message = json!({"type": "message", "content": []});
+        assert_eq!(
+            line_result(&line(json!({"type": "succeeded", "message": message}))),
+            LineResult::Answer(message)
+        );
+        assert_eq!(
+            line_result(&line(json!({"type": "expired"}))),
+            LineResult::Expired
+        );
+        let errored = json!({"type": "errored", "error": {"type": "error", "error": {"type": "invalid_request_error", "message": "bad params"}}});
+        assert_eq!(
+            line_result(&line(errored)),
+            LineResult::Failed("anthropic: batch request errored: bad params".into())
+        );
+        assert!(matches!(
+            line_result(&line(json!({"type": "canceled"}))),
+            LineResult::Failed(_)
+        ));
+    }
+}

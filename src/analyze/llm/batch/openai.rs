@@ -125,3 +125,32 @@ pub(super) fn line_result(v: &Value) -> LineResult {
         .unwrap_or("no message");
     LineResult::Failed(format!("openai: HTTP {code}: {message}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_and_error_lines_are_told_apart() {
+        let ok = json!({"custom_id": "ticket-1", "response": {"status_code": 200, "body": {"id": "x"}}, "error": null});
+        assert_eq!(line_result(&ok), LineResult::Answer(json!({"id": "x"})));
+        let refused = json!({"custom_id": "ticket-2", "response": {"status_code": 400, "body": {"error": {"message": "too long"}}}, "error": null});
+        assert_eq!(
+            line_result(&refused),
+            LineResult::Failed("openai: HTTP 400: too long".into())
+        );
+        let expired = json!({"custom_id": "ticket-3", "response": null, "error": {"code": "batch_expired", "message": "late"}});
+        assert_eq!(line_result(&expired), LineResult::Expired);
+    }
+
+    #[test]
+    fn the_upload_is_multipart_with_purpose_batch() {
+        let body = upload(&[b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()]);
+        let boundary = body.content_type.split("boundary=").nth(1).unwrap();
+        let text = String::from_utf8(body.bytes).unwrap();
+        assert!(text.starts_with(&format!("--{boundary}\r\n")));
+        assert!(text.contains("name=\"purpose\"\r\n\r\nbatch\r\n"));
+        assert!(text.contains("\r\n\r\n{\"a\":1}\n{\"b\":2}\n\r\n"));
+        assert!(text.ends_with(&format!("--{boundary}--\r\n")));
+    }
+}
