@@ -5,8 +5,9 @@
 //! flushes it to disk: a run that is killed or stops waiting leaves the record, and
 //! the next run collects that batch instead of submitting its tickets again. The
 //! record is removed once every ticket's answer is stored as an analysis (or has
-//! become an error row). There is no TTL: a provider keeps results for days, and a
-//! batch it no longer knows is dropped by the run that finds out.
+//! become an error row). There is no TTL: a provider keeps results for days. (A
+//! batch the provider no longer knows, 404, stops the run with that message; it is
+//! not yet dropped and resubmitted on its own: `zdpipe cache clear` forgets it.)
 
 use serde::{Deserialize, Serialize};
 
