@@ -16,6 +16,7 @@ Exit codes:
   1    failed (runtime error: network, auth rejected, write error)
   2    usage or configuration error (bad flag, bad pipeline file, missing credentials)
   3    finished, but some tickets failed (their rows have `error` set)
+  4    pending: provider batches (`batch = true`) still owe answers; run again later
   75   the cache is locked by another zdpipe run
   130  interrupted (Ctrl-C / SIGTERM); what was done is written
 

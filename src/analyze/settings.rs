@@ -97,7 +97,16 @@ pub struct LlmSettings {
     /// `ca_file`: a PEM bundle of CAs the LLM client trusts on top of the built-in
     /// and platform roots, resolved against the pipeline file's folder.
     pub ca_file: Option<PathBuf>,
+    /// `batch = true`: the provider's batch API (half price, answers within 24 h)
+    /// instead of one request per ticket (`analyze::llm::batch`).
+    pub batch: bool,
+    /// `batch_wait`: how long a batch run waits for its batches; tickets still
+    /// pending then are left for the next run.
+    pub batch_wait: Duration,
 }
+
+/// The default `batch_wait`: a nightly job should not block a day on a slow batch.
+pub const DEFAULT_BATCH_WAIT: Duration = Duration::from_secs(2 * 3600);
 
 impl Default for LlmSettings {
     fn default() -> Self {
@@ -113,6 +122,8 @@ impl Default for LlmSettings {
             price: None,
             tokens_per_minute: None,
             ca_file: None,
+            batch: false,
+            batch_wait: DEFAULT_BATCH_WAIT,
         }
     }
 }
@@ -138,6 +149,11 @@ pub struct Price {
 }
 
 impl Price {
+    /// What batch-API tokens cost: both providers bill them at half the price.
+    pub fn batch_cost_usd(self, input_tokens: u64, output_tokens: u64) -> f64 {
+        self.cost_usd(input_tokens, output_tokens) / 2.0
+    }
+
     /// What these tokens cost, in US dollars.
     pub fn cost_usd(self, input_tokens: u64, output_tokens: u64) -> f64 {
         (input_tokens as f64 * self.input_per_mtok + output_tokens as f64 * self.output_per_mtok)

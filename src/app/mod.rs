@@ -42,6 +42,8 @@ pub enum Exit {
     Failed = 1,
     Usage = 2,
     SomeTicketsFailed = 3,
+    /// Provider batches still owe answers (`[analyze] batch = true`): run again later.
+    Pending = 4,
     Locked = 75,
     Interrupted = 130,
 }

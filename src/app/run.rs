@@ -200,6 +200,7 @@ fn run_and_report(
 fn exit_of(outcome: Outcome, summary: &RunSummary, voice: Voice) -> Exit {
     match outcome {
         Outcome::Interrupted => Exit::Interrupted,
+        Outcome::Pending => Exit::Pending,
         Outcome::MaxFailures => {
             let failed = summary.failed;
             if voice.json {

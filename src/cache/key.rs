@@ -29,6 +29,7 @@
 //! | [`Stats`](CacheKey::Stats) | `stats` | the store's name (UTF-8) |
 //! | [`Account`](CacheKey::Account) | `meta` | `account` (ASCII) |
 //! | [`Format`](CacheKey::Format) | `meta` | `format` (ASCII) |
+//! | [`Batch`](CacheKey::Batch) | `batches` | the provider's batch id (UTF-8) |
 //!
 //! A pipeline name may itself contain `:`, which would make a checkpoint key read two
 //! ways; such names store `:` as `%3A` (and `%` as `%25`). Every other name's key is
@@ -56,6 +57,8 @@ pub enum Tree {
     Stats,
     /// Facts about the cache itself: whose data it holds.
     Meta,
+    /// Provider batches submitted and not yet collected.
+    Batches,
 }
 
 impl Tree {
@@ -70,6 +73,7 @@ impl Tree {
             Tree::Checkpoints => "checkpoints",
             Tree::Stats => "stats",
             Tree::Meta => "meta",
+            Tree::Batches => "batches",
         }
     }
 }
@@ -138,6 +142,9 @@ pub enum CacheKey {
     Account,
     /// The layout of the cache's keys ([`FORMAT`]).
     Format,
+    /// A provider batch submitted by a run and not yet collected, with the ticket of
+    /// each of its requests (`cache/batches.rs`).
+    Batch(String),
 }
 
 /// Where a record is kept in its tree.
@@ -236,6 +243,8 @@ impl CacheKey {
             CacheKey::Checkpoint(_) => Tree::Checkpoints,
             CacheKey::Stats(_) => Tree::Stats,
             CacheKey::Account | CacheKey::Format => Tree::Meta,
+            CacheKey::Account => Tree::Meta,
+            CacheKey::Batch(_) => Tree::Batches,
         }
     }
 
@@ -261,6 +270,7 @@ impl CacheKey {
             CacheKey::Stats(store) => store.as_bytes().to_vec(),
             CacheKey::Account => ACCOUNT.to_vec(),
             CacheKey::Format => FORMAT_KEY.to_vec(),
+            CacheKey::Batch(id) => id.as_bytes().to_vec(),
         }
     }
 
@@ -325,6 +335,7 @@ impl CacheKey {
             Tree::Meta if bytes == ACCOUNT => Some(CacheKey::Account),
             Tree::Meta if bytes == FORMAT_KEY => Some(CacheKey::Format),
             Tree::Meta => None,
+            Tree::Batches => Some(CacheKey::Batch(String::from_utf8(bytes.to_vec()).ok()?)),
         }
     }
 
@@ -386,6 +397,8 @@ mod tests {
             CacheKey::Checkpoint(CheckpointId::new("127.0.0.1:8080", "night:ly")),
             CacheKey::Checkpoint(CheckpointId::new("127.0.0.1", "8080:nightly")),
             CacheKey::Checkpoint(CheckpointId::new("h", "100%3A done")),
+            CacheKey::Batch("batch_abc123".into()),
+            CacheKey::Batch("msgbatch_01".into()),
         ];
         keys.extend(LookupList::ALL.map(CacheKey::Lookup));
         for id in awkward_ids() {
@@ -447,6 +460,7 @@ mod tests {
         );
         assert_eq!(CacheKey::Stats("users".into()).encode(), b"users");
         assert_eq!(CacheKey::Account.encode(), b"account");
+        assert_eq!(CacheKey::Batch("batch_1".into()).encode(), b"batch_1");
         assert_eq!(ResultKey(7).encode(), 7u64.to_be_bytes());
     }
 

@@ -7,7 +7,9 @@
 //!   `updated_at` and analyzer fingerprint (no TTL);
 //! - `checkpoints`: resume points of incremental runs;
 //! - `stats`: hit and miss counts summed over all runs;
-//! - `meta`: the account the cache was filled from (see [`account`]).
+//! - `meta`: the account the cache was filled from (see [`account`]);
+//! - `batches`: provider batches a run submitted and has not collected yet, with the
+//!   ticket of each request (see [`batches`]).
 //!
 //! What each tree holds, and how its keys are laid out, is [`CacheKey`]'s to know
 //! (the table is in [`key`]'s doc):
@@ -33,6 +35,7 @@
 mod account;
 mod analyses;
 mod bucket;
+pub mod batches;
 mod invalidate;
 pub mod key;
 mod settings;
@@ -45,6 +48,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use account::Claim;
 pub use analyses::StoredAnalysis;
+pub use batches::{BatchTicket, StoredBatch};
 pub use invalidate::Target;
 use key::Slot;
 pub use key::{CacheKey, CheckpointId, LookupList, ResultKey, Tree};
@@ -123,6 +127,7 @@ pub struct Cache {
     checkpoints: sled::Tree,
     stats: sled::Tree,
     meta: sled::Tree,
+    batches: sled::Tree,
     analysis_hits: AtomicU64,
     analysis_misses: AtomicU64,
     /// What a warning said when the cache had to be rebuilt, for the run summary.
@@ -221,6 +226,7 @@ impl Cache {
             checkpoints: db.open_tree(Tree::Checkpoints.name())?,
             stats: db.open_tree(Tree::Stats.name())?,
             meta: db.open_tree(Tree::Meta.name())?,
+            batches: db.open_tree(Tree::Batches.name())?,
             analysis_hits: AtomicU64::new(0),
             analysis_misses: AtomicU64::new(0),
             recovered_from,
@@ -275,7 +281,7 @@ impl Cache {
             Tree::ViewListings => Some(&self.view_listings),
             Tree::Tickets => Some(&self.tickets),
             Tree::Users => Some(&self.users),
-            Tree::Analyses | Tree::Checkpoints | Tree::Stats | Tree::Meta => None,
+            Tree::Analyses | Tree::Checkpoints | Tree::Stats | Tree::Meta | Tree::Batches => None,
         }
     }
 
@@ -289,6 +295,7 @@ impl Cache {
             Tree::Checkpoints => &self.checkpoints,
             Tree::Stats => &self.stats,
             Tree::Meta => &self.meta,
+            Tree::Batches => &self.batches,
         }
     }
 
@@ -423,6 +430,7 @@ impl Cache {
         self.clear_tree(Tree::Analyses)?;
         self.clear_tree(Tree::Checkpoints)?;
         self.clear_tree(Tree::Meta)?;
+        self.clear_tree(Tree::Batches)?;
         self.put(&CacheKey::Format, &[key::FORMAT])?;
         self.flush()
     }

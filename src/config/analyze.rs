@@ -138,6 +138,8 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
             ("price", raw.price.at()),
             ("ca_file", raw.ca_file.at()),
             ("tokens_per_minute", raw.tokens_per_minute.at()),
+            ("batch", raw.batch.at()),
+            ("batch_wait", raw.batch_wait.at()),
         ];
         if let Some((key, Some(at))) = llm_only.into_iter().find(|(_, at)| at.is_some()) {
             return Err(t.err(
@@ -180,5 +182,7 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
         price: value(&raw.price),
         tokens_per_minute: value(&raw.tokens_per_minute),
         ca_file: super::fetch::ca_file(t, &raw.ca_file)?,
+        batch: value(&raw.batch).unwrap_or(defaults.batch),
+        batch_wait: t.positive_duration("batch_wait", &raw.batch_wait, defaults.batch_wait)?,
     })
 }

@@ -115,6 +115,8 @@ pub struct RawAnalyze {
     pub max_retries: Option<Spanned<u32>>,
     pub price: Option<Spanned<Price>>,
     pub tokens_per_minute: Option<Spanned<u64>>,
+    pub batch: Option<Spanned<bool>>,
+    pub batch_wait: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -78,10 +78,12 @@ impl Tally<'_> {
                     output_tokens: u.output_tokens,
                     cost_usd: u.cost_usd,
                     coerced_labels: u.coerced_labels,
+                    batch_requests: u.batch_requests,
                 }
             }),
             outputs: self.outputs,
             errors: Vec::new(),
+            pending: self.stages.pending.clone(),
             run: Some(self.run),
         }
     }

@@ -9,6 +9,7 @@
 //! [`Outcome`]. Each stage builds its own runtime part from its settings; nothing
 //! here knows how.
 
+mod batched;
 mod checkpoint;
 mod collect;
 mod limits;
@@ -29,7 +30,7 @@ use serde::Serialize;
 pub use checkpoint::{Checkpoint, CheckpointState};
 pub use limits::MaxFailures;
 pub use progress::Progress;
-pub use summary::{peak_rss_mb, HitMiss, RunSummary, StageTimes, TokenUsage};
+pub use summary::{peak_rss_mb, HitMiss, PendingBatch, RunSummary, StageTimes, TokenUsage};
 
 use crate::analyze::{Analyzer, AnalyzerSetupError, BuiltAnalyzer, CLEANING_VERSION};
 use crate::cache::{Cache, CacheError, Claim, ReadPolicy};
@@ -85,6 +86,9 @@ pub enum Outcome {
     MaxFailures,
     /// A fatal error stopped the run.
     Failed,
+    /// Provider batches still owe answers after `batch_wait`: those tickets were not
+    /// written, and the next run collects them.
+    Pending,
 }
 
 impl std::fmt::Display for Outcome {
@@ -94,6 +98,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Interrupted => "interrupted",
             Outcome::MaxFailures => "stopped_max_failures",
             Outcome::Failed => "failed",
+            Outcome::Pending => "pending",
         })
     }
 }
@@ -171,7 +176,8 @@ pub fn run(
         .then(threads::in_flight_runtime)
         .transpose()
         .map_err(RunError::Runtime)?;
-    let shape = shape(pipeline, opts, analyzer.as_ref(), in_flight_rt.as_ref());
+    let mut shape = shape(pipeline, opts, analyzer.as_ref(), in_flight_rt.as_ref());
+    shape.batch = built.llm.clone().filter(|llm| llm.batch_mode());
     let tracking = Tracking::new(opts.progress);
     let (name, fingerprint) = (analyzer.name(), fingerprint(pipeline, analyzer.as_ref()));
     let analyzed_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -358,6 +364,7 @@ fn shape(
         pool,
         batch_size,
         queue: analyze.queue,
+        batch: None,
     }
 }
 
@@ -390,6 +397,8 @@ fn outcome(done: &StagesDone, opts: &RunOptions, fatal: bool, interrupted: &Atom
         Outcome::MaxFailures
     } else if interrupted.load(Ordering::SeqCst) {
         Outcome::Interrupted
+    } else if !done.pending.is_empty() {
+        Outcome::Pending
     } else {
         Outcome::Completed
     }

@@ -23,7 +23,7 @@ impl Progress {
             MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
         };
         let style = ProgressStyle::with_template(
-            "{prefix:>9} [{bar:30}] {pos:>7}/{len:7} {rate:>9} eta {eta}",
+            "{prefix:>9} [{bar:30}] {pos:>7}/{len:7} {rate:>9} eta {eta} {msg}",
         )
         .expect("valid template")
         .with_key(

@@ -33,6 +33,18 @@ pub struct TokenUsage {
     /// Answers kept with a label outside the taxonomy set to `none` /
     /// `general_inquiry` and their confidence halved.
     pub coerced_labels: u64,
+    /// Requests submitted through the provider's batch API (`batch = true`), billed
+    /// at half the price.
+    pub batch_requests: u64,
+}
+
+/// Tickets whose answers a provider batch still owes when the run stopped waiting.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct PendingBatch {
+    /// The provider's batch id.
+    pub batch: String,
+    pub provider: String,
+    pub tickets: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -67,6 +79,10 @@ pub struct RunSummary {
     pub llm: Option<TokenUsage>,
     pub outputs: Vec<String>,
     pub errors: Vec<String>,
+    /// Batches still running when the run stopped waiting (`batch_wait`); the next
+    /// run collects and writes their tickets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<PendingBatch>,
     /// The values of `{date}`, `{time}` and `{run_id}` in this run's output paths.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<crate::write::dated::RunStamp>,
@@ -112,6 +128,13 @@ impl RunSummary {
                 "  llm: {} requests, {} input + {} output tokens{cost}",
                 llm.requests, llm.input_tokens, llm.output_tokens
             );
+            if llm.batch_requests > 0 {
+                let _ = writeln!(
+                    s,
+                    "  llm: {} requests sent in provider batches (at the batch price)",
+                    llm.batch_requests
+                );
+            }
             if llm.coerced_labels > 0 {
                 let _ = writeln!(
                     s,
@@ -132,6 +155,13 @@ impl RunSummary {
         );
         for o in &self.outputs {
             let _ = writeln!(s, "  wrote {o}");
+        }
+        for p in &self.pending {
+            let _ = writeln!(
+                s,
+                "  pending: {} tickets in {} batch {} (run again later to write them)",
+                p.tickets, p.provider, p.batch
+            );
         }
         for e in &self.errors {
             let _ = writeln!(s, "  error: {e}");

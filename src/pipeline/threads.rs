@@ -11,9 +11,13 @@
 //! blocks, so it stays off the runtime) and sends finished ones to the writer
 //! between two polls, never from inside the runtime.
 //!
+//! With `[analyze] batch = true` one batch thread (`batched.rs`) takes the place of
+//! the analyze workers.
+//!
 //! A panicking stage stops the run like a fatal error instead of taking the process
 //! down, so what was written is still flushed and summarized.
 
+use std::sync::Arc;
 use std::thread::Scope;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -23,7 +27,8 @@ use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use super::stages::{self, AnalyzeCtx, Batch, Done, RunShared, WriteOutcome};
-use super::{Checkpoint, Fatal, MaxFailures};
+use super::{batched, Checkpoint, Fatal, MaxFailures, PendingBatch};
+use crate::analyze::llm::LlmAnalyzer;
 use crate::fetch::TicketSource;
 use crate::write::Sink;
 
@@ -62,6 +67,8 @@ pub struct Shape {
     pub batch_size: usize,
     /// Bound of each channel, in batches.
     pub queue: usize,
+    /// The LLM client when its tickets go through the provider's batch API.
+    pub batch: Option<Arc<LlmAnalyzer>>,
 }
 
 /// What the stages need to write.
@@ -76,6 +83,8 @@ pub struct StagesDone {
     /// Records of a file source that were skipped as unreadable.
     pub skipped: u64,
     pub write: WriteOutcome,
+    /// Provider batches still owing answers when the run stopped waiting.
+    pub pending: Vec<PendingBatch>,
 }
 
 /// Runs fetch → analyze pool → write to the end (or until the run is stopped).
@@ -98,7 +107,17 @@ pub fn run_stages(
                 stages::fetch(rt, source, batch_size, batch_tx, run)
             })
             .expect("spawn fetch thread");
-        spawn_analyze(s, &shape.pool, batch_rx, done_tx, ctx, run);
+        let batcher = shape.batch.as_deref().map(|llm| {
+            let (rx, tx) = (batch_rx.clone(), done_tx.clone());
+            std::thread::Builder::new()
+                .name("zdpipe-analyze-batch".into())
+                .spawn_scoped(s, move || batched::analyze(rx, tx, ctx, llm, run))
+                .expect("spawn batch thread")
+        });
+        match batcher {
+            None => spawn_analyze(s, &shape.pool, batch_rx, done_tx, ctx, run),
+            Some(_) => drop((batch_rx, done_tx)),
+        }
         let writer = std::thread::Builder::new()
             .name("zdpipe-write".into())
             .spawn_scoped(s, move || {
@@ -120,7 +139,19 @@ pub fn run_stages(
             run.stop.fail(Fatal::Panicked("write"));
             WriteOutcome::default()
         });
-        StagesDone { skipped, write }
+        let pending = batcher
+            .map(|b| {
+                b.join().unwrap_or_else(|_| {
+                    run.stop.fail(Fatal::Panicked("analyze"));
+                    Vec::new()
+                })
+            })
+            .unwrap_or_default();
+        StagesDone {
+            skipped,
+            write,
+            pending,
+        }
     })
 }
 

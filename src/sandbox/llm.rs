@@ -15,6 +15,8 @@
 //! Anthropic's `anthropic-ratelimit-*-remaining` with RFC 3339 `*-reset` times. A
 //! request beyond the limit gets a 429 with the same headers, counted in
 //! [`LlmKnobs::rate_limited`].
+//!
+//! Both providers' batch APIs are served by [`super::llm_batch`].
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -59,6 +61,8 @@ pub struct LlmKnobs {
     pub rate_window_ms: AtomicU64,
     rate_limited: AtomicU64,
     window: Mutex<Option<RateWindow>>,
+    /// The batch APIs' knobs and counters.
+    pub batch: super::llm_batch::BatchKnobs,
 }
 
 /// The current rate-limit window: when it started and what it has counted.
@@ -178,7 +182,11 @@ pub fn llm_router(answer: AnswerFn, knobs: Arc<LlmKnobs>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/messages", post(messages))
-        .with_state(Arc::new(Sandbox { answer, knobs }))
+        .with_state(Arc::new(Sandbox {
+            answer: answer.clone(),
+            knobs: knobs.clone(),
+        }))
+        .merge(super::llm_batch::batch_router(answer, knobs))
 }
 
 async fn chat_completions(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Response {
@@ -412,7 +420,7 @@ impl Sandbox {
 
 /// The ticket text of the first user message that has one. Content is a string or,
 /// for Anthropic, a list of blocks whose text parts count.
-fn ticket_text(messages: &Value) -> Option<String> {
+pub(super) fn ticket_text(messages: &Value) -> Option<String> {
     messages.as_array()?.iter().find_map(|m| {
         if m["role"] != "user" {
             return None;
@@ -427,13 +435,13 @@ fn ticket_text(messages: &Value) -> Option<String> {
 }
 
 /// Roughly four bytes per token, which is close enough for cost estimates.
-fn estimate_tokens(request_bytes: usize, reply_bytes: usize) -> (u64, u64) {
+pub(super) fn estimate_tokens(request_bytes: usize, reply_bytes: usize) -> (u64, u64) {
     let tokens = |bytes: usize| (bytes as u64).div_ceil(4).max(1);
     (tokens(request_bytes), tokens(reply_bytes))
 }
 
 /// An error response in the provider's envelope.
-fn error(provider: Provider, status: StatusCode, kind: &str, message: &str) -> Response {
+pub(super) fn error(provider: Provider, status: StatusCode, kind: &str, message: &str) -> Response {
     let body = match provider {
         Provider::OpenAi => json!({"error": {"message": message, "type": kind, "code": null}}),
         Provider::Anthropic => {

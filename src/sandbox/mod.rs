@@ -46,6 +46,7 @@ mod faults;
 pub mod llm;
 #[cfg(feature = "sandbox")]
 mod lookups;
+pub mod llm_batch;
 #[cfg(feature = "sandbox")]
 mod people;
 #[cfg(feature = "sandbox")]

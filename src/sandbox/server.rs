@@ -47,12 +47,18 @@ impl SandboxState {
             retry_after_secs: cfg.retry_after_secs,
             page_size_max: cfg.page_size_max.max(1),
             export_page_max: cfg.export_page_max.max(1),
-            llm: Arc::new(
-                llm::LlmKnobs::new(cfg.llm_latency_ms, cfg.llm_fault_percent).with_rate_limits(
-                    cfg.llm_requests_per_second.unwrap_or(0),
-                    cfg.llm_tokens_per_second.unwrap_or(0),
-                ),
-            ),
+            llm: Arc::new({
+                let knobs = llm::LlmKnobs::new(cfg.llm_latency_ms, cfg.llm_fault_percent)
+                    .with_rate_limits(
+                        cfg.llm_requests_per_second.unwrap_or(0),
+                        cfg.llm_tokens_per_second.unwrap_or(0),
+                    );
+                knobs
+                    .batch
+                    .delay_ms
+                    .store(cfg.llm_batch_delay_ms, std::sync::atomic::Ordering::Relaxed);
+                knobs
+            }),
         }))
     }
 

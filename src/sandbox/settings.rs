@@ -65,6 +65,9 @@ pub struct SandboxSettings {
     /// the token headers likewise.
     #[arg(long)]
     pub llm_tokens_per_second: Option<u64>,
+    /// Time from a simulated LLM batch's creation to its end, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub llm_batch_delay_ms: u64,
     /// Unix seconds the data is anchored to (newest ticket = epoch - 120 s); `None` is
     /// today's UTC midnight, so reruns on the same day see the same data.
     #[arg(skip)]
@@ -116,6 +119,7 @@ impl Default for SandboxSettings {
             llm_latency_ms: 0,
             llm_requests_per_second: None,
             llm_tokens_per_second: None,
+            llm_batch_delay_ms: 0,
             epoch: None,
             rate_window_ms: DEFAULT_RATE_WINDOW_MS,
             export_rate_limit: None,

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod analyzer;
+mod batch;
 mod bounded;
 mod cache;
 mod cli;

@@ -23,6 +23,7 @@
 //! itself be called from a thread of that runtime.
 
 mod anthropic;
+pub mod batch;
 mod openai;
 mod pii;
 pub mod prompt;
@@ -147,6 +148,9 @@ pub struct Usage {
     pub cost_usd: Option<f64>,
     /// Answers kept with a label outside the taxonomy replaced by its fallback.
     pub coerced_labels: u64,
+    /// Requests submitted in provider batches (`batch = true`); their tokens are
+    /// in the totals, their cost at the batch price.
+    pub batch_requests: u64,
 }
 
 /// One 2xx response, read: the tokens it cost and either an answer to validate or
@@ -181,6 +185,8 @@ pub struct LlmAnalyzer {
     template: Template,
     /// Answers whose labels were coerced, for [`Usage::coerced_labels`].
     coerced_labels: AtomicU64,
+    /// What the batch API path spent (`batch = true`).
+    batch_counters: batch::BatchCounters,
 }
 
 impl LlmAnalyzer {
@@ -247,24 +253,28 @@ impl LlmAnalyzer {
             transport,
             template,
             coerced_labels: AtomicU64::new(0),
+            batch_counters: batch::BatchCounters::default(),
         })
     }
 
     pub fn usage(&self) -> Usage {
         let c = &self.transport.counters;
-        let input_tokens = c.input_tokens.load(Ordering::Relaxed);
-        let output_tokens = c.output_tokens.load(Ordering::Relaxed);
+        let b = &self.batch_counters;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (sync_in, sync_out) = (load(&c.input_tokens), load(&c.output_tokens));
+        let (batch_in, batch_out) = (load(&b.input_tokens), load(&b.output_tokens));
         Usage {
-            requests: c.requests.load(Ordering::Relaxed),
-            retries: c.retries.load(Ordering::Relaxed),
-            input_tokens,
-            output_tokens,
+            requests: load(&c.requests),
+            retries: load(&c.retries),
+            input_tokens: sync_in + batch_in,
+            output_tokens: sync_out + batch_out,
             cost_usd: self
                 .cfg
                 .settings
                 .price
-                .map(|p| p.cost_usd(input_tokens, output_tokens)),
-            coerced_labels: self.coerced_labels.load(Ordering::Relaxed),
+                .map(|p| p.cost_usd(sync_in, sync_out) + p.batch_cost_usd(batch_in, batch_out)),
+            coerced_labels: load(&self.coerced_labels),
+            batch_requests: load(&b.requests),
         }
     }
 
@@ -281,6 +291,11 @@ impl LlmAnalyzer {
         let mut analysis = self.run(input, language).await?;
         analysis.language = language.to_string();
         Ok(analysis)
+    }
+
+    /// Whether the pipeline asks for the provider's batch API (`batch = true`).
+    pub fn batch_mode(&self) -> bool {
+        self.cfg.settings.batch
     }
 
     async fn run(
