@@ -241,6 +241,9 @@ pub struct ReportArgs {
     /// Only tickets updated within this long (e.g. 7d).
     #[arg(long)]
     pub since: Option<String>,
+    /// Count tickets the incremental export reported deleted too (left out by default).
+    #[arg(long)]
+    pub include_deleted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

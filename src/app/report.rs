@@ -41,6 +41,14 @@ fn records(store: &Option<ResultsStore>) -> impl Iterator<Item = ResultRecord> +
     store.iter().flat_map(ResultsStore::iter)
 }
 
+/// The records a report counts: deleted tickets only when asked for.
+fn reported(
+    store: &Option<ResultsStore>,
+    include_deleted: bool,
+) -> impl Iterator<Item = ResultRecord> + '_ {
+    records(store).filter(move |r| include_deleted || !r.deleted)
+}
+
 /// Titles of the views in the cache (the account's list, then single views). A cache
 /// held by a running job just means no titles.
 fn view_titles(pipeline: &Pipeline) -> BTreeMap<u64, String> {
@@ -113,7 +121,7 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
         .map_err(|m| UsageError(format!("--since: {m}")))?;
     let store = store(&pipeline)?;
     let opts = options(&pipeline, args.views, since);
-    let built = report::build(records(&store), &opts);
+    let built = report::build(reported(&store, args.include_deleted), &opts);
     emit(args.output.as_deref(), &report::render(&built, args.format))?;
     if let Some(p) = &args.output {
         eprintln!("wrote {}", p.display());
@@ -124,7 +132,10 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
 /// Writes the reports a pipeline's `[report]` asks for (at the end of `run`).
 pub fn write_configured(pipeline: &Pipeline, stamp: &RunStamp, quiet: bool) -> Result<()> {
     let store = store(pipeline)?;
-    let built = report::build(records(&store), &options(pipeline, Vec::new(), None));
+    let built = report::build(
+        reported(&store, false),
+        &options(pipeline, Vec::new(), None),
+    );
     for (format, template) in &pipeline.report.outputs {
         let path = dated::expand(template, stamp);
         emit(Some(&path), &report::render(&built, *format))?;

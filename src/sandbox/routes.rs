@@ -1,6 +1,6 @@
 //! The HTTP surface: Zendesk's endpoints (views, view tickets and counts, show_many,
 //! comments, the incremental cursor export, the time-based ticket events export,
-//! users/me), mounted with the admin routes.
+//! the search export, users/me), mounted with the admin routes.
 //!
 //! Every `/api/v2` path also answers with a `.json` suffix, as Zendesk's do. Listing
 //! responses follow Zendesk's cursor pagination (`page[size]`, `page[after]`,
@@ -22,6 +22,7 @@ use super::data::{Dataset, ADMIN_ID};
 use super::encode::{decode_cursor, encode_cursor, query_escape, unix_now, CursorKind};
 use super::faults::api_middleware;
 use super::records::{OrganizationRecord, TicketRecord, UserRecord};
+use super::search::SearchQuery;
 use super::views::{page_keys, KeyPage, Position, VIEWS};
 use super::{admin, SandboxState};
 
@@ -54,6 +55,7 @@ pub fn router(state: SandboxState) -> Router {
             get(incremental_tickets),
         ),
         ("/api/v2/incremental/ticket_events", get(ticket_events)),
+        ("/api/v2/search/export", get(search_export)),
     ]
     .into_iter()
     .fold(Router::new(), |r, (path, route)| {
@@ -663,4 +665,48 @@ async fn ticket_events(
         "next_page": next_page,
     });
     Ok(Json(body).into_response())
+}
+
+/// The search export, tickets only (`filter[type]=ticket` is required, as Zendesk
+/// requires a type): the tickets the query finds, by id, with cursor pagination and
+/// `result_type` on each. Deleted tickets are never found; archived ones are.
+async fn search_export(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let dataset = state.dataset();
+    if param(&params, "filter[type]") != Some("ticket") {
+        return Err(ApiError::invalid(
+            "InvalidParameter",
+            "filter[type] is required (the sandbox serves filter[type]=ticket)",
+        ));
+    }
+    let query = SearchQuery::parse(param(&params, "query").unwrap_or(""))
+        .map_err(|e| ApiError::invalid("InvalidSearch", e))?;
+    let (size, from) = page_request(&params, state.0.page_size_max)?;
+    let page = page_keys(dataset.ticket_count(), size, from, |id| {
+        query.finds(dataset, id)
+    });
+    let results: Vec<serde_json::Value> = page
+        .keys
+        .iter()
+        .filter_map(|&id| dataset.ticket_record(id))
+        .map(|t| {
+            let mut v = json!(t);
+            v["result_type"] = json!("ticket");
+            v
+        })
+        .collect();
+    let origin = origin(&headers, dataset);
+    let next = |name: &str, c: String| {
+        link(
+            &origin,
+            &uri,
+            &params,
+            &[("page[size]", size.to_string()), (name, c)],
+        )
+    };
+    Ok(Json(Listing::new("results", results).paged(&page, from, next)).into_response())
 }
