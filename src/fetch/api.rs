@@ -378,8 +378,8 @@ impl Api {
     /// One page of `GET /api/v2/search/export` for `query`, tickets only; `next` is
     /// the previous page's link. The export sideloads nobody, so the page's people
     /// are looked up like a listing's (cache, then `show_many`). It has a budget of
-    /// its own besides the account's ([`super::budget`]); its cursor lasts an hour,
-    /// so a link kept by a killed run may have expired.
+    /// its own besides the account's ([`super::budget`]); its cursors are
+    /// short-lived, so a link kept by a killed run may have expired.
     pub async fn search_page(
         &self,
         query: &str,
