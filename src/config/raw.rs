@@ -149,4 +149,5 @@ pub struct RawReport {
     pub html: Option<Spanned<String>>,
     pub json: Option<Spanned<String>>,
     pub title: Option<Spanned<String>>,
+    pub by: Option<Spanned<Vec<String>>>,
 }
