@@ -253,6 +253,13 @@ pub struct ReportArgs {
     /// Only tickets updated within this long (e.g. 7d).
     #[arg(long)]
     pub since: Option<String>,
+    /// Break the analyzed tickets down by this column or field (repeatable), e.g.
+    /// channel, group, status, category, or a custom field's title.
+    #[arg(long = "by")]
+    pub by: Vec<String>,
+    /// Count tickets the incremental export reported deleted too (left out by default).
+    #[arg(long)]
+    pub include_deleted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

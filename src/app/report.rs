@@ -41,6 +41,14 @@ fn records(store: &Option<ResultsStore>) -> impl Iterator<Item = ResultRecord> +
     store.iter().flat_map(ResultsStore::iter)
 }
 
+/// The records a report counts: deleted tickets only when asked for.
+fn reported(
+    store: &Option<ResultsStore>,
+    include_deleted: bool,
+) -> impl Iterator<Item = ResultRecord> + '_ {
+    records(store).filter(move |r| include_deleted || !r.deleted)
+}
+
 /// Titles of the views in the cache (the account's list, then single views). A cache
 /// held by a running job just means no titles.
 fn view_titles(pipeline: &Pipeline) -> BTreeMap<u64, String> {
@@ -75,8 +83,10 @@ fn options(
     pipeline: &Pipeline,
     views: Vec<u64>,
     since: Option<std::time::Duration>,
+    by: Vec<String>,
 ) -> ReportOptions {
     ReportOptions {
+        by,
         views,
         since,
         now: SystemTime::now(),
@@ -112,8 +122,14 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
         .transpose()
         .map_err(|m| UsageError(format!("--since: {m}")))?;
     let store = store(&pipeline)?;
-    let opts = options(&pipeline, args.views, since);
-    let built = report::build(records(&store), &opts);
+    let by = if args.by.is_empty() {
+        pipeline.report.by.clone()
+    } else {
+        args.by
+    };
+    let opts = options(&pipeline, args.views, since, by);
+    let built = report::build(reported(&store, args.include_deleted), &opts);
+    refuse_missing(&built, "--by")?;
     emit(args.output.as_deref(), &report::render(&built, args.format))?;
     if let Some(p) = &args.output {
         eprintln!("wrote {}", p.display());
@@ -121,10 +137,25 @@ pub fn report(args: ReportArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// A dimension that no stored record has is a usage error naming it and the
+/// dimensions there are (nothing is written). An empty store has none to check.
+fn refuse_missing(built: &report::Report, what: &str) -> Result<()> {
+    match built.missing.dimensions.first() {
+        Some(dim) if !built.empty => Err(UsageError(format!(
+            "{what}: no stored result has {dim:?}; available: {}",
+            built.missing.available.join(", ")
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// Writes the reports a pipeline's `[report]` asks for (at the end of `run`).
 pub fn write_configured(pipeline: &Pipeline, stamp: &RunStamp, quiet: bool) -> Result<()> {
     let store = store(pipeline)?;
-    let built = report::build(records(&store), &options(pipeline, Vec::new(), None));
+    let opts = options(pipeline, Vec::new(), None, pipeline.report.by.clone());
+    let built = report::build(reported(&store, false), &opts);
+    refuse_missing(&built, "[report] by")?;
     for (format, template) in &pipeline.report.outputs {
         let path = dated::expand(template, stamp);
         emit(Some(&path), &report::render(&built, *format))?;

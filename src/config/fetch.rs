@@ -70,7 +70,8 @@ fn reject_keys_that_do_not_apply(
     let is_file = kind == SourceKind::File;
     let is_zendesk = kind == SourceKind::Zendesk;
     let incremental = value(&raw.mode) == Some(ModeKind::Incremental);
-    let misplaced: [(&str, Option<Span>, bool, &str); 10] = [
+    let search = value(&raw.mode) == Some(ModeKind::Search);
+    let misplaced: [(&str, Option<Span>, bool, &str); 11] = [
         ("path", raw.path.at(), !is_file, ONLY_FILE),
         ("on_bad_record", raw.on_bad_record.at(), !is_file, ONLY_FILE),
         ("subdomain", raw.subdomain.at(), !is_zendesk, ONLY_ZENDESK),
@@ -86,8 +87,14 @@ fn reject_keys_that_do_not_apply(
         (
             "views",
             raw.views.at(),
-            incremental || is_file,
-            "only applies to mode = \"view\" (the incremental export covers the whole account)",
+            incremental || search || is_file,
+            "only applies to mode = \"view\" (the incremental export covers the whole account, a search its query)",
+        ),
+        (
+            "query",
+            raw.query.at(),
+            !search || is_file,
+            "only applies to mode = \"search\"",
         ),
         ("since", raw.since.at(), !incremental, ONLY_INCREMENTAL),
         (
@@ -206,7 +213,8 @@ fn file(t: &Table, raw: &RawFetch) -> Result<Source, ConfigError> {
     })
 }
 
-/// `mode` of the Zendesk and sandbox sources: views in order, or the incremental export.
+/// `mode` of the Zendesk and sandbox sources: views in order, the incremental export,
+/// or a search export query.
 fn mode(t: &Table, raw: &RawFetch) -> Result<Mode, ConfigError> {
     match value(&raw.mode).unwrap_or_default() {
         ModeKind::Incremental => {
@@ -227,7 +235,36 @@ fn mode(t: &Table, raw: &RawFetch) -> Result<Mode, ConfigError> {
             }
             Ok(Mode::Views(views))
         }
+        ModeKind::Search => search_query(t, raw),
     }
+}
+
+/// `query` of `mode = "search"`: the search export is asked for tickets only, so the
+/// query must not ask for another type.
+fn search_query(t: &Table, raw: &RawFetch) -> Result<Mode, ConfigError> {
+    const NO_QUERY: &str =
+        "mode = \"search\" needs a query, e.g. query = \"type:ticket created>2024-01-01 tags:vip\"";
+    let Some(q) = &raw.query else {
+        return Err(t.err("mode", &raw.mode, NO_QUERY));
+    };
+    let query = q.get_ref().trim();
+    if query.is_empty() {
+        return Err(t.err("query", q, NO_QUERY));
+    }
+    let other_type = query
+        .split_whitespace()
+        .filter_map(|term| term.strip_prefix("type:"))
+        .find(|ty| !ty.eq_ignore_ascii_case("ticket"));
+    if let Some(ty) = other_type {
+        return Err(t.err(
+            "query",
+            q,
+            format!("asks for type:{ty}; a search backfill reads tickets only (type:ticket, or leave the type out)"),
+        ));
+    }
+    Ok(Mode::Search {
+        query: query.to_string(),
+    })
 }
 
 /// `since`: a duration before now (`7d`) or an RFC 3339 instant.

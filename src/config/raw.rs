@@ -43,6 +43,7 @@ pub enum ModeKind {
     #[default]
     View,
     Incremental,
+    Search,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,6 +56,7 @@ pub struct RawFetch {
     pub mode: Option<Spanned<ModeKind>>,
     pub views: Option<Spanned<Vec<u64>>>,
     pub since: Option<Spanned<String>>,
+    pub query: Option<Spanned<String>>,
     /// `"auto"` or a number; any TOML value, so validation can say what is valid.
     pub rate_limit_per_minute: Option<Spanned<toml::Value>>,
     pub api_share: Option<Spanned<f64>>,
@@ -154,4 +156,5 @@ pub struct RawReport {
     pub html: Option<Spanned<String>>,
     pub json: Option<Spanned<String>>,
     pub title: Option<Spanned<String>>,
+    pub by: Option<Spanned<Vec<String>>>,
 }

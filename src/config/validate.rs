@@ -485,8 +485,20 @@ fn report(
             "reports are made from the results store: add [[write]] kind = \"sled\" path = \"...\"",
         ));
     }
+    let by = value(&r.by).unwrap_or_default();
+    if let Some(blank) =
+        r.by.as_ref()
+            .filter(|_| by.iter().any(|d| d.trim().is_empty()))
+    {
+        return Err(t.err(
+            "by",
+            blank,
+            "names a blank dimension (use column or field names, e.g. [\"channel\", \"group\"])",
+        ));
+    }
     Ok(ReportSettings {
         outputs,
         title: value(&r.title),
+        by,
     })
 }

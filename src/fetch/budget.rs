@@ -8,6 +8,9 @@
 //!   `api_share` of the header, leaving the rest to other integrations on the account.
 //! - **the incremental export's**: 10 a minute (30 with High Volume) until a
 //!   `Zendesk-RateLimit-<endpoint>` header on an export answer says otherwise.
+//! - **the search export's**: [`SEARCH_EXPORT_PER_MINUTE`] a minute, Zendesk's
+//!   published limit for `search/export`, until a `Zendesk-RateLimit-<endpoint>`
+//!   header on a search answer says otherwise.
 //! - **endpoint budgets learned on the way**: an answer to an ordinary API request
 //!   that carries `Zendesk-RateLimit-<endpoint>: total=N; remaining=N; resets=S`
 //!   (Zendesk sends them for list endpoints such as `tickets-index`) gives that
@@ -50,12 +53,17 @@ impl RateLimit {
     }
 }
 
+/// Zendesk's limit on the search export, per account and minute.
+pub const SEARCH_EXPORT_PER_MINUTE: u32 = 100;
+
 /// Which budget a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Budget {
     Api,
     /// The incremental export endpoints: 10/minute, 30 with High Volume.
     Incremental,
+    /// The search export: [`SEARCH_EXPORT_PER_MINUTE`].
+    Search,
 }
 
 /// A `Zendesk-RateLimit-<endpoint>` header's value: `total=10; remaining=9; resets=42`.
@@ -131,6 +139,7 @@ pub struct Budgets {
     window: Duration,
     account: WindowLimiter,
     export: WindowLimiter,
+    search: WindowLimiter,
     /// The account limit last read from a header; 0 until one arrives.
     learned: AtomicU64,
     endpoints: Mutex<HashMap<String, Arc<WindowLimiter>>>,
@@ -144,6 +153,7 @@ impl Budgets {
             window,
             account: WindowLimiter::new(policy.start(), window),
             export: WindowLimiter::new(export_start, window),
+            search: WindowLimiter::new(SEARCH_EXPORT_PER_MINUTE, window),
             learned: AtomicU64::new(0),
             endpoints: Mutex::new(HashMap::new()),
         }
@@ -167,6 +177,7 @@ impl Budgets {
         let endpoint = self.endpoint(url);
         let own = match budget {
             Budget::Incremental => Some(&self.export),
+            Budget::Search => Some(&self.search),
             Budget::Api => endpoint.as_deref(),
         };
         let mut permits: Vec<Permit<'_>> = Vec::with_capacity(2);
@@ -204,14 +215,14 @@ impl Budgets {
         }
         if let Some(e) = EndpointLimit::find(h).filter(|e| e.total > 0) {
             let limiter = match budget {
-                Budget::Incremental => {
-                    self.export.set_limit(e.total as usize);
+                Budget::Incremental | Budget::Search => {
+                    self.own(budget).set_limit(e.total as usize);
                     None
                 }
                 Budget::Api => Some(self.learn_endpoint(url, e.total)),
             };
             if e.remaining == 0 {
-                let limiter = limiter.as_deref().unwrap_or(&self.export);
+                let limiter = limiter.as_deref().unwrap_or(self.own(budget));
                 self.pause_if_others_spent(limiter, e.total as usize, e.resets);
             }
         }
@@ -222,11 +233,17 @@ impl Budgets {
     /// ahead and comments fetched beside them, several are in flight at once, and
     /// each would otherwise spend a retry on the same 429).
     pub fn hold_after_429(&self, budget: Budget, wait: Duration) {
-        let limiter = match budget {
+        self.own(budget)
+            .pause_until(tokio::time::Instant::now() + wait);
+    }
+
+    /// The limiter a budget keeps besides the account's (the account's for `Api`).
+    fn own(&self, budget: Budget) -> &WindowLimiter {
+        match budget {
             Budget::Incremental => &self.export,
+            Budget::Search => &self.search,
             Budget::Api => &self.account,
-        };
-        limiter.pause_until(tokio::time::Instant::now() + wait);
+        }
     }
 
     /// `api_share` of the account's limit, under the fixed cap if there is one.

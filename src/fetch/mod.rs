@@ -2,8 +2,9 @@
 //!
 //! - `client.rs`: HTTP, auth, rate limit, retries ([`ZendeskClient`]);
 //! - `api.rs`: the endpoints zdpipe uses, typed, with the cache in front;
-//! - `source.rs`: [`TicketSource`], which turns views, the incremental export or an
-//!   export file into pages of [`WorkItem`]s for the pipeline;
+//! - `source.rs`: [`TicketSource`], which turns views, a search export query, the
+//!   incremental export or an export file into pages of [`WorkItem`]s for the pipeline;
+//! - `listing.rs`: what a view and a search have in common as listings;
 //! - `conversation.rs`: tickets' comments (the ticket events export in nightly runs,
 //!   one call per ticket for views) and whose words each one is;
 //! - `connect.rs`: the stage's build step, settings → [`Connection`] (client, cache,
@@ -27,6 +28,7 @@ mod connect;
 mod conversation;
 mod file;
 mod limit;
+mod listing;
 mod settings;
 mod source;
 

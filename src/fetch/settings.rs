@@ -124,6 +124,8 @@ pub enum Mode {
     Views(Vec<u64>),
     /// Everything changed since the checkpoint (or `since` on the first run).
     Incremental { since: Since },
+    /// Every ticket a search export query selects, archived ones included.
+    Search { query: String },
     /// The file source reads the whole file.
     File,
 }

@@ -1,5 +1,5 @@
-//! [`TicketSource`]: views, the incremental export or an export file, as pages of
-//! [`WorkItem`]s for the pipeline.
+//! [`TicketSource`]: views, a search, the incremental export or an export file, as
+//! pages of [`WorkItem`]s for the pipeline.
 //!
 //! **Views.** For each view in order: when the cache holds a complete listing (the
 //! ordered ticket ids of an earlier run, within the listing TTL) the tickets come from
@@ -9,6 +9,10 @@
 //! mid-way continues where it stopped (an expired link means listing again). A
 //! ticket is emitted once per run: a ticket in several views with the first view's
 //! id (the later ones become memberships), and one listed twice only once.
+//!
+//! **Search.** A search export query is one more listing ([`Listing`]), paged,
+//! stored and resumed exactly like a view; its rows have no view id. Unlike a view
+//! it reaches archived tickets (closed more than 120 days ago).
 //!
 //! **Incremental.** Pages of the cursor export from the stored checkpoint (or from
 //! `since` on the first run) until `end_of_stream`. Each page carries the cursor that
@@ -43,6 +47,7 @@ use super::api::{
 use super::columns::ColumnPlan;
 use super::conversation::{add_conversations, EventsFeed};
 use super::file::ExportReader;
+use super::listing::Listing;
 use super::FetchError;
 use crate::analyze::Message;
 use crate::model::{Comment, Ticket};
@@ -142,11 +147,11 @@ enum Kind {
     },
 }
 
-/// The tickets of a list of views, one view after the other.
+/// The tickets of a list of views, one view after the other, or of a search.
 struct ViewsSource {
     api: Arc<Api>,
-    views: Vec<u64>,
-    /// The view being listed (`views.len()` when all are done).
+    views: Vec<Listing>,
+    /// The listing being paged (`views.len()` when all are done).
     index: usize,
     state: ViewState,
     /// Tickets emitted so far, so that each is emitted once per run.
@@ -220,7 +225,22 @@ impl TicketSource {
         TicketSource {
             kind: Kind::Views(ViewsSource {
                 api,
-                views,
+                views: views.into_iter().map(Listing::View).collect(),
+                index: 0,
+                state: ViewState::Start,
+                seen: crate::model::IdSet::new(),
+                opts,
+            }),
+        }
+    }
+
+    /// Every ticket `query` selects through the search export, listed and resumed
+    /// like a view.
+    pub fn search(api: Arc<Api>, query: String, opts: SourceOptions) -> Self {
+        TicketSource {
+            kind: Kind::Views(ViewsSource {
+                api,
+                views: vec![Listing::Search(query)],
                 index: 0,
                 state: ViewState::Start,
                 seen: crate::model::IdSet::new(),
@@ -261,11 +281,11 @@ impl TicketSource {
         match &self.kind {
             Kind::Views(ViewsSource { api, views, .. }) => {
                 let mut total = 0;
-                for &v in views {
-                    if let Some(ids) = api.cached_listing(v).ok().flatten() {
+                for listing in views {
+                    if let Some(ids) = api.cached_listing(listing.cache_id()).ok().flatten() {
                         total += ids.len() as u64;
                     } else {
-                        total += api.view_count(v).await.ok().flatten()?;
+                        total += api.view_count(listing.view_id()?).await.ok().flatten()?;
                     }
                 }
                 Some(total)
@@ -463,28 +483,33 @@ impl ViewsSource {
     /// exhausted; `None` after the last view.
     async fn next(&mut self) -> Result<Option<(FetchedPage, Sideloads)>, FetchError> {
         loop {
-            let Some(&view) = self.views.get(self.index) else {
+            let Some(listing) = self.views.get(self.index).cloned() else {
                 return Ok(None);
             };
-            if let Some((items, people)) = next_view_page(&self.api, view, &mut self.state).await? {
-                return Ok(Some((self.first_sightings(view, items), people)));
+            if let Some((items, people)) =
+                next_view_page(&self.api, &listing, &mut self.state).await?
+            {
+                return Ok(Some((
+                    self.first_sightings(listing.view_id(), items),
+                    people,
+                )));
             }
             self.index += 1;
             self.state = ViewState::Start;
         }
     }
 
-    /// The page of `view`'s tickets not emitted before. Each ticket is emitted once
-    /// per run: a ticket in several views (its later views become memberships), or
-    /// listed twice while the view changes under a long listing.
-    fn first_sightings(&mut self, view: u64, mut items: Vec<WorkItem>) -> FetchedPage {
+    /// The page of `view`'s tickets (or a search's) not emitted before. Each ticket
+    /// is emitted once per run: a ticket in several views (its later views become
+    /// memberships), or listed twice while the list changes under a long listing.
+    fn first_sightings(&mut self, view: Option<u64>, mut items: Vec<WorkItem>) -> FetchedPage {
         for it in &mut items {
-            it.view_id = Some(view);
+            it.view_id = view;
         }
         let mut memberships = Vec::new();
         items.retain(|it| {
             let first = self.seen.insert(it.ticket.id);
-            if !first {
+            if let (false, Some(view)) = (first, view) {
                 memberships.push((it.ticket.id, view));
             }
             first
@@ -597,16 +622,16 @@ fn drop_deleted(items: &mut Vec<WorkItem>) {
     items.retain(|it| it.ticket.status.as_deref() != Some("deleted"));
 }
 
-/// The next page of one view, or `None` when the view is exhausted.
+/// The next page of one view (or search), or `None` when it is exhausted.
 async fn next_view_page(
     api: &Api,
-    view: u64,
+    view: &Listing,
     state: &mut ViewState,
 ) -> Result<Option<(Vec<WorkItem>, Sideloads)>, FetchError> {
     if let ViewState::Start = state {
         *state = start_view(api, view).await?;
         if let ViewState::Paging { .. } = state {
-            let page = api.view_page(view, None).await?;
+            let page = view.page(api, None).await?;
             return Ok(Some(store_view_page(api, view, state, page)?));
         }
     }
@@ -646,21 +671,23 @@ async fn next_view_page(
     }
 }
 
-/// Where a view starts: its cached listing, the pages an interrupted run stored, or
-/// paging from the first page. One cheap (cached) call first gives a clear "view N
-/// not found" before any paging, and the view's title for reports.
-async fn start_view(api: &Api, view: u64) -> Result<ViewState, FetchError> {
-    if !api.offline {
-        api.view(view).await?;
+/// Where a view (or search) starts: its cached listing, the pages an interrupted run
+/// stored, or paging from the first page. For a view, one cheap (cached) call first
+/// gives a clear "view N not found" before any paging, and the view's title for
+/// reports.
+async fn start_view(api: &Api, view: &Listing) -> Result<ViewState, FetchError> {
+    if let (false, Some(id)) = (api.offline, view.view_id()) {
+        api.view(id).await?;
     }
-    match api.cached_listing(view)? {
+    match api.cached_listing(view.cache_id())? {
         Some(ids) => Ok(ViewState::Listing {
             ids,
             pos: 0,
             then: None,
         }),
         None if api.offline => Err(FetchError::Offline(format!(
-            "the ticket listing of view {view}"
+            "the ticket listing of {}",
+            view.describe()
         ))),
         None => resume_or_start(api, view),
     }
@@ -668,7 +695,11 @@ async fn start_view(api: &Api, view: u64) -> Result<ViewState, FetchError> {
 
 /// The tickets of `chunk` (ids from a listing) by id; those deleted since the listing
 /// are skipped with a warning.
-async fn listed_tickets(api: &Api, view: u64, chunk: &[u64]) -> Result<Vec<WorkItem>, FetchError> {
+async fn listed_tickets(
+    api: &Api,
+    view: &Listing,
+    chunk: &[u64],
+) -> Result<Vec<WorkItem>, FetchError> {
     let tickets = api.tickets(chunk).await?;
     if tickets.len() < chunk.len() {
         let have: HashSet<u64> = tickets.iter().map(|t| t.id).collect();
@@ -678,8 +709,9 @@ async fn listed_tickets(api: &Api, view: u64, chunk: &[u64]) -> Result<Vec<WorkI
             .filter(|id| !have.contains(id))
             .collect();
         tracing::warn!(
-            "{} of view {view} no longer exist; skipped",
-            describe_ids("tickets", &gone)
+            "{} of {} no longer exist; skipped",
+            describe_ids("tickets", &gone),
+            view.describe()
         );
     }
     Ok(tickets
@@ -696,22 +728,25 @@ async fn listed_tickets(api: &Api, view: u64, chunk: &[u64]) -> Result<Vec<WorkI
 /// are skipped upstream) and `state` starts paging afresh.
 async fn follow_view_link(
     api: &Api,
-    view: u64,
+    view: &Listing,
     state: &mut ViewState,
     url: &str,
     resumed: bool,
 ) -> Result<ViewPage, FetchError> {
-    match api.view_page(view, Some(url)).await {
+    match view.page(api, Some(url)).await {
         Err(
             FetchError::Status {
                 status: 400..=499, ..
             }
             | FetchError::NotFound { .. },
         ) if resumed => {
-            tracing::warn!("view {view}: the stored listing position is no longer valid; listing the view again");
-            api.clear_listing_pages(view)?;
+            tracing::warn!(
+                "{}: the stored listing position is no longer valid; listing it again",
+                view.describe()
+            );
+            api.clear_listing_pages(view.cache_id())?;
             *state = ViewState::first_page();
-            api.view_page(view, None).await
+            view.page(api, None).await
         }
         other => other,
     }
@@ -722,7 +757,7 @@ async fn follow_view_link(
 /// whole listing.
 fn store_view_page(
     api: &Api,
-    view: u64,
+    view: &Listing,
     state: &mut ViewState,
     page: ViewPage,
 ) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
@@ -753,31 +788,32 @@ fn store_view_page(
             ids: items.iter().map(|it| it.ticket.id).collect(),
             next: next.clone(),
         };
-        api.store_listing_page(view, *pages, &done)?;
+        api.store_listing_page(view.cache_id(), *pages, &done)?;
         *pages += 1;
     }
     if next.is_none() {
         // A listing is reused only if every ticket in it is cached; one that could not
         // be read would otherwise vanish from a warm rerun instead of failing again.
         if *clean {
-            api.store_listing(view, ids)?;
+            api.store_listing(view.cache_id(), ids)?;
         }
-        api.clear_listing_pages(view)?;
+        api.clear_listing_pages(view.cache_id())?;
     }
     Ok((items, page.people))
 }
 
 /// A view without a complete listing: continue the pages an interrupted run stored
 /// (their tickets by id, then paging from where it stopped), or start paging.
-fn resume_or_start(api: &Api, view: u64) -> Result<ViewState, FetchError> {
-    let stored = api.listing_pages(view)?;
+fn resume_or_start(api: &Api, view: &Listing) -> Result<ViewState, FetchError> {
+    let stored = api.listing_pages(view.cache_id())?;
     let Some(next) = stored.last().and_then(|p| p.next.clone()) else {
         return Ok(ViewState::first_page());
     };
     let pages = stored.len() as u32;
     let ids: Vec<u64> = stored.into_iter().flat_map(|p| p.ids).collect();
     tracing::info!(
-        "view {view}: resuming an unfinished listing after {} tickets",
+        "{}: resuming an unfinished listing after {} tickets",
+        view.describe(),
         ids.len()
     );
     Ok(ViewState::Listing {

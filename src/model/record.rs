@@ -46,13 +46,17 @@ pub struct ResultRecord {
     pub analyzed_at: String,
     #[serde(default)]
     pub error: Option<String>,
+    /// Set when the incremental export reported the ticket deleted; reports leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
     /// Extra columns asked for by `[[write]] fields` and `columns`: (column name, value), in the order written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<(String, String)>,
 }
 
 impl ResultRecord {
-    /// A record with no names, link or views yet.
+    /// A record with no names, link or views yet; `deleted` when the ticket's status
+    /// says so (the incremental export's soft-deleted tickets).
     pub fn from_parts(
         ticket: &Ticket,
         analysis: Option<Analysis>,
@@ -78,6 +82,7 @@ impl ResultRecord {
             analyzer: analyzer.to_string(),
             analyzed_at: analyzed_at.to_string(),
             error,
+            deleted: ticket.status.as_deref() == Some("deleted"),
             columns: Vec::new(),
         }
     }

@@ -1,4 +1,4 @@
-//! Picks where a run's tickets come from: the export file, the views, or the
+//! Picks where a run's tickets come from: the export file, the views, a search, or the
 //! incremental export continued from its checkpoint (with the partial CSV of a run
 //! that was killed mid-way, so that run is continued rather than repeated), and the
 //! run's stamp for dated output paths: a fresh one, or the killed run's when resuming.
@@ -67,6 +67,11 @@ pub fn start(
         (_, Mode::Views(views), Some(api)) => Ok(plain(TicketSource::views(
             api.clone(),
             views.clone(),
+            source_opts,
+        ))),
+        (_, Mode::Search { query }, Some(api)) => Ok(plain(TicketSource::search(
+            api.clone(),
+            query.clone(),
             source_opts,
         ))),
         (_, Mode::Incremental { since }, Some(api)) => {

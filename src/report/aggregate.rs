@@ -487,6 +487,7 @@ pub(super) struct ReportBuilder<'a> {
     trend: [(u64, f64); TREND_DAYS],
     high: TopTickets,
     impact: TopTickets,
+    breakdowns: super::breakdown::BreakdownAcc,
 }
 
 impl<'a> ReportBuilder<'a> {
@@ -503,6 +504,7 @@ impl<'a> ReportBuilder<'a> {
             trend: [(0, 0.0); TREND_DAYS],
             high: TopTickets::new(opts.top_n),
             impact: TopTickets::new(opts.top_n),
+            breakdowns: super::breakdown::BreakdownAcc::new(&opts.by),
         }
     }
 
@@ -535,6 +537,7 @@ impl<'a> ReportBuilder<'a> {
             }
         }
         let Some(a) = analysis else { return };
+        self.breakdowns.add(record, a);
         let score = a.priority_score.clamp(1, 10);
         if score >= 7 {
             self.high.offer(record, score);
@@ -585,6 +588,7 @@ impl<'a> ReportBuilder<'a> {
         } else {
             Vec::new()
         };
+        let (breakdowns, agreement, missing) = self.breakdowns.finish();
         Report {
             title: self.opts.title.clone(),
             generated_at: humantime::format_rfc3339_seconds(self.opts.now).to_string(),
@@ -602,6 +606,9 @@ impl<'a> ReportBuilder<'a> {
             trend,
             high_priority: self.high.finish(),
             business_impact: self.impact.finish(),
+            breakdowns,
+            agreement,
+            missing,
         }
     }
 }

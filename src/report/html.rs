@@ -78,6 +78,7 @@ pub(super) fn render(r: &Report) -> String {
     summary(&mut h, s);
     // Charts before the long ticket lists: most readers look at the picture first.
     distributions(&mut h, s);
+    super::breakdown_render::html(&mut h, r, esc);
     if !r.trend.is_empty() {
         h.push_str(
             "<h2>Daily trend (last 30 days, by last update, UTC)</h2>\n<div class=\"card\">",

@@ -27,6 +27,7 @@ pub(super) fn render(r: &Report) -> String {
     let _ = writeln!(out, "\n## Business-impact tickets\n");
     tickets(&mut out, &r.business_impact);
     distributions(&mut out, s);
+    super::breakdown_render::markdown(&mut out, r, esc);
     if !r.trend.is_empty() {
         let _ = writeln!(
             out,

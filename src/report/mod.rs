@@ -19,6 +19,8 @@
 //!   cannot be read lands in an "unknown" age bucket. Days are UTC days.
 
 mod aggregate;
+mod breakdown;
+mod breakdown_render;
 mod html;
 mod languages;
 mod markdown;
@@ -37,10 +39,12 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
+pub use breakdown::{Missing, BUILT_IN};
 pub use settings::ReportSettings;
 pub use types::{
-    Average, Averages, Bucket, CountShare, Filters, LabelCounts, LanguageRow, Report, Section,
-    Summary, TicketList, TicketRef, TrendDay, ViewSection,
+    Agreement, Average, Averages, Breakdown, BreakdownRow, Bucket, CountShare, Filters,
+    LabelCounts, LanguageRow, Report, Section, Summary, TicketList, TicketRef, TrendDay,
+    ViewSection,
 };
 
 use crate::model::ResultRecord;
@@ -59,6 +63,8 @@ pub struct ReportOptions {
     /// How many tickets the high-priority and business-impact lists show.
     pub top_n: usize,
     pub title: String,
+    /// Dimensions to break the analyzed tickets down by (`[report] by`, `--by`).
+    pub by: Vec<String>,
 }
 
 impl Default for ReportOptions {
@@ -70,6 +76,7 @@ impl Default for ReportOptions {
             view_titles: BTreeMap::new(),
             top_n: 25,
             title: "Zendesk ticket analysis".to_string(),
+            by: Vec::new(),
         }
     }
 }

@@ -10,4 +10,6 @@ pub struct ReportSettings {
     /// Each report wanted and where it goes, in the order text, markdown, html, json.
     pub outputs: Vec<(Format, PathBuf)>,
     pub title: Option<String>,
+    /// Dimensions every report breaks the analyzed tickets down by (`by`).
+    pub by: Vec<String>,
 }

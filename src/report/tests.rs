@@ -66,6 +66,8 @@ fn rec(
         }),
         analyzer: "builtin".into(),
         analyzed_at: "2024-06-15T11:00:00Z".into(),
+        deleted: false,
+        columns: Vec::new(),
     }
 }
 

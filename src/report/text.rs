@@ -33,6 +33,7 @@ pub(super) fn render(r: &Report) -> String {
     heading(&mut out, "Business-impact tickets");
     tickets(&mut out, &r.business_impact);
     distributions(&mut out, s);
+    super::breakdown_render::text(&mut out, r, clean);
     if !r.trend.is_empty() {
         heading(&mut out, "Daily trend (last 30 days, by last update, UTC)");
         let max = r.trend.iter().map(|d| d.tickets).max().unwrap_or(0);

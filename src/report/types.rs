@@ -28,6 +28,45 @@ pub struct Report {
     pub high_priority: TicketList,
     /// Tickets flagged with business impact, highest priority first, then by id.
     pub business_impact: TicketList,
+    /// One table per dimension of `[report] by` / `--by`, in the order asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakdowns: Vec<Breakdown>,
+    /// Customers' `good` / `bad` satisfaction ratings against the analysis; only
+    /// when some analyzed ticket has a rating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Agreement>,
+    /// Dimensions asked for that no record has (the command refuses them).
+    #[serde(skip)]
+    pub missing: super::breakdown::Missing,
+}
+
+/// The analyzed tickets per value of one dimension, most tickets first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    pub dimension: String,
+    pub rows: Vec<BreakdownRow>,
+}
+
+/// One value of a breakdown (or one rating of the agreement table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakdownRow {
+    pub value: String,
+    pub tickets: u64,
+    pub positive: u64,
+    pub neutral: u64,
+    pub negative: u64,
+    pub unknown: u64,
+    /// Average priority score (1-10), 2 decimals.
+    pub average_priority: f64,
+    pub urgency_4_5: u64,
+    pub frustration_4_5: u64,
+}
+
+/// How the customers' own ratings line up with the analysis: a row for `good` and
+/// one for `bad`, each with the sentiment split and frustration 4-5 count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agreement {
+    pub rows: Vec<BreakdownRow>,
 }
 
 /// The filters the report was built with.

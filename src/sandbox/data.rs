@@ -10,8 +10,13 @@
 //! about 30 days before it, so the incremental export can binary-search its start and
 //! then walk ids in order. A touched ticket leaves that order and joins the end of the
 //! stream with a fresh timestamp.
+//!
+//! The first [`Dataset::with_archived`] tickets are *archived*: closed, and updated
+//! more than 120 days ago ([`ARCHIVED_AGE_SECS`] before the rest), as Zendesk
+//! archives them. Views never list them; the incremental export and the search
+//! export do.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::{OnceLock, RwLock};
 
@@ -29,6 +34,8 @@ use crate::model::Ticket;
 const SPAN_SECS: i64 = 30 * 86_400;
 /// The newest ticket's age at `epoch`: old enough for an export started "now".
 const NEWEST_AGE_SECS: i64 = 120;
+/// How much older than the rest archived tickets are: beyond Zendesk's 120 days.
+pub const ARCHIVED_AGE_SECS: i64 = 150 * 86_400;
 /// Number of organizations; the first few are VIP accounts.
 pub const ORGANIZATIONS: u64 = 50;
 pub const VIP_ORGANIZATIONS: u64 = 5;
@@ -65,7 +72,7 @@ impl Traits {
     }
 
     /// The group's and topic's tags, then what sets the ticket apart.
-    fn tags(&self) -> Vec<&'static str> {
+    pub(super) fn tags(&self) -> Vec<&'static str> {
         let mut tags = vec![self.group().tag(), self.topic.tag];
         for (on, tag) in [
             (self.vip(), "vip"),
@@ -158,6 +165,8 @@ struct Touches {
     /// `(generated_timestamp, id)` of touched tickets: the tail of the export stream.
     stream: BTreeSet<(i64, u64)>,
     last_timestamp: i64,
+    /// Tickets deleted by [`Dataset::delete_ticket`].
+    deleted: HashSet<u64>,
 }
 
 /// One page of the incremental export.
@@ -174,6 +183,8 @@ pub struct ExportPage {
 #[derive(Debug)]
 pub struct Dataset {
     tickets: u64,
+    /// Tickets `1..=archived` are archived.
+    archived: u64,
     seed: u64,
     epoch: i64,
     origin: OnceLock<String>,
@@ -190,6 +201,7 @@ impl Dataset {
     pub fn new(tickets: u64, seed: u64, epoch: i64) -> Dataset {
         Dataset {
             tickets,
+            archived: 0,
             seed,
             epoch,
             origin: OnceLock::new(),
@@ -198,6 +210,17 @@ impl Dataset {
             comment_bodies: RwLock::default(),
             view_counts: Default::default(),
         }
+    }
+
+    /// The same account with its first `n` tickets archived (see the module doc).
+    pub fn with_archived(mut self, n: u64) -> Dataset {
+        self.archived = n.min(self.tickets);
+        self
+    }
+
+    /// Archived tickets are closed, old, and in no view.
+    pub fn is_archived(&self, id: u64) -> bool {
+        id >= 1 && id <= self.archived
     }
 
     pub fn ticket_count(&self) -> u64 {
@@ -227,14 +250,21 @@ impl Dataset {
         let _ = self.origin.set(origin);
     }
 
-    /// Soft-deleted tickets (about 1%) only show up in the incremental export.
+    /// Soft-deleted tickets (about 1%, and those [`Dataset::delete_ticket`] deleted)
+    /// only show up in the incremental export.
     pub fn is_deleted(&self, id: u64) -> bool {
         hash3(self.seed, id, stream::DELETED).is_multiple_of(100)
+            || self.touches.read().unwrap().deleted.contains(&id)
     }
 
     pub(super) fn base_timestamp(&self, id: u64) -> i64 {
         let behind = (self.tickets - id) as i128 * i128::from(SPAN_SECS) / self.tickets as i128;
-        self.epoch - NEWEST_AGE_SECS - behind as i64
+        let archived = if self.is_archived(id) {
+            ARCHIVED_AGE_SECS
+        } else {
+            0
+        };
+        self.epoch - NEWEST_AGE_SECS - behind as i64 - archived
     }
 
     /// Tickets were opened between ten minutes and two weeks before their last update.
@@ -264,7 +294,7 @@ impl Dataset {
         let outage = technical && rng.percent(9);
         // Older tickets are more likely to be finished.
         let age = (self.tickets - id) * 100 / self.tickets;
-        let status = rng.weighted(&[
+        let mut status = rng.weighted(&[
             (12 - age / 10, "new"),
             (35 - age / 5, "open"),
             (15, "pending"),
@@ -296,6 +326,9 @@ impl Dataset {
         } else {
             rng.range(2, 6) as u32
         };
+        if self.is_archived(id) {
+            status = "closed";
+        }
         Some(Traits {
             topic,
             mood,
@@ -429,9 +462,9 @@ impl Dataset {
 
     /// Simulates an agent update: the ticket gets a new `updated_at` later than every
     /// other ticket's and moves to the end of the export stream. Returns the new
-    /// timestamp, or `None` for an unknown or deleted ticket.
+    /// timestamp, or `None` for an unknown, deleted or archived ticket.
     pub fn touch_ticket(&self, id: u64) -> Option<i64> {
-        if id == 0 || id > self.tickets || self.is_deleted(id) {
+        if id == 0 || id > self.tickets || self.is_deleted(id) || self.is_archived(id) {
             return None;
         }
         let mut touches = self.touches.write().unwrap();
@@ -461,6 +494,15 @@ impl Dataset {
             },
         );
         touches.stream.insert((timestamp, id));
+        Some(timestamp)
+    }
+
+    /// Simulates an agent deleting ticket `id`: like an update it moves to the end of
+    /// the export stream, there with status `deleted`, and it leaves views, show_many
+    /// and search. Returns the new timestamp, or `None` where an update is refused.
+    pub fn delete_ticket(&self, id: u64) -> Option<i64> {
+        let timestamp = self.touch_ticket(id)?;
+        self.touches.write().unwrap().deleted.insert(id);
         Some(timestamp)
     }
 

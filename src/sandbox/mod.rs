@@ -3,8 +3,9 @@
 //!
 //! It speaks the parts of the REST API that zdpipe uses (views and their tickets and
 //! counts, show_many, comments, the incremental cursor export, the ticket events
-//! export, users/me, and the lookup lists: ticket fields, groups, brands, ticket
-//! forms; `include=metric_sets` on ticket pages) over plain
+//! export, the search export with a small query language, users/me, and the lookup
+//! lists: ticket fields, groups, brands, ticket forms; `include=metric_sets` on ticket
+//! pages) over plain
 //! HTTP on 127.0.0.1, with a deterministic data set generated lazily from a seed (see
 //! `Dataset`): a 200,000-ticket account costs a few MB at most, and any ticket can be
 //! rebuilt from `(seed, id)` by a test that wants to know what the client should see.
@@ -55,6 +56,8 @@ mod prng;
 mod records;
 #[cfg(feature = "sandbox")]
 mod routes;
+#[cfg(feature = "sandbox")]
+mod search;
 #[cfg(feature = "sandbox")]
 mod server;
 #[cfg(feature = "sandbox")]

@@ -1,7 +1,8 @@
 //! The HTTP surface: Zendesk's endpoints (views, view tickets and counts, show_many,
 //! comments, the incremental cursor export, the time-based ticket events export,
-//! users/me, the lookup lists: ticket fields, groups, brands, ticket forms), mounted
-//! with the admin routes. Ticket pages sideload `metric_sets` when asked.
+//! the search export, users/me, the lookup lists: ticket fields, groups, brands,
+//! ticket forms), mounted with the admin routes. Ticket pages sideload `metric_sets`
+//! when asked.
 //!
 //! Every `/api/v2` path also answers with a `.json` suffix, as Zendesk's do. Listing
 //! responses follow Zendesk's cursor pagination (`page[size]`, `page[after]`,
@@ -23,6 +24,7 @@ use super::data::{Dataset, ADMIN_ID};
 use super::encode::{decode_cursor, encode_cursor, query_escape, unix_now, CursorKind};
 use super::faults::api_middleware;
 use super::records::{OrganizationRecord, TicketRecord, UserRecord};
+use super::search::SearchQuery;
 use super::views::{page_keys, KeyPage, Position, VIEWS};
 use super::{admin, lookups, SandboxState};
 
@@ -59,6 +61,7 @@ pub fn router(state: SandboxState) -> Router {
         ("/api/v2/groups", get(list_groups)),
         ("/api/v2/brands", get(list_brands)),
         ("/api/v2/ticket_forms", get(list_ticket_forms)),
+        ("/api/v2/search/export", get(search_export)),
     ]
     .into_iter()
     .fold(Router::new(), |r, (path, route)| {
@@ -735,4 +738,48 @@ async fn ticket_events(
         "next_page": next_page,
     });
     Ok(Json(body).into_response())
+}
+
+/// The search export, tickets only (`filter[type]=ticket` is required, as Zendesk
+/// requires a type): the tickets the query finds, by id, with cursor pagination and
+/// `result_type` on each. Deleted tickets are never found; archived ones are.
+async fn search_export(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<Params>,
+) -> ApiResult {
+    let dataset = state.dataset();
+    if param(&params, "filter[type]") != Some("ticket") {
+        return Err(ApiError::invalid(
+            "InvalidParameter",
+            "filter[type] is required (the sandbox serves filter[type]=ticket)",
+        ));
+    }
+    let query = SearchQuery::parse(param(&params, "query").unwrap_or(""))
+        .map_err(|e| ApiError::invalid("InvalidSearch", e))?;
+    let (size, from) = page_request(&params, state.0.page_size_max)?;
+    let page = page_keys(dataset.ticket_count(), size, from, |id| {
+        query.finds(dataset, id)
+    });
+    let results: Vec<serde_json::Value> = page
+        .keys
+        .iter()
+        .filter_map(|&id| dataset.ticket_record(id))
+        .map(|t| {
+            let mut v = json!(t);
+            v["result_type"] = json!("ticket");
+            v
+        })
+        .collect();
+    let origin = origin(&headers, dataset);
+    let next = |name: &str, c: String| {
+        link(
+            &origin,
+            &uri,
+            &params,
+            &[("page[size]", size.to_string()), (name, c)],
+        )
+    };
+    Ok(Json(Listing::new("results", results).paged(&page, from, next)).into_response())
 }

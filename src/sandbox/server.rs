@@ -37,7 +37,9 @@ impl SandboxState {
     pub fn new(cfg: &SandboxSettings) -> SandboxState {
         let epoch = cfg.epoch.unwrap_or_else(encode::today_midnight);
         SandboxState(Arc::new(Shared {
-            dataset: Arc::new(Dataset::new(cfg.tickets, cfg.seed, epoch)),
+            dataset: Arc::new(
+                Dataset::new(cfg.tickets, cfg.seed, epoch).with_archived(cfg.archived),
+            ),
             knobs: Knobs::new(cfg.fault_rate, cfg.latency_ms, cfg.rate_limit_per_minute),
             stats: Stats::new(cfg.rate_window_ms),
             export: cfg.export_rate_limit.map(|limit| {

@@ -40,6 +40,10 @@ pub struct SandboxSettings {
     /// Seed of the data set: the same seed gives the same tickets.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
+    /// Tickets archived (the oldest ones): closed more than 120 days ago, listed by
+    /// the incremental and search exports but by no view.
+    #[arg(long, default_value_t = 0)]
+    pub archived: u64,
     /// Added latency per API request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
@@ -112,6 +116,7 @@ impl Default for SandboxSettings {
             port: 0,
             tickets: DEFAULT_TICKETS,
             seed: DEFAULT_SEED,
+            archived: 0,
             latency_ms: 0,
             fault_rate: 0.0,
             rate_limit_per_minute: None,

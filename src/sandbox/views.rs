@@ -181,9 +181,11 @@ impl Dataset {
             .collect()
     }
 
-    /// Whether ticket `id` is listed by `view` (deleted tickets never are).
+    /// Whether ticket `id` is listed by `view` (deleted and archived tickets never are).
     pub(super) fn in_view(&self, view: &ViewDef, id: u64) -> bool {
-        !self.is_deleted(id) && self.traits(id).is_some_and(|t| (view.filter)(&t))
+        !self.is_deleted(id)
+            && !self.is_archived(id)
+            && self.traits(id).is_some_and(|t| (view.filter)(&t))
     }
 
     /// One page of a view's ticket ids; `None` for an unknown view.

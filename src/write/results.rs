@@ -72,16 +72,22 @@ impl ResultsStore {
 
     /// Inserts or replaces one record, keeping the view ids it had.
     /// A failed analysis never replaces a good one: reports keep the last analysis.
+    /// A ticket reported deleted keeps the analysis it had, flagged `deleted`.
     pub fn upsert(&self, record: &ResultRecord) -> Result<(), WriteError> {
         let key = ResultKey(record.ticket_id).encode();
         let mut merged = record.clone();
         if let Some(old) = self.results.get(key).map_err(self.err())? {
             if let Ok(old) = serde_json::from_slice::<ResultRecord>(&old) {
-                if record.analysis.is_none() && old.analysis.is_some() {
+                if (record.analysis.is_none() || record.deleted) && old.analysis.is_some() {
                     merged = ResultRecord {
                         view_ids: record.view_ids.clone(),
                         ..old.clone()
                     };
+                }
+                if record.deleted {
+                    merged.deleted = true;
+                    merged.status.clone_from(&record.status);
+                    merged.updated_at.clone_from(&record.updated_at);
                 }
                 let mut views = old.view_ids;
                 for v in &record.view_ids {

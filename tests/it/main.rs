@@ -25,6 +25,7 @@ mod properties;
 mod rate;
 mod report;
 mod resilience;
+mod search;
 mod style;
 mod tls;
 mod writes;
