@@ -243,7 +243,6 @@ impl CacheKey {
             CacheKey::Checkpoint(_) => Tree::Checkpoints,
             CacheKey::Stats(_) => Tree::Stats,
             CacheKey::Account | CacheKey::Format => Tree::Meta,
-            CacheKey::Account => Tree::Meta,
             CacheKey::Batch(_) => Tree::Batches,
         }
     }

@@ -34,8 +34,8 @@
 
 mod account;
 mod analyses;
-mod bucket;
 pub mod batches;
+mod bucket;
 mod invalidate;
 pub mod key;
 mod settings;

@@ -467,6 +467,7 @@ impl Api {
             tickets: page.results,
             next: advance(base, &url, next, what)?.map(String::from),
             people: Sideloads::default(),
+            metric_sets: MetricSets::default(),
         })
     }
 

@@ -48,7 +48,6 @@ fn rec(
         updated_at: updated.map(String::from),
         link: Some(format!("https://acme.zendesk.com/agent/tickets/{id}")),
         error: a.is_none().then(|| "analyzer timed out".to_string()),
-        columns: Vec::new(),
         analysis: a.map(|(s, score, u, f, e, bi, cat, comp, p)| Analysis {
             sentiment: s,
             sentiment_score: score,

@@ -45,9 +45,9 @@ mod events;
 mod faults;
 #[cfg(feature = "sandbox")]
 pub mod llm;
+pub mod llm_batch;
 #[cfg(feature = "sandbox")]
 mod lookups;
-pub mod llm_batch;
 #[cfg(feature = "sandbox")]
 mod people;
 #[cfg(feature = "sandbox")]
