@@ -3,20 +3,26 @@
 //!
 //! An analyzer turns the text of one ticket into an [`Analysis`]. The built-in
 //! analyzer ([`builtin`]) is offline, deterministic and CPU-bound; the LLM analyzers
-//! ([`openai`], [`anthropic`]) are I/O-bound. The pool that runs them lives in
+//! ([`openai`], [`anthropic`]) are I/O-bound; the [`hybrid`] one runs the built-in
+//! analyzer on every ticket and the LLM on the ones it is unsure of. [`price`] holds
+//! the known models' prices. The pool that runs them lives in
 //! `pipeline/`; analyzers only see one ticket at a time.
 
 mod build;
 pub mod builtin;
 pub mod clean;
+pub mod hybrid;
 pub mod language;
 pub mod llm;
 pub mod messages;
+pub mod price;
 mod settings;
 
-pub use build::{build, build_offline, builtin, AnalyzerSetupError, BuiltAnalyzer};
+pub use build::{build, build_for_plan, build_offline, builtin, AnalyzerSetupError, BuiltAnalyzer};
 pub use messages::{analysis_body, Message, TextMode, CLEANING_VERSION, DEFAULT_MAX_INPUT_CHARS};
-pub use settings::{AnalyzeSettings, AnalyzerKind, BuiltinSettings, JsonMode, LlmSettings, Price};
+pub use settings::{
+    AnalyzeSettings, AnalyzerKind, BuiltinSettings, HybridSettings, JsonMode, LlmSettings, Price,
+};
 
 use crate::model::{Analysis, Ticket};
 
@@ -52,6 +58,15 @@ pub enum AnalyzeError {
     Fatal(String),
 }
 
+/// An analysis and the `analyzer` cell of the part that decided it.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub analysis: Analysis,
+    /// `None`: the analyzer's own [`Analyzer::name`]; a hybrid analyzer names the
+    /// part that decided (`hybrid:builtin`, `hybrid:openai:gpt-4o-mini`).
+    pub by: Option<String>,
+}
+
 /// Scores tickets. Implementations are shared by all pool workers.
 pub trait Analyzer: Send + Sync {
     /// The `analyzer` cell of the CSV, e.g. `builtin` or `openai:gpt-4o-mini`.
@@ -60,6 +75,12 @@ pub trait Analyzer: Send + Sync {
     /// prompt or rules version, taxonomy): stored analyses are reused only when it matches.
     fn fingerprint(&self) -> String;
     fn analyze(&self, input: &AnalysisInput<'_>) -> Result<Analysis, AnalyzeError>;
+    /// [`Analyzer::analyze`] with the name of the part that decided: what the analyze
+    /// pool calls. Only an analyzer made of parts needs its own.
+    fn analyze_decided(&self, input: &AnalysisInput<'_>) -> Result<Decided, AnalyzeError> {
+        self.analyze(input)
+            .map(|analysis| Decided { analysis, by: None })
+    }
     /// Whether a call mostly waits on the network (LLMs). The pool then hands out
     /// tickets one by one, so `workers` is the number of requests in flight.
     fn io_bound(&self) -> bool {

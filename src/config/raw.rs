@@ -114,6 +114,16 @@ pub struct RawAnalyze {
     pub redact_pii: Option<Spanned<bool>>,
     pub max_retries: Option<Spanned<u32>>,
     pub price: Option<Spanned<Price>>,
+    pub hybrid: Option<Spanned<RawHybrid>>,
+}
+
+/// `[analyze.hybrid]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHybrid {
+    pub llm: Option<Spanned<crate::analyze::llm::Provider>>,
+    pub below_confidence: Option<Spanned<f64>>,
+    pub languages: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

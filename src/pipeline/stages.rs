@@ -19,7 +19,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::progress::Progress;
 use super::{Checkpoint, Fatal, MaxFailures};
-use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, TextMode};
+use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, Decided, TextMode};
 use crate::cache::{Cache, StoredAnalysis};
 use crate::fetch::{FetchError, Prefetch, ResumePoint, TicketSource, WorkItem};
 use crate::model::ResultRecord;
@@ -306,8 +306,9 @@ fn analyze_one(
         ctx.max_input_chars,
     );
     let input = AnalysisInput::from_ticket(t, &body);
-    match catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze(&input))) {
-        Ok(Ok(analysis)) => {
+    match catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze_decided(&input))) {
+        Ok(Ok(Decided { analysis, by })) => {
+            let name = by.as_deref().unwrap_or(name);
             run.counters.analyzed.fetch_add(1, Ordering::Relaxed);
             if ctx.cache.is_some() {
                 let stored = StoredAnalysis {

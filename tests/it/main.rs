@@ -14,6 +14,7 @@ mod dated;
 mod deploy;
 mod fetch;
 mod hostile;
+mod hybrid;
 mod language;
 mod llm;
 mod monitoring;
