@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::languages::LanguageAcc;
 use super::types::{
-    Average, Averages, Bucket, CountShare, Filters, LabelCounts, Report, Section, Summary,
-    TicketList, TicketRef, TrendDay, ViewSection,
+    Average, Averages, Bucket, CountShare, Filters, HybridShare, LabelCounts, Report, Section,
+    Summary, TicketList, TicketRef, TrendDay, ViewSection,
 };
 use super::ReportOptions;
 use crate::model::{Analysis, ResultRecord, Sentiment};
@@ -487,6 +487,8 @@ pub(super) struct ReportBuilder<'a> {
     trend: [(u64, f64); TREND_DAYS],
     high: TopTickets,
     impact: TopTickets,
+    /// Hybrid analyses decided by the built-in part and by the model.
+    hybrid: (u64, u64),
 }
 
 impl<'a> ReportBuilder<'a> {
@@ -503,6 +505,7 @@ impl<'a> ReportBuilder<'a> {
             trend: [(0, 0.0); TREND_DAYS],
             high: TopTickets::new(opts.top_n),
             impact: TopTickets::new(opts.top_n),
+            hybrid: (0, 0),
         }
     }
 
@@ -520,6 +523,9 @@ impl<'a> ReportBuilder<'a> {
             return;
         }
         let analysis = record.analysis.as_ref();
+        if analysis.is_some() {
+            self.count_hybrid(&record.analyzer);
+        }
         let age_days = record
             .created_at
             .as_deref()
@@ -549,6 +555,16 @@ impl<'a> ReportBuilder<'a> {
                 slot.0 += 1;
                 slot.1 += a.sentiment_score.clamp(-1.0, 1.0);
             }
+        }
+    }
+
+    /// `hybrid:builtin` or `hybrid:<provider>:<model>`: which part of a hybrid
+    /// analyzer decided.
+    fn count_hybrid(&mut self, analyzer: &str) {
+        match analyzer.strip_prefix("hybrid:") {
+            Some("builtin") => self.hybrid.0 += 1,
+            Some(_) => self.hybrid.1 += 1,
+            None => {}
         }
     }
 
@@ -602,6 +618,14 @@ impl<'a> ReportBuilder<'a> {
             trend,
             high_priority: self.high.finish(),
             business_impact: self.impact.finish(),
+            hybrid: match self.hybrid {
+                (0, 0) => None,
+                (by_builtin, by_model) => Some(HybridShare {
+                    by_builtin,
+                    by_model,
+                    model_share: share(by_model, by_builtin + by_model),
+                }),
+            },
         }
     }
 }

@@ -56,12 +56,9 @@ fn only_unsure_tickets_reach_the_model_and_the_rest_match_a_builtin_run() {
     );
     assert_eq!(sb.state().llm().requests(), 0);
 
-    let h = mixed.view_pipeline(
-        "mixed",
-        &sb.base_url(),
-        &[1],
-        &hybrid_analyze(&sb.base_url()),
-    );
+    let store = "[[write]]\nkind = \"sled\"\npath = \"out/results\"\n";
+    let analyze = format!("{}{store}", hybrid_analyze(&sb.base_url()));
+    let h = mixed.view_pipeline("mixed", &sb.base_url(), &[1], &analyze);
     let out = mixed.run_with_summary(&h, "summary.json");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
@@ -137,6 +134,23 @@ fn only_unsure_tickets_reach_the_model_and_the_rest_match_a_builtin_run() {
         "the rerun called the model"
     );
     assert_eq!(rows(&mixed.path("out/mixed.csv")), hybrid);
+
+    // The report counts who decided from the stored rows.
+    let report = |format: &str| {
+        let out = zdpipe()
+            .arg("report")
+            .arg(&h)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let json: serde_json::Value = serde_json::from_str(&report("json")).unwrap();
+    assert_eq!(json["hybrid"]["by_model"], sent);
+    assert_eq!(json["hybrid"]["by_builtin"], kept);
+    let line = format!("decided by the model ({sent} of {})", builtin.len());
+    assert!(report("text").contains(&line), "{}", report("text"));
 }
 
 #[test]
