@@ -85,6 +85,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What a run would fetch, analyze and reuse, its Zendesk requests and, for LLM
+    /// and hybrid analyzers, its tokens and cost; no model is called.
+    #[command(after_help = "Example:\n  zdpipe plan pipelines/hybrid.toml --json")]
+    Plan {
+        pipeline: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a pipeline file, then check credentials and reachability.
     #[command(after_help = "Example:\n  zdpipe check pipelines/demo.toml")]
     Check { pipeline: PathBuf },

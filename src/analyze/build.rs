@@ -7,12 +7,16 @@
 //! when the pipeline's source is the sandbox, then the provider's public API. A key
 //! is required only for the public APIs; local servers (Ollama, vLLM, llama.cpp)
 //! usually take none.
+//!
+//! A hybrid analyzer is the built-in one plus the LLM client of `[analyze.hybrid]
+//! llm`, built the same way (its endpoint, key and runtime).
 
 use std::sync::Arc;
 
 use super::builtin::{BuiltinAnalyzer, BuiltinOptions};
+use super::hybrid::HybridAnalyzer;
 use super::llm::{LlmAnalyzer, LlmConfig, Provider};
-use super::{AnalyzeSettings, Analyzer};
+use super::{AnalyzeSettings, Analyzer, AnalyzerKind};
 use crate::config::Env;
 use crate::http::Network;
 
@@ -29,6 +33,8 @@ pub struct BuiltAnalyzer {
     pub analyzer: Arc<dyn Analyzer>,
     /// The LLM client, for token usage in the run summary.
     pub llm: Option<Arc<LlmAnalyzer>>,
+    /// The hybrid analyzer, for its routing in the run summary.
+    pub hybrid: Option<Arc<HybridAnalyzer>>,
     _runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -38,6 +44,7 @@ impl BuiltAnalyzer {
         BuiltAnalyzer {
             analyzer,
             llm: None,
+            hybrid: None,
             _runtime: None,
         }
     }
@@ -60,7 +67,7 @@ pub fn build(
     env: &Env,
     sandbox_url: Option<&str>,
 ) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
-    let Some(provider) = settings.analyzer.provider() else {
+    let Some(provider) = settings.llm_provider() else {
         return Ok(BuiltAnalyzer::from_analyzer(Arc::new(builtin(settings)?)));
     };
     let endpoint = Endpoint::resolve(provider, settings, env, sandbox_url)?;
@@ -72,7 +79,38 @@ pub fn build(
             endpoint.key_var
         )));
     }
-    llm(provider, settings, endpoint)
+    let built = llm(provider, settings, endpoint)?;
+    match settings.analyzer {
+        AnalyzerKind::Hybrid => {
+            let model = built.analyzer.clone();
+            hybrid(settings, built, model)
+        }
+        _ => Ok(built),
+    }
+}
+
+/// The built-in analyzer in front of `built`'s LLM client, whose tickets `model`
+/// answers (the client itself, or the `--offline` stand-in).
+fn hybrid(
+    settings: &AnalyzeSettings,
+    built: BuiltAnalyzer,
+    model: Arc<dyn Analyzer>,
+) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
+    let llm = built
+        .llm
+        .clone()
+        .expect("an LLM analyzer is built with its client");
+    let hybrid = Arc::new(HybridAnalyzer::new(
+        builtin(settings)?,
+        llm,
+        model,
+        settings.hybrid.clone(),
+    ));
+    Ok(BuiltAnalyzer {
+        analyzer: hybrid.clone(),
+        hybrid: Some(hybrid),
+        ..built
+    })
 }
 
 /// Where an LLM analyzer sends its requests, with which key, through which proxy
@@ -167,6 +205,7 @@ fn llm(
     Ok(BuiltAnalyzer {
         analyzer: analyzer.clone(),
         llm: Some(analyzer),
+        hybrid: None,
         _runtime: Some(runtime),
     })
 }
@@ -196,12 +235,27 @@ impl Analyzer for CacheOnly {
 }
 
 /// The analyzer of an `--offline` run: the built-in one as usual; an LLM one only
-/// reuses stored analyses and contacts nobody.
+/// reuses stored analyses and contacts nobody; a hybrid one keeps its built-in
+/// analyses and fails the tickets it would send to the model.
 pub fn build_offline(
     settings: &AnalyzeSettings,
     env: &Env,
 ) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
-    let Some(provider) = settings.analyzer.provider() else {
+    // No LLM client in the summary: an offline run spends nothing.
+    Ok(BuiltAnalyzer {
+        llm: None,
+        ..build_for_plan(settings, env)?
+    })
+}
+
+/// The analyzer `zdpipe plan` estimates with: the `--offline` analyzer (no key
+/// needed, nothing ever sent), with its LLM client and hybrid parts kept in view for
+/// their token estimates and prices.
+pub fn build_for_plan(
+    settings: &AnalyzeSettings,
+    env: &Env,
+) -> Result<BuiltAnalyzer, AnalyzerSetupError> {
+    let Some(provider) = settings.llm_provider() else {
         return build(settings, env, None);
     };
     // The endpoint a run would use; offline it needs no key, since nothing is sent.
@@ -211,9 +265,11 @@ pub fn build_offline(
         Endpoint::resolve(provider, settings, env, None)?,
     )?;
     let offline = Arc::new(CacheOnly(built.analyzer.clone()));
+    if settings.analyzer == AnalyzerKind::Hybrid {
+        return hybrid(settings, built, offline);
+    }
     Ok(BuiltAnalyzer {
         analyzer: offline,
-        llm: None,
-        _runtime: built._runtime,
+        ..built
     })
 }

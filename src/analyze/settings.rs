@@ -27,6 +27,19 @@ pub struct AnalyzeSettings {
     pub taxonomy: Taxonomy,
     pub builtin: BuiltinSettings,
     pub llm: LlmSettings,
+    /// `[analyze.hybrid]`: read only when `analyzer = "hybrid"`.
+    pub hybrid: HybridSettings,
+}
+
+impl AnalyzeSettings {
+    /// The protocol of the model this pipeline may call: the LLM analyzer's, or the
+    /// one a hybrid analyzer hands its unsure tickets to; `None` for the built-in one.
+    pub fn llm_provider(&self) -> Option<Provider> {
+        match self.analyzer {
+            AnalyzerKind::Hybrid => Some(self.hybrid.llm),
+            kind => kind.provider(),
+        }
+    }
 }
 
 /// `analyzer`: the offline built-in analyzer or an LLM behind one of two protocols.
@@ -40,13 +53,18 @@ pub enum AnalyzerKind {
     OpenAi,
     #[serde(rename = "anthropic")]
     Anthropic,
+    /// The built-in analyzer first, the model of `[analyze.hybrid] llm` for the
+    /// tickets it is unsure of.
+    #[serde(rename = "hybrid")]
+    Hybrid,
 }
 
 impl AnalyzerKind {
-    /// The protocol an LLM analyzer speaks; `None` for the built-in one.
+    /// The protocol an LLM analyzer speaks; `None` for the built-in and hybrid ones
+    /// (see [`AnalyzeSettings::llm_provider`]).
     pub fn provider(self) -> Option<Provider> {
         match self {
-            AnalyzerKind::Builtin => None,
+            AnalyzerKind::Builtin | AnalyzerKind::Hybrid => None,
             AnalyzerKind::OpenAi => Some(Provider::OpenAi),
             AnalyzerKind::Anthropic => Some(Provider::Anthropic),
         }
@@ -67,6 +85,29 @@ impl Default for BuiltinSettings {
         BuiltinSettings {
             lexicon: None,
             support_layer: true,
+        }
+    }
+}
+
+/// `[analyze.hybrid]`: which tickets the hybrid analyzer sends to the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HybridSettings {
+    /// The protocol of the model (its other keys are the LLM keys of `[analyze]`).
+    pub llm: Provider,
+    /// A built-in analysis less confident than this goes to the model.
+    pub below_confidence: f64,
+    /// ISO 639-1 codes the built-in analysis is kept for; a ticket detected in
+    /// another language goes to the model (an unsure detection counts as English,
+    /// as the built-in analyzer reads it).
+    pub languages: Vec<String>,
+}
+
+impl Default for HybridSettings {
+    fn default() -> Self {
+        HybridSettings {
+            llm: Provider::OpenAi,
+            below_confidence: 0.6,
+            languages: vec![super::language::ENGLISH.to_string()],
         }
     }
 }

@@ -14,6 +14,7 @@ mod init;
 mod init_template;
 mod man;
 mod metrics;
+mod plan;
 mod report;
 mod run;
 #[cfg(feature = "sandbox")]
@@ -88,6 +89,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Views { pipeline, json } => views::views(&pipeline, json),
         Command::Fields { pipeline, json } => fields::fields(&pipeline, json),
         Command::Check { pipeline } => check::check(&pipeline),
+        Command::Plan { pipeline, json } => plan::plan(&pipeline, json),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(settings) => sandbox::serve(settings),
         Command::Cache(cmd) => cache::cache(cmd),

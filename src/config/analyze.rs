@@ -4,10 +4,11 @@ use std::collections::HashSet;
 
 use toml::Spanned;
 
-use super::raw::{RawAnalyze, RawBuiltin};
+use super::raw::{RawAnalyze, RawBuiltin, RawHybrid};
 use super::validate::{check_base_url, value, At, Ctx, Table};
 use super::ConfigError;
-use crate::analyze::{AnalyzeSettings, AnalyzerKind, BuiltinSettings, LlmSettings};
+use crate::analyze::llm::Provider;
+use crate::analyze::{AnalyzeSettings, AnalyzerKind, BuiltinSettings, HybridSettings, LlmSettings};
 use crate::model::taxonomy::{Label, Taxonomy};
 
 pub(super) fn analyze(
@@ -15,13 +16,22 @@ pub(super) fn analyze(
     raw: Option<Spanned<RawAnalyze>>,
 ) -> Result<AnalyzeSettings, ConfigError> {
     let t = ctx.table("analyze", raw.at());
-    let raw = raw.map(Spanned::into_inner).unwrap_or_default();
+    let mut raw = raw.map(Spanned::into_inner).unwrap_or_default();
     let analyzer = value(&raw.analyzer).unwrap_or_default();
     let default_workers = match analyzer {
         AnalyzerKind::Builtin => std::thread::available_parallelism().map_or(2, |n| n.get()),
-        AnalyzerKind::OpenAi | AnalyzerKind::Anthropic => 16,
+        AnalyzerKind::OpenAi | AnalyzerKind::Anthropic | AnalyzerKind::Hybrid => 16,
     };
-    let llm = llm(&t, &raw, analyzer)?;
+    let hybrid = hybrid(&t, raw.hybrid.take(), &raw.analyzer)?;
+    let provider = match analyzer {
+        AnalyzerKind::Hybrid => Some(hybrid.llm),
+        kind => kind.provider(),
+    };
+    let llm = llm(&t, &raw, provider)?;
+    if let (AnalyzerKind::Hybrid, Some(batch)) = (analyzer, &raw.batch) {
+        let why = "applies to analyzer = \"openai\" or \"anthropic\", not \"hybrid\"";
+        return Err(t.err("batch", batch, why));
+    }
     let default_taxonomy = Taxonomy::default();
     Ok(AnalyzeSettings {
         analyzer,
@@ -53,6 +63,7 @@ pub(super) fn analyze(
         },
         builtin: builtin(ctx, raw.builtin),
         llm,
+        hybrid,
     })
 }
 
@@ -128,9 +139,13 @@ fn builtin(ctx: &Ctx, raw: Option<Spanned<RawBuiltin>>) -> BuiltinSettings {
 
 /// The LLM keys. The ones that only make sense with an LLM are errors for the
 /// built-in analyzer; the others are checked either way.
-fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSettings, ConfigError> {
+fn llm(
+    t: &Table,
+    raw: &RawAnalyze,
+    provider: Option<Provider>,
+) -> Result<LlmSettings, ConfigError> {
     let defaults = LlmSettings::default();
-    if analyzer == AnalyzerKind::Builtin {
+    if provider.is_none() {
         let llm_only = [
             ("model", raw.model.at()),
             ("base_url", raw.base_url.at()),
@@ -145,7 +160,7 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
             return Err(t.err(
                 key,
                 &at,
-                "only applies to analyzer = \"openai\" or \"anthropic\"",
+                "only applies to analyzer = \"openai\", \"anthropic\" or \"hybrid\"",
             ));
         }
     }
@@ -167,7 +182,7 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
         let why = "must be at least 1 (leave it out for no cap)";
         return Err(t.err("tokens_per_minute", &raw.tokens_per_minute, why));
     }
-    let default_model = analyzer.provider().map_or("", |p| p.default_model());
+    let default_model = provider.map_or("", |p| p.default_model());
     Ok(LlmSettings {
         model: value(&raw.model)
             .filter(|m| !m.trim().is_empty())
@@ -184,5 +199,59 @@ fn llm(t: &Table, raw: &RawAnalyze, analyzer: AnalyzerKind) -> Result<LlmSetting
         ca_file: super::fetch::ca_file(t, &raw.ca_file)?,
         batch: value(&raw.batch).unwrap_or(defaults.batch),
         batch_wait: t.positive_duration("batch_wait", &raw.batch_wait, defaults.batch_wait)?,
+    })
+}
+
+/// `[analyze.hybrid]`: required for `analyzer = "hybrid"` (with its `llm`), an
+/// error with any other analyzer.
+fn hybrid(
+    t: &Table,
+    raw: Option<Spanned<RawHybrid>>,
+    analyzer: &Option<Spanned<AnalyzerKind>>,
+) -> Result<HybridSettings, ConfigError> {
+    let defaults = HybridSettings::default();
+    let is_hybrid = value(analyzer) == Some(AnalyzerKind::Hybrid);
+    let raw = match raw {
+        None if is_hybrid => {
+            let why = "= \"hybrid\" needs an [analyze.hybrid] table with llm = \"openai\" or \"anthropic\"";
+            return Err(t.err("analyzer", analyzer, why));
+        }
+        None => return Ok(defaults),
+        Some(raw) if !is_hybrid => {
+            return Err(t.err("hybrid", &raw, "only applies to analyzer = \"hybrid\""));
+        }
+        Some(raw) => raw,
+    };
+    let h = t.ctx.table("analyze.hybrid", raw.at());
+    let raw = raw.into_inner();
+    let Some(llm) = value(&raw.llm) else {
+        let why = "is required: \"openai\" or \"anthropic\", the protocol of the model unsure tickets go to";
+        return Err(h.err("llm", &raw.llm, why));
+    };
+    let below_confidence = value(&raw.below_confidence).unwrap_or(defaults.below_confidence);
+    if !(0.0..=1.0).contains(&below_confidence) {
+        let why = format!("must be between 0 and 1 (got {below_confidence})");
+        return Err(h.err("below_confidence", &raw.below_confidence, why));
+    }
+    let languages = match &raw.languages {
+        None => defaults.languages,
+        Some(list) => {
+            let codes: Vec<String> = list
+                .get_ref()
+                .iter()
+                .map(|c| c.trim().to_lowercase())
+                .collect();
+            let iso = |c: &String| c.len() == 2 && c.bytes().all(|b| b.is_ascii_lowercase());
+            if let Some(bad) = codes.iter().find(|c| !iso(c)) {
+                let why = format!("takes ISO 639-1 codes such as \"en\" (got {bad:?})");
+                return Err(h.err("languages", list, why));
+            }
+            codes
+        }
+    };
+    Ok(HybridSettings {
+        llm,
+        below_confidence,
+        languages,
     })
 }

@@ -119,6 +119,16 @@ pub struct RawAnalyze {
     pub tokens_per_minute: Option<Spanned<u64>>,
     pub batch: Option<Spanned<bool>>,
     pub batch_wait: Option<Spanned<String>>,
+    pub hybrid: Option<Spanned<RawHybrid>>,
+}
+
+/// `[analyze.hybrid]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHybrid {
+    pub llm: Option<Spanned<crate::analyze::llm::Provider>>,
+    pub below_confidence: Option<Spanned<f64>>,
+    pub languages: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::stages::Counters;
 use super::threads::StagesDone;
-use super::{peak_rss_mb, HitMiss, Outcome, RunSummary, StageTimes, TokenUsage};
+use super::{peak_rss_mb, HitMiss, HybridUsage, Outcome, RunSummary, StageTimes, TokenUsage};
 use crate::analyze::BuiltAnalyzer;
 use crate::cache::Cache;
 use crate::fetch::{FetchCounters, RateReport};
@@ -37,6 +37,7 @@ impl Tally<'_> {
         let http = |f: fn(&FetchCounters) -> u64| self.http.map_or(0, f);
         let wall = self.wall.as_secs_f64();
         let written = self.stages.write.written;
+        let hybrid = self.hybrid_usage();
         RunSummary {
             pipeline: self.pipeline.to_string(),
             outcome: self.outcome,
@@ -81,10 +82,37 @@ impl Tally<'_> {
                     batch_requests: u.batch_requests,
                 }
             }),
+            hybrid,
             outputs: self.outputs,
             errors: Vec::new(),
             pending: self.stages.pending.clone(),
             run: Some(self.run),
         }
+    }
+}
+
+impl Tally<'_> {
+    /// The hybrid analyzer's routing, its model's tokens and the all-LLM comparison.
+    fn hybrid_usage(&self) -> Option<HybridUsage> {
+        let routing = self.analyzer.hybrid.as_ref()?.routing();
+        let llm = self.analyzer.llm.as_ref();
+        let used = llm.map(|l| l.usage()).unwrap_or_default();
+        let input = used.input_tokens + routing.kept_tokens.input;
+        let output = used.output_tokens + routing.kept_tokens.output;
+        let analyzed = routing.to_model + routing.by_builtin;
+        Some(HybridUsage {
+            by_builtin: routing.by_builtin,
+            to_model: routing.to_model,
+            model_share: if analyzed == 0 {
+                0.0
+            } else {
+                routing.to_model as f64 / analyzed as f64
+            },
+            all_llm_input_tokens: input,
+            all_llm_output_tokens: output,
+            all_llm_cost_usd: llm
+                .and_then(|l| l.price())
+                .map(|p| p.cost_usd(input, output)),
+        })
     }
 }

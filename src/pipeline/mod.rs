@@ -30,7 +30,9 @@ use serde::Serialize;
 pub use checkpoint::{Checkpoint, CheckpointState};
 pub use limits::MaxFailures;
 pub use progress::Progress;
-pub use summary::{peak_rss_mb, HitMiss, PendingBatch, RunSummary, StageTimes, TokenUsage};
+pub use summary::{
+    peak_rss_mb, HitMiss, HybridUsage, PendingBatch, RunSummary, StageTimes, TokenUsage,
+};
 
 use crate::analyze::{Analyzer, AnalyzerSetupError, BuiltAnalyzer, CLEANING_VERSION};
 use crate::cache::{Cache, CacheError, Claim, ReadPolicy};
@@ -371,7 +373,7 @@ fn shape(
 /// What the analyzer read is part of what it said: the same ticket version can get
 /// another answer with comments, another `text` mode, another budget or another
 /// version of the message cleaning.
-fn fingerprint(pipeline: &Pipeline, analyzer: &dyn Analyzer) -> String {
+pub fn fingerprint(pipeline: &Pipeline, analyzer: &dyn Analyzer) -> String {
     let analyze = &pipeline.analyze;
     let words = if pipeline.fetch.include_comments {
         format!(

@@ -22,7 +22,7 @@ use futures_util::FutureExt;
 
 use super::progress::Progress;
 use super::{Checkpoint, Fatal, MaxFailures};
-use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, TextMode};
+use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, Decided, TextMode};
 use crate::cache::{Cache, StoredAnalysis};
 use crate::fetch::{FetchError, Prefetch, ResumePoint, TicketSource, WorkItem};
 use crate::model::{Analysis, ResultRecord};
@@ -230,7 +230,8 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
                 Err(record) => *record,
                 Ok(body) => {
                     let input = AnalysisInput::from_ticket(&item.ticket, &body);
-                    let result = catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze(&input)));
+                    let result =
+                        catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze_decided(&input)));
                     conclude(item, result, ctx, run, &mut analyzed.fresh)
                 }
             };
@@ -364,14 +365,15 @@ fn prepare(
 /// analysis to store goes to `fresh`.
 fn conclude(
     item: &WorkItem,
-    result: std::thread::Result<Result<Analysis, AnalyzeError>>,
+    result: std::thread::Result<Result<Decided, AnalyzeError>>,
     ctx: &AnalyzeCtx,
     run: &RunShared,
     fresh: &mut Vec<(u64, StoredAnalysis)>,
 ) -> ResultRecord {
     let (name, at) = (ctx.name, ctx.analyzed_at);
     match result {
-        Ok(Ok(analysis)) => {
+        Ok(Ok(Decided { analysis, by })) => {
+            let name = by.as_deref().unwrap_or(name);
             run.counters.analyzed.fetch_add(1, Ordering::Relaxed);
             if ctx.cache.is_some() {
                 let stored = StoredAnalysis {

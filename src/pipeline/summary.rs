@@ -47,6 +47,22 @@ pub struct PendingBatch {
     pub tickets: u64,
 }
 
+/// What a hybrid analyzer sent to the model, and what an all-LLM run would have cost.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HybridUsage {
+    /// Tickets analyzed in this run whose built-in analysis was kept.
+    pub by_builtin: u64,
+    /// Tickets analyzed in this run that were sent to the model.
+    pub to_model: u64,
+    /// `to_model` over the tickets analyzed in this run (0 when none were).
+    pub model_share: f64,
+    /// The model's tokens (from `llm`) plus the estimated tokens of the kept tickets.
+    pub all_llm_input_tokens: u64,
+    pub all_llm_output_tokens: u64,
+    /// What those would have cost; `None` without a known price.
+    pub all_llm_cost_usd: Option<f64>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
     pub pipeline: String,
@@ -77,6 +93,8 @@ pub struct RunSummary {
     pub tickets_per_second: f64,
     pub peak_rss_mb: Option<f64>,
     pub llm: Option<TokenUsage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hybrid: Option<HybridUsage>,
     pub outputs: Vec<String>,
     pub errors: Vec<String>,
     /// Batches still running when the run stopped waiting (`batch_wait`); the next
@@ -143,6 +161,9 @@ impl RunSummary {
                 );
             }
         }
+        if let Some(h) = &self.hybrid {
+            let _ = writeln!(s, "  {}", render_hybrid(h));
+        }
         let _ = writeln!(
             s,
             "  time: fetch {:.2}s, analyze {:.2}s, write {:.2}s{}",
@@ -194,6 +215,24 @@ fn render_rate(r: &crate::fetch::RateReport) -> String {
         );
     }
     line
+}
+
+/// "hybrid: 23% sent to the model (46 of 200), 154 kept from the built-in analyzer;
+/// an all-LLM run: 96000 + 22000 tokens, ~$0.0277".
+fn render_hybrid(h: &HybridUsage) -> String {
+    let cost = h
+        .all_llm_cost_usd
+        .map(|c| format!(", ~${c:.4}"))
+        .unwrap_or_default();
+    format!(
+        "hybrid: {:.0}% sent to the model ({} of {}), {} kept from the built-in analyzer; an all-LLM run: {} input + {} output tokens{cost}",
+        h.model_share * 100.0,
+        h.to_model,
+        h.to_model + h.by_builtin,
+        h.by_builtin,
+        h.all_llm_input_tokens,
+        h.all_llm_output_tokens
+    )
 }
 
 /// Peak resident set size of this process, in MB (Linux; `None` elsewhere).

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::languages::LanguageAcc;
 use super::types::{
-    Average, Averages, Bucket, CountShare, Filters, LabelCounts, Report, Section, Summary,
-    TicketList, TicketRef, TrendDay, ViewSection,
+    Average, Averages, Bucket, CountShare, Filters, HybridShare, LabelCounts, Report, Section,
+    Summary, TicketList, TicketRef, TrendDay, ViewSection,
 };
 use super::ReportOptions;
 use crate::model::{Analysis, ResultRecord, Sentiment};
@@ -488,6 +488,8 @@ pub(super) struct ReportBuilder<'a> {
     high: TopTickets,
     impact: TopTickets,
     breakdowns: super::breakdown::BreakdownAcc,
+    /// Hybrid analyses decided by the built-in part and by the model.
+    hybrid: (u64, u64),
 }
 
 impl<'a> ReportBuilder<'a> {
@@ -505,6 +507,7 @@ impl<'a> ReportBuilder<'a> {
             high: TopTickets::new(opts.top_n),
             impact: TopTickets::new(opts.top_n),
             breakdowns: super::breakdown::BreakdownAcc::new(&opts.by),
+            hybrid: (0, 0),
         }
     }
 
@@ -522,6 +525,9 @@ impl<'a> ReportBuilder<'a> {
             return;
         }
         let analysis = record.analysis.as_ref();
+        if analysis.is_some() {
+            self.count_hybrid(&record.analyzer);
+        }
         let age_days = record
             .created_at
             .as_deref()
@@ -552,6 +558,16 @@ impl<'a> ReportBuilder<'a> {
                 slot.0 += 1;
                 slot.1 += a.sentiment_score.clamp(-1.0, 1.0);
             }
+        }
+    }
+
+    /// `hybrid:builtin` or `hybrid:<provider>:<model>`: which part of a hybrid
+    /// analyzer decided.
+    fn count_hybrid(&mut self, analyzer: &str) {
+        match analyzer.strip_prefix("hybrid:") {
+            Some("builtin") => self.hybrid.0 += 1,
+            Some(_) => self.hybrid.1 += 1,
+            None => {}
         }
     }
 
@@ -609,6 +625,14 @@ impl<'a> ReportBuilder<'a> {
             breakdowns,
             agreement,
             missing,
+            hybrid: match self.hybrid {
+                (0, 0) => None,
+                (by_builtin, by_model) => Some(HybridShare {
+                    by_builtin,
+                    by_model,
+                    model_share: share(by_model, by_builtin + by_model),
+                }),
+            },
         }
     }
 }

@@ -64,6 +64,9 @@ fn filter_note(r: &Report) -> String {
     if r.excluded > 0 {
         let _ = write!(note, " · {} tickets filtered out", r.excluded);
     }
+    if let Some(h) = &r.hybrid {
+        note.push_str(&h.note("·"));
+    }
     note
 }
 

@@ -15,6 +15,8 @@
 //!   record once; a ticket in two views also appears in both per-view sections.
 //! * With `since`, tickets without a readable `updated_at` are left out (counted in
 //!   `excluded`), since nobody can say they were updated within the window.
+//! * Rows of a hybrid analyzer (`analyzer` cell `hybrid:...`) are counted by the part
+//!   that decided them; the header line gives the model's share.
 //! * Timestamps are RFC 3339 (`Z` or a `+hh:mm` offset); a ticket whose `created_at`
 //!   cannot be read lands in an "unknown" age bucket. Days are UTC days.
 
@@ -43,8 +45,8 @@ pub use breakdown::{Missing, BUILT_IN};
 pub use settings::ReportSettings;
 pub use types::{
     Agreement, Average, Averages, Breakdown, BreakdownRow, Bucket, CountShare, Filters,
-    LabelCounts, LanguageRow, Report, Section, Summary, TicketList, TicketRef, TrendDay,
-    ViewSection,
+    HybridShare, LabelCounts, LanguageRow, Report, Section, Summary, TicketList, TicketRef,
+    TrendDay, ViewSection,
 };
 
 use crate::model::ResultRecord;

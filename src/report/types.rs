@@ -38,6 +38,9 @@ pub struct Report {
     /// Dimensions asked for that no record has (the command refuses them).
     #[serde(skip)]
     pub missing: super::breakdown::Missing,
+    /// Who decided the analyses of a hybrid analyzer; absent when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hybrid: Option<HybridShare>,
 }
 
 /// The analyzed tickets per value of one dimension, most tickets first.
@@ -67,6 +70,27 @@ pub struct BreakdownRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Agreement {
     pub rows: Vec<BreakdownRow>,
+}
+
+/// The analyses a hybrid analyzer kept from its built-in part and those its model made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HybridShare {
+    pub by_builtin: u64,
+    pub by_model: u64,
+    /// Percent of the hybrid analyses the model made, 1 decimal.
+    pub model_share: f64,
+}
+
+impl HybridShare {
+    /// " | hybrid: 11.6% decided by the model (115 of 991)", with `sep` between parts.
+    pub fn note(&self, sep: &str) -> String {
+        format!(
+            " {sep} hybrid: {}% decided by the model ({} of {})",
+            self.model_share,
+            self.by_model,
+            self.by_model + self.by_builtin
+        )
+    }
 }
 
 /// The filters the report was built with.

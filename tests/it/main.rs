@@ -16,6 +16,7 @@ mod deploy;
 mod fetch;
 mod fields;
 mod hostile;
+mod hybrid;
 mod language;
 mod llm;
 mod monitoring;

@@ -427,7 +427,7 @@ fn ca_file_where_no_tls_client_reads_it_is_refused_at_its_line() {
         (
             "[fetch]\nsource = \"sandbox\"\nviews = [1]\n[analyze]\nca_file = \"ca.pem\"\n",
             "bad.toml:5",
-            "only applies to analyzer = \"openai\" or \"anthropic\"",
+            "only applies to analyzer = \"openai\", \"anthropic\" or \"hybrid\"",
         ),
     ] {
         let p = ws.file("bad.toml", &format!("{text}{write}"));

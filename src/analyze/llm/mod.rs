@@ -39,7 +39,7 @@ use tokio::runtime::Handle;
 
 use self::transport::Transport;
 use crate::analyze::LlmSettings;
-use crate::analyze::{language, AnalysisFuture, AnalysisInput, AnalyzeError, Analyzer};
+use crate::analyze::{language, AnalysisFuture, AnalysisInput, AnalyzeError, Analyzer, Decided};
 use crate::http::{describe, BaseUrl, Network, NetworkError};
 use crate::model::taxonomy::Taxonomy;
 use crate::model::Analysis;
@@ -135,6 +135,18 @@ pub enum LlmError {
     Network(#[from] NetworkError),
 }
 
+/// The output tokens one answer is expected to cost: the schema's fields as compact
+/// JSON, about 250 bytes at ~4 bytes a token (the sandbox's answers to the demo's
+/// tickets average 61).
+pub const EXPECTED_OUTPUT_TOKENS: u64 = 64;
+
+/// Input and output tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tokens {
+    pub input: u64,
+    pub output: u64,
+}
+
 /// What the analyzer has spent so far (all attempts, retries and repairs included).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Usage {
@@ -144,7 +156,7 @@ pub struct Usage {
     pub retries: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
-    /// `None` when no price is configured.
+    /// `None` when no price is configured and the price table does not know the model.
     pub cost_usd: Option<f64>,
     /// Answers kept with a label outside the taxonomy replaced by its fallback.
     pub coerced_labels: u64,
@@ -269,9 +281,7 @@ impl LlmAnalyzer {
             input_tokens: sync_in + batch_in,
             output_tokens: sync_out + batch_out,
             cost_usd: self
-                .cfg
-                .settings
-                .price
+                .price()
                 .map(|p| p.cost_usd(sync_in, sync_out) + p.batch_cost_usd(batch_in, batch_out)),
             coerced_labels: load(&self.coerced_labels),
             batch_requests: load(&b.requests),
@@ -296,6 +306,35 @@ impl LlmAnalyzer {
     /// Whether the pipeline asks for the provider's batch API (`batch = true`).
     pub fn batch_mode(&self) -> bool {
         self.cfg.settings.batch
+    }
+
+    /// The price of this model: the pipeline's, else the price table's.
+    pub fn price(&self) -> Option<crate::analyze::Price> {
+        let s = &self.cfg.settings;
+        crate::analyze::price::effective(self.cfg.provider, &s.model, s.price)
+    }
+
+    /// What this ticket's first request would cost, without sending it: the bytes of
+    /// its body over 4 (the usual bytes per token of English text) in, and
+    /// [`EXPECTED_OUTPUT_TOKENS`] out. `zdpipe plan` and the hybrid analyzer's
+    /// all-LLM comparison both count this way.
+    pub fn estimate(&self, input: &AnalysisInput<'_>) -> Tokens {
+        let text = format!("{}\n{}", input.subject, input.body);
+        let user = prompt::user_message(
+            input,
+            self.cfg.max_input_chars,
+            self.cfg.settings.redact_pii,
+            language::detect(&text),
+        );
+        let turns = [json!({"role": "user", "content": user})];
+        let body = match &self.template {
+            Template::OpenAi(t) => t.body(&turns),
+            Template::Anthropic(t) => t.body(&turns),
+        };
+        Tokens {
+            input: (body.len() as u64).div_ceil(4),
+            output: EXPECTED_OUTPUT_TOKENS,
+        }
     }
 
     async fn run(
@@ -396,7 +435,10 @@ impl Analyzer for LlmAnalyzer {
     }
 
     fn analyze_async<'a>(&'a self, input: AnalysisInput<'a>) -> AnalysisFuture<'a> {
-        Box::pin(async move { LlmAnalyzer::analyze_async(self, &input).await })
+        Box::pin(async move {
+            let analysis = LlmAnalyzer::analyze_async(self, &input).await?;
+            Ok(Decided { analysis, by: None })
+        })
     }
 }
 
