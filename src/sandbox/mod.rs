@@ -45,6 +45,7 @@ mod events;
 mod faults;
 #[cfg(feature = "sandbox")]
 pub mod llm;
+#[cfg(feature = "sandbox")]
 pub mod llm_batch;
 #[cfg(feature = "sandbox")]
 mod lookups;
