@@ -89,7 +89,6 @@ pub struct FetchedPage {
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
     pub include_comments: bool,
-    pub exclude_deleted: bool,
     /// The run's extra columns, filled in as each page is completed.
     pub columns: Option<Arc<ColumnPlan>>,
 }
@@ -141,10 +140,7 @@ pub struct TicketSource {
 enum Kind {
     Views(ViewsSource),
     Incremental(IncrementalSource),
-    File {
-        reader: ExportReader,
-        opts: SourceOptions,
-    },
+    File { reader: ExportReader },
 }
 
 /// The tickets of a list of views, one view after the other, or of a search.
@@ -270,9 +266,9 @@ impl TicketSource {
         }
     }
 
-    pub fn file(reader: ExportReader, opts: SourceOptions) -> Self {
+    pub fn file(reader: ExportReader) -> Self {
         TicketSource {
-            kind: Kind::File { reader, opts },
+            kind: Kind::File { reader },
         }
     }
 
@@ -373,9 +369,7 @@ impl TicketSource {
                 source.api.clone(),
                 source.opts.clone(),
             ),
-            Kind::File { reader, opts } => {
-                return Ok(next_file_page(reader, opts)?.map(Listed::Complete))
-            }
+            Kind::File { reader, .. } => return Ok(next_file_page(reader)?.map(Listed::Complete)),
         };
         Ok(fetched.map(|(page, people, conversations)| Listed::Named {
             api,
@@ -412,7 +406,8 @@ enum Listed {
     },
 }
 
-/// Drops deleted tickets when asked, then adds names (and conversations).
+/// Adds names (and conversations). Deleted tickets stay (`exclude_deleted` is the
+/// CSV's to apply), so the results store learns of every deletion.
 async fn complete(
     api: Arc<Api>,
     opts: SourceOptions,
@@ -420,9 +415,6 @@ async fn complete(
     people: Sideloads,
     conversations: Option<Conversations>,
 ) -> Result<FetchedPage, FetchError> {
-    if opts.exclude_deleted {
-        drop_deleted(&mut page.items);
-    }
     enrich(&api, &mut page.items, &opts, people, conversations).await?;
     Ok(page)
 }
@@ -587,23 +579,16 @@ fn latest_versions(mut items: Vec<WorkItem>) -> Vec<WorkItem> {
 }
 
 /// The next records of an export file, or `None` at its end.
-fn next_file_page(
-    reader: &mut ExportReader,
-    opts: &SourceOptions,
-) -> Result<Option<FetchedPage>, FetchError> {
+fn next_file_page(reader: &mut ExportReader) -> Result<Option<FetchedPage>, FetchError> {
     let items = reader.next_items(PAGE_SIZE * 10)?;
     if items.is_empty() {
         return Ok(None);
     }
-    let mut page = FetchedPage {
+    Ok(Some(FetchedPage {
         items,
         resume: None,
         memberships: Vec::new(),
-    };
-    if opts.exclude_deleted {
-        drop_deleted(&mut page.items);
-    }
-    Ok(Some(page))
+    }))
 }
 
 /// Puts each ticket's sideloaded metric set on it (before it is cached, so a ticket
@@ -615,11 +600,6 @@ fn attach_metric_sets(items: &mut [WorkItem], mut sets: MetricSets) {
     for it in items {
         it.ticket.metric_set = sets.remove(&it.ticket.id);
     }
-}
-
-/// Drops soft-deleted tickets (`exclude_deleted`).
-fn drop_deleted(items: &mut Vec<WorkItem>) {
-    items.retain(|it| it.ticket.status.as_deref() != Some("deleted"));
 }
 
 /// The next page of one view (or search), or `None` when it is exhausted.

@@ -171,7 +171,13 @@ pub fn run(
         mut sinks,
         names,
         latest,
-    } = Outputs::open(&pipeline.writes, resume_csv, &stamp, &headers)?;
+    } = Outputs::open(
+        &pipeline.writes,
+        resume_csv,
+        &stamp,
+        &headers,
+        pipeline.fetch.exclude_deleted,
+    )?;
 
     let analyzer = built.analyzer.clone();
     let in_flight_rt = (analyzer.io_bound())

@@ -43,7 +43,6 @@ pub fn start(
 ) -> Result<Started, RunError> {
     let source_opts = SourceOptions {
         include_comments: pipeline.fetch.include_comments,
-        exclude_deleted: pipeline.fetch.exclude_deleted,
         columns,
     };
     let plain = |source| Started {
@@ -60,10 +59,10 @@ pub fn start(
             },
             _,
             _,
-        ) => Ok(plain(TicketSource::file(
-            read_export(path, *on_bad_record)?,
-            source_opts,
-        ))),
+        ) => Ok(plain(TicketSource::file(read_export(
+            path,
+            *on_bad_record,
+        )?))),
         (_, Mode::Views(views), Some(api)) => Ok(plain(TicketSource::views(
             api.clone(),
             views.clone(),

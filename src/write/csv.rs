@@ -40,6 +40,9 @@ pub struct CsvSink {
     duplicates: bool,
     /// The headers after `error`.
     extra: Vec<String>,
+    /// `exclude_deleted`: tickets reported deleted get no row (the results store
+    /// still flags them, so reports drop them).
+    skip_deleted: bool,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> WriteError + '_ {
@@ -106,7 +109,14 @@ impl CsvSink {
             seen,
             duplicates: false,
             extra: extra.to_vec(),
+            skip_deleted: false,
         })
+    }
+
+    /// Writes no row for tickets reported deleted (`exclude_deleted = true`).
+    pub fn skipping_deleted(mut self, skip: bool) -> CsvSink {
+        self.skip_deleted = skip;
+        self
     }
 
     fn csv_err(&self) -> impl Fn(::csv::Error) -> WriteError + '_ {
@@ -256,7 +266,7 @@ fn resume(
 
 impl Sink for CsvSink {
     fn write(&mut self, records: &[ResultRecord]) -> Result<(), WriteError> {
-        for r in records {
+        for r in records.iter().filter(|r| !(self.skip_deleted && r.deleted)) {
             if !self.seen.insert(r.ticket_id) {
                 self.duplicates = true;
             }

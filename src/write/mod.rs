@@ -35,12 +35,14 @@ pub struct Outputs {
 
 impl Outputs {
     /// Opens every sink at its path expanded with `stamp`; `resume_csv` is the length
-    /// of a partial CSV to continue, `extra_columns` the CSV's headers after `error`.
+    /// of a partial CSV to continue, `extra_columns` the CSV's headers after `error`;
+    /// with `exclude_deleted` the CSVs skip deleted tickets (results stores keep them).
     pub fn open(
         writes: &[WriteSettings],
         resume_csv: Option<u64>,
         stamp: &RunStamp,
         extra_columns: &[String],
+        exclude_deleted: bool,
     ) -> Result<Outputs, WriteError> {
         let mut out = Outputs {
             sinks: Vec::new(),
@@ -54,11 +56,9 @@ impl Outputs {
             }
             match w {
                 WriteSettings::Csv { .. } => {
-                    out.sinks.push(Box::new(CsvSink::with_columns(
-                        &path,
-                        resume_csv,
-                        extra_columns,
-                    )?));
+                    let sink = CsvSink::with_columns(&path, resume_csv, extra_columns)?;
+                    out.sinks
+                        .push(Box::new(sink.skipping_deleted(exclude_deleted)));
                     out.names.push(path.display().to_string());
                 }
                 WriteSettings::Sled { .. } => {

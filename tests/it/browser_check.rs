@@ -177,6 +177,33 @@ pub fn check_html(browser: &Path, html_file: &Path) -> std::io::Result<BrowserRu
     })
 }
 
+/// A window tall enough for a whole report, so everything on it is in the screenshot.
+const WHOLE_PAGE: &str = "--window-size=1200,12000";
+
+/// For each CSS selector, whether what it matches is painted on the page: hiding it
+/// (`visibility: hidden`, injected as a style) changes a screenshot of the whole page.
+/// An element that is absent, `display: none`, empty or off the page changes nothing.
+pub fn painted(browser: &Path, html_file: &Path, selectors: &[&str]) -> std::io::Result<Vec<bool>> {
+    let page = std::fs::read_to_string(html_file)?;
+    let scratch = tempfile::tempdir()?;
+    let shot = |name: &str, body: String| -> std::io::Result<Vec<u8>> {
+        let png = scratch.path().join(format!("{name}.png"));
+        let server = PageServer::start(body.into_bytes())?;
+        let args = [format!("--screenshot={}", png.display()), WHOLE_PAGE.into()];
+        run_chromium(browser, scratch.path(), &args, &server.url())?;
+        server.stop();
+        std::fs::read(&png)
+    };
+    let shown = shot("shown", page.clone())?;
+    let mut out = Vec::new();
+    for (i, selector) in selectors.iter().enumerate() {
+        let style = format!("<style>{selector}{{visibility:hidden!important}}</style></head>");
+        let hidden = shot(&format!("hidden-{i}"), page.replacen("</head>", &style, 1))?;
+        out.push(hidden != shown);
+    }
+    Ok(out)
+}
+
 fn screenshot_args(png: &Path) -> [String; 2] {
     [
         format!("--screenshot={}", png.display()),

@@ -327,3 +327,107 @@ fn tickets_cached_without_metric_sets_are_fetched_again_for_a_metric_column() {
         assert_eq!(replies, metrics["replies"].to_string(), "ticket {id}");
     }
 }
+
+/// CSV rows as maps from header to cell.
+fn csv_rows(path: &std::path::Path) -> Vec<HashMap<String, String>> {
+    let (header, rows) = read_csv(path);
+    rows.into_iter()
+        .map(|row| header.iter().cloned().zip(row).collect())
+        .collect()
+}
+
+/// What a breakdown or agreement row must say for the CSV rows it covers.
+fn assert_row_matches(row: &serde_json::Value, rows: &[&HashMap<String, String>], what: &str) {
+    let count =
+        |f: &dyn Fn(&HashMap<String, String>) -> bool| rows.iter().filter(|r| f(r)).count() as u64;
+    assert_eq!(row["tickets"], rows.len() as u64, "{what}: tickets");
+    for sentiment in ["positive", "neutral", "negative"] {
+        let n = count(&|r| r["sentiment"] == sentiment);
+        assert_eq!(row[sentiment], n, "{what}: {sentiment}");
+    }
+    let frustrated = count(&|r| r["frustration"].parse::<u8>().unwrap() >= 4);
+    assert_eq!(
+        row["frustration_4_5"], frustrated,
+        "{what}: frustration 4-5"
+    );
+}
+
+#[test]
+fn a_report_by_channel_and_product_slices_the_written_columns_and_checks_ratings() {
+    let sb = sandbox(300);
+    let ws = Workspace::new();
+    let extra = "fields = [\"Product\"]\ncolumns = [\"channel\", \"satisfaction\"]";
+    let p = pipeline(&ws, "sliced", &sb.base_url(), extra);
+    let out = ws.run_with_summary(&p, "sliced.json");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = csv_rows(&ws.path("out/sliced.csv"));
+    assert!(
+        rows.iter().all(|r| r["error"].is_empty()),
+        "every ticket analyzed"
+    );
+
+    let out = zdpipe()
+        .arg("report")
+        .arg(&p)
+        .args(["--by", "channel", "--by", "Product", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (i, dim) in ["channel", "Product"].into_iter().enumerate() {
+        let b = &json["breakdowns"][i];
+        assert_eq!(b["dimension"], dim);
+        let table = b["rows"].as_array().unwrap();
+        let mut values: Vec<&str> = rows
+            .iter()
+            .map(|r| match r[dim].as_str() {
+                "" => "(none)",
+                v => v,
+            })
+            .collect();
+        values.sort();
+        values.dedup();
+        assert!(values.len() > 1, "{dim}: several values in the CSV");
+        let mut reported: Vec<&str> = table.iter().map(|r| r["value"].as_str().unwrap()).collect();
+        reported.sort();
+        assert_eq!(reported, values, "{dim}: one row per value in the CSV");
+        for row in table {
+            let value = row["value"].as_str().unwrap();
+            let cover: Vec<_> = rows
+                .iter()
+                .filter(|r| r[dim] == value || (r[dim].is_empty() && value == "(none)"))
+                .collect();
+            assert_row_matches(row, &cover, &format!("{dim} {value}"));
+        }
+    }
+    let agreement = json["agreement"]["rows"]
+        .as_array()
+        .expect("the sandbox has satisfaction ratings");
+    let ratings: Vec<&str> = agreement
+        .iter()
+        .map(|r| r["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(ratings, ["good", "bad"]);
+    for row in agreement {
+        let rating = row["value"].as_str().unwrap();
+        let cover: Vec<_> = rows
+            .iter()
+            .filter(|r| r["satisfaction"] == rating)
+            .collect();
+        assert!(!cover.is_empty(), "some tickets rated {rating}");
+        assert_row_matches(row, &cover, &format!("rated {rating}"));
+    }
+
+    let out = zdpipe()
+        .arg("report")
+        .arg(&p)
+        .args(["--by", "channel", "--by", "Product", "--format", "html"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = stdout(&out);
+    for chart in ["by-channel", "by-Product", "agreement"] {
+        assert!(html.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
+        assert!(html.contains(&format!("data-table=\"{chart}\"")), "{chart}");
+    }
+}

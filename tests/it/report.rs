@@ -361,13 +361,21 @@ fn report_numbers_match_the_results_store_across_overlapping_views() {
     )));
 }
 
-#[test]
-fn html_report_renders_in_headless_chromium() {
-    let Some(browser) = browser_check::chromium() else {
+/// Chromium, or `None` (with the reason printed) when it is absent outside CI.
+fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+    let browser = browser_check::chromium();
+    if browser.is_none() {
         if std::env::var_os("CI").is_some() {
             panic!("chromium is not installed, and CI must run the HTML report browser test: install Debian's chromium (.ci/run does) or set CHROMIUM to its path");
         }
-        eprintln!("skipped html_report_renders_in_headless_chromium: no chromium (set CHROMIUM or install it)");
+        eprintln!("skipped {test}: no chromium (set CHROMIUM or install it)");
+    }
+    browser
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let Some(browser) = chromium_or_skip("html_report_renders_in_headless_chromium") else {
         return;
     };
     let run = two_view_run(400);
@@ -571,4 +579,62 @@ fn results_export_csv_matches_the_run_csv_and_filters_by_view() {
     assert_eq!(ids(&both), ids(&rows));
     let (_, none) = export(&[999]);
     assert!(none.is_empty());
+}
+
+#[test]
+fn html_breakdowns_and_the_agreement_table_render_in_headless_chromium() {
+    let Some(browser) = chromium_or_skip("html_breakdowns_and_the_agreement_table_render") else {
+        return;
+    };
+    let sb = sandbox(300);
+    let ws = Workspace::new();
+    let pipeline = ws.view_pipeline("sliced", &sb.base_url(), &[1], "");
+    let mut text = std::fs::read_to_string(&pipeline).unwrap();
+    text.push_str("fields = [\"Product\"]\ncolumns = [\"channel\", \"satisfaction\"]\n");
+    text.push_str("[[write]]\nkind = \"sled\"\npath = \"out/results\"\n");
+    std::fs::write(&pipeline, text).unwrap();
+    let out = zdpipe_auth().arg("run").arg(&pipeline).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "run: {}", stderr(&out));
+    let report = |format: &str| {
+        let out = zdpipe()
+            .args([
+                "report", "--by", "channel", "--by", "Product", "--format", format,
+            ])
+            .arg(&pipeline)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "report: {}", stderr(&out));
+        stdout(&out)
+    };
+    let json: Value = serde_json::from_str(&report("json")).unwrap();
+    let html = ws.path("out/sliced.html");
+    std::fs::write(&html, report("html")).unwrap();
+
+    let page = browser_check::check_html(&browser, &html).expect("chromium runs");
+    page.assert_self_contained();
+    let rows = |table: &Value| table["rows"].as_array().unwrap().len();
+    let tables = [
+        ("by-channel", rows(&json["breakdowns"][0])),
+        ("by-Product", rows(&json["breakdowns"][1])),
+        ("agreement", rows(&json["agreement"])),
+    ];
+    for (name, count) in tables {
+        assert!(count > 1, "{name}: several rows in the JSON report");
+        assert_eq!(page.bars(name), count, "bars of the {name} chart");
+        assert_eq!(page.table_rows(name), count, "rows of the {name} table");
+    }
+    // What a reader must see: a chart per dimension, and the agreement table.
+    let selectors = [
+        "svg[data-chart=\"by-channel\"]",
+        "svg[data-chart=\"by-Product\"]",
+        "table[data-table=\"agreement\"]",
+    ];
+    let painted = browser_check::painted(&browser, &html, &selectors).expect("chromium runs");
+    for (selector, painted) in selectors.iter().zip(painted) {
+        assert!(painted, "{selector} is visible on the rendered page");
+    }
+    // The check itself can fail: hiding what is not on the page changes nothing.
+    let absent = ["svg[data-chart=\"by-no-such-dimension\"]"];
+    let painted = browser_check::painted(&browser, &html, &absent).expect("chromium runs");
+    assert_eq!(painted, [false], "an absent chart is not painted");
 }

@@ -153,6 +153,14 @@ fn stored(p: &std::path::Path, id: u64) -> Value {
         .unwrap_or_else(|| panic!("ticket {id} not in the results store"))
 }
 
+/// A nightly pipeline into a CSV and a results store; `extra` goes under `[fetch]`.
+fn nightly_pipeline(ws: &Workspace, base_url: &str, extra: &str) -> PathBuf {
+    ws.file(
+        "nightly.toml",
+        &format!("name = \"nightly\"\n[fetch]\nsource = \"zendesk\"\nbase_url = \"{base_url}\"\nmode = \"incremental\"\nsince = \"60d\"\nrate_limit_per_minute = 100000\nhigh_volume = true\nrate_window = \"1s\"\n{extra}[cache]\npath = \"cache\"\n[[write]]\nkind = \"csv\"\npath = \"out/nightly.csv\"\n[[write]]\nkind = \"sled\"\npath = \"out/results\"\n"),
+    )
+}
+
 #[test]
 fn a_ticket_deleted_between_nightly_runs_is_flagged_and_left_out_of_the_next_report() {
     let sb = start(SandboxSettings {
@@ -160,10 +168,7 @@ fn a_ticket_deleted_between_nightly_runs_is_flagged_and_left_out_of_the_next_rep
         ..SandboxSettings::default()
     });
     let ws = Workspace::new();
-    let p = ws.file(
-        "nightly.toml",
-        &format!("name = \"nightly\"\n[fetch]\nsource = \"zendesk\"\nbase_url = \"{}\"\nmode = \"incremental\"\nsince = \"60d\"\nrate_limit_per_minute = 100000\nhigh_volume = true\nrate_window = \"1s\"\n[cache]\npath = \"cache\"\n[[write]]\nkind = \"csv\"\npath = \"out/nightly.csv\"\n[[write]]\nkind = \"sled\"\npath = \"out/results\"\n", sb.base_url()),
-    );
+    let p = nightly_pipeline(&ws, &sb.base_url(), "");
     zdpipe_auth().arg("run").arg(&p).assert().success();
     let before = report(&p, &[]);
     let total = before["overall"]["total"].as_u64().unwrap();
@@ -194,6 +199,41 @@ fn a_ticket_deleted_between_nightly_runs_is_flagged_and_left_out_of_the_next_rep
         report(&p, &["--include-deleted"])["overall"]["total"],
         400,
         "every ticket, deleted ones too"
+    );
+}
+
+#[test]
+fn with_exclude_deleted_a_deletion_skips_the_csv_but_still_leaves_the_report() {
+    let sb = start(SandboxSettings {
+        tickets: 400,
+        ..SandboxSettings::default()
+    });
+    let ws = Workspace::new();
+    let p = nightly_pipeline(&ws, &sb.base_url(), "exclude_deleted = true\n");
+    let csv = ws.path("out/nightly.csv");
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    let live: Vec<u64> = (1..=400)
+        .filter(|&id| !sb.dataset().is_deleted(id))
+        .collect();
+    assert!(live.len() < 400, "the sandbox has deleted tickets");
+    let mut first = csv_ids(&csv);
+    first.sort();
+    assert_eq!(first, live, "deleted tickets get no row");
+    let total = report(&p, &[])["overall"]["total"].as_u64().unwrap();
+    assert_eq!(total, live.len() as u64);
+
+    let id = live[0];
+    let analysis = stored(&p, id)["analysis"].clone();
+    sb.dataset().delete_ticket(id).unwrap();
+    zdpipe_auth().arg("run").arg(&p).assert().success();
+    assert_eq!(csv_ids(&csv), Vec::<u64>::new(), "no row for the deletion");
+    let record = stored(&p, id);
+    assert_eq!(record["deleted"], true, "the results store learned of it");
+    assert_eq!(record["analysis"], analysis, "its analysis is kept");
+    assert_eq!(
+        report(&p, &[])["overall"]["total"],
+        total - 1,
+        "the report no longer counts it"
     );
 }
 
