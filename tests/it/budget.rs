@@ -84,3 +84,52 @@ fn max_cost_needs_a_priced_llm_model() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("positive"), "{}", stderr(&out));
 }
+
+/// A nightly (incremental) OpenAI pipeline at about $0.001 a ticket.
+fn nightly_budget(ws: &Workspace, base_url: &str, max_cost: f64) -> std::path::PathBuf {
+    ws.file(
+        "nightly.toml",
+        &format!(
+            "name = \"nightly\"\n[fetch]\nsource = \"zendesk\"\nbase_url = \"{base_url}\"\n\
+             auth = \"api_token\"\nmode = \"incremental\"\nsince = \"60d\"\n\
+             rate_limit_per_minute = 100000\n\
+             [analyze]\nanalyzer = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{base_url}\"\n\
+             workers = 16\nmax_cost = {max_cost:?}\n\
+             price = {{ input_per_mtok = 1.0, output_per_mtok = 1.0 }}\n\
+             [cache]\npath = \"cache\"\n[[write]]\nkind = \"csv\"\npath = \"out/nightly.csv\"\n"
+        ),
+    )
+}
+
+#[test]
+fn a_nightly_run_stopped_by_its_budget_keeps_its_checkpoint_and_the_next_continues() {
+    let sb = sandbox(3000);
+    let ws = Workspace::new();
+    let p = nightly_budget(&ws, &sb.base_url(), 2.0);
+    let out = ws.run_with_summary(&p, "first.json");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let first = read_json(&ws.path("first.json"));
+    assert_eq!(first["outcome"], "stopped_budget");
+    assert!(first["llm"]["cost_usd"].as_f64().unwrap() <= 2.0);
+    let partial = ws.path("out/nightly.csv.partial");
+    assert!(partial.exists(), "the partial CSV is kept for the next run");
+    assert!(
+        !csv_ids(&partial).is_empty(),
+        "rows before the stop were written"
+    );
+    let sent = sb.state().llm().requests();
+    assert!(sent > 0 && sent < 3000, "{sent} requests");
+
+    let p = nightly_budget(&ws, &sb.base_url(), 10_000.0);
+    let out = ws.run_with_summary(&p, "second.json");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ids = csv_ids(&ws.path("out/nightly.csv"));
+    let unique: std::collections::HashSet<u64> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "no ticket twice");
+    assert_eq!(unique, (1..=3000).collect(), "no ticket lost");
+    assert_eq!(
+        sb.state().llm().requests(),
+        3000,
+        "each ticket reached the model once across both runs"
+    );
+}
