@@ -71,6 +71,10 @@ pub enum AnalyzeError {
     Ticket(String),
     #[error("{0}")]
     Fatal(String),
+    /// `[analyze] max_cost` refused the request: the run stops gracefully and this
+    /// ticket and the ones after it are left for the next run.
+    #[error("budget: max_cost ${max_cost} reached")]
+    Budget { max_cost: f64 },
 }
 
 /// An analysis and the `analyzer` cell of the part that decided it.

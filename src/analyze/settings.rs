@@ -144,6 +144,9 @@ pub struct LlmSettings {
     /// `batch_wait`: how long a batch run waits for its batches; tickets still
     /// pending then are left for the next run.
     pub batch_wait: Duration,
+    /// `max_cost`: the most a run may spend on the model, in the price table's
+    /// currency; once reached no new request is sent (`analyze::llm::budget`).
+    pub max_cost: Option<f64>,
 }
 
 /// The default `batch_wait`: a nightly job should not block a day on a slow batch.
@@ -165,6 +168,7 @@ impl Default for LlmSettings {
             ca_file: None,
             batch: false,
             batch_wait: DEFAULT_BATCH_WAIT,
+            max_cost: None,
         }
     }
 }

@@ -193,7 +193,32 @@ fn run_and_report(
         let stamp = summary.run.clone().unwrap_or_else(RunStamp::now);
         super::report::write_configured(&pipeline, &stamp, voice.quiet || voice.json)?;
     }
+    if outcome == Outcome::OverBudget {
+        report_budget_stop(pipeline.analyze.llm.max_cost, summary, voice);
+    }
     Ok(exit_of(outcome, summary, voice))
+}
+
+/// The one line that says `max_cost` stopped the run, what was spent and how many
+/// fetched tickets wait for the next run (tickets not fetched yet wait too).
+fn report_budget_stop(max_cost: Option<f64>, summary: &RunSummary, voice: Voice) {
+    let max_cost = max_cost.unwrap_or_default();
+    let spent = summary
+        .llm
+        .as_ref()
+        .and_then(|l| l.cost_usd)
+        .unwrap_or_default();
+    let left = summary.fetched.saturating_sub(summary.written);
+    if voice.json {
+        tracing::warn!(
+            max_cost,
+            spent,
+            left,
+            "budget: max_cost reached; the tickets left wait for the next run"
+        );
+    } else {
+        eprintln!("zdpipe: budget: max_cost ${max_cost} reached (${spent:.4} spent); {left} tickets left for the next run");
+    }
 }
 
 /// The exit code of a run that returned an outcome.
@@ -201,6 +226,8 @@ fn exit_of(outcome: Outcome, summary: &RunSummary, voice: Voice) -> Exit {
     match outcome {
         Outcome::Interrupted => Exit::Interrupted,
         Outcome::Pending => Exit::Pending,
+        // Like failed tickets: a scheduler should look, and the next run goes on.
+        Outcome::OverBudget => Exit::SomeTicketsFailed,
         Outcome::MaxFailures => {
             let failed = summary.failed;
             if voice.json {

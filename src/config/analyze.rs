@@ -155,6 +155,7 @@ fn llm(
             ("tokens_per_minute", raw.tokens_per_minute.at()),
             ("batch", raw.batch.at()),
             ("batch_wait", raw.batch_wait.at()),
+            ("max_cost", raw.max_cost.at()),
         ];
         if let Some((key, Some(at))) = llm_only.into_iter().find(|(_, at)| at.is_some()) {
             return Err(t.err(
@@ -183,10 +184,12 @@ fn llm(
         return Err(t.err("tokens_per_minute", &raw.tokens_per_minute, why));
     }
     let default_model = provider.map_or("", |p| p.default_model());
+    let model = value(&raw.model)
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| default_model.to_string());
+    let max_cost = max_cost(t, raw, provider, &model)?;
     Ok(LlmSettings {
-        model: value(&raw.model)
-            .filter(|m| !m.trim().is_empty())
-            .unwrap_or_else(|| default_model.to_string()),
+        model,
         base_url,
         temperature,
         max_output_tokens,
@@ -199,7 +202,38 @@ fn llm(
         ca_file: super::fetch::ca_file(t, &raw.ca_file)?,
         batch: value(&raw.batch).unwrap_or(defaults.batch),
         batch_wait: t.positive_duration("batch_wait", &raw.batch_wait, defaults.batch_wait)?,
+        max_cost,
     })
+}
+
+/// `max_cost`: a positive amount, for a model whose price is known (the table's or
+/// the pipeline's `price`), since spending is counted with that price. The batch
+/// API's cost is only known once a batch ends, so it cannot be capped per request.
+fn max_cost(
+    t: &Table,
+    raw: &RawAnalyze,
+    provider: Option<Provider>,
+    model: &str,
+) -> Result<Option<f64>, ConfigError> {
+    let (Some(limit), Some(provider)) = (value(&raw.max_cost), provider) else {
+        return Ok(None);
+    };
+    if !(limit.is_finite() && limit > 0.0) {
+        let why = format!("must be a positive amount (got {limit})");
+        return Err(t.err("max_cost", &raw.max_cost, why));
+    }
+    if crate::analyze::price::effective(provider, model, value(&raw.price)).is_none() {
+        let why = format!(
+            "needs a price for model {model:?}: it is not in the price table, so set \
+             price = {{ input_per_mtok = ..., output_per_mtok = ... }}"
+        );
+        return Err(t.err("max_cost", &raw.max_cost, why));
+    }
+    if value(&raw.batch) == Some(true) {
+        let why = "does not apply with batch = true (a batch's cost is known only when it ends)";
+        return Err(t.err("max_cost", &raw.max_cost, why));
+    }
+    Ok(Some(limit))
 }
 
 /// `[analyze.hybrid]`: required for `analyzer = "hybrid"` (with its `llm`), an

@@ -119,6 +119,7 @@ pub struct RawAnalyze {
     pub tokens_per_minute: Option<Spanned<u64>>,
     pub batch: Option<Spanned<bool>>,
     pub batch_wait: Option<Spanned<String>>,
+    pub max_cost: Option<Spanned<f64>>,
     pub hybrid: Option<Spanned<RawHybrid>>,
 }
 

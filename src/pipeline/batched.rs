@@ -437,6 +437,8 @@ impl Collector<'_> {
                 records: held.records,
                 memberships: held.memberships,
                 resume: held.resume,
+                // `max_cost` is refused with `batch = true`.
+                over_budget: false,
             };
             if tx.send(done).is_err() {
                 break;

@@ -91,6 +91,10 @@ pub enum Outcome {
     /// Provider batches still owe answers after `batch_wait`: those tickets were not
     /// written, and the next run collects them.
     Pending,
+    /// `[analyze] max_cost` was reached: the tickets from the first refused one on
+    /// were not written, and the next run takes them.
+    #[serde(rename = "stopped_budget")]
+    OverBudget,
 }
 
 impl std::fmt::Display for Outcome {
@@ -101,6 +105,7 @@ impl std::fmt::Display for Outcome {
             Outcome::MaxFailures => "stopped_max_failures",
             Outcome::Failed => "failed",
             Outcome::Pending => "pending",
+            Outcome::OverBudget => "stopped_budget",
         })
     }
 }
@@ -403,6 +408,8 @@ fn outcome(done: &StagesDone, opts: &RunOptions, fatal: bool, interrupted: &Atom
         Outcome::Failed
     } else if over_limit {
         Outcome::MaxFailures
+    } else if w.over_budget {
+        Outcome::OverBudget
     } else if interrupted.load(Ordering::SeqCst) {
         Outcome::Interrupted
     } else if !done.pending.is_empty() {

@@ -44,6 +44,9 @@ pub struct Done {
     pub records: Vec<ResultRecord>,
     pub memberships: Vec<(u64, u64)>,
     pub resume: Option<ResumePoint>,
+    /// `max_cost` refused one of its tickets: neither it nor anything after it is
+    /// written, so the checkpoint stays before it and the next run takes them.
+    pub over_budget: bool,
 }
 
 /// Counters shared by the stages.
@@ -232,7 +235,7 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
                     let input = AnalysisInput::from_ticket(&item.ticket, &body);
                     let result =
                         catch_unwind(AssertUnwindSafe(|| ctx.analyzer.analyze_decided(&input)));
-                    conclude(item, result, ctx, run, &mut analyzed.fresh)
+                    conclude(item, result, ctx, run, &mut analyzed)
                 }
             };
             analyzed.push(record, ctx, run);
@@ -256,7 +259,7 @@ pub async fn analyze_async(batch: Batch, ctx: &AnalyzeCtx<'_>, run: &RunShared<'
                 let result = AssertUnwindSafe(ctx.analyzer.analyze_async(input))
                     .catch_unwind()
                     .await;
-                conclude(item, result, ctx, run, &mut analyzed.fresh)
+                conclude(item, result, ctx, run, &mut analyzed)
             }
         };
         analyzed.push(record, ctx, run);
@@ -268,6 +271,7 @@ pub async fn analyze_async(batch: Batch, ctx: &AnalyzeCtx<'_>, run: &RunShared<'
 struct Analyzed {
     records: Vec<ResultRecord>,
     fresh: Vec<(u64, StoredAnalysis)>,
+    over_budget: bool,
 }
 
 impl Analyzed {
@@ -275,6 +279,7 @@ impl Analyzed {
         Analyzed {
             records: Vec::with_capacity(len),
             fresh: Vec::new(),
+            over_budget: false,
         }
     }
 
@@ -295,6 +300,7 @@ impl Analyzed {
             records: self.records,
             memberships: batch.memberships,
             resume: batch.resume,
+            over_budget: self.over_budget,
         }
     }
 }
@@ -362,13 +368,13 @@ fn prepare(
 }
 
 /// A ticket's record from what its analyzer did (or how it panicked); a new
-/// analysis to store goes to `fresh`.
+/// analysis to store goes to the batch's `fresh`.
 fn conclude(
     item: &WorkItem,
     result: std::thread::Result<Result<Decided, AnalyzeError>>,
     ctx: &AnalyzeCtx,
     run: &RunShared,
-    fresh: &mut Vec<(u64, StoredAnalysis)>,
+    batch: &mut Analyzed,
 ) -> ResultRecord {
     let (name, at) = (ctx.name, ctx.analyzed_at);
     match result {
@@ -383,11 +389,18 @@ fn conclude(
                     analyzed_at: at.to_string(),
                     analysis: analysis.clone(),
                 };
-                fresh.push((item.ticket.id, stored));
+                batch.fresh.push((item.ticket.id, stored));
             }
             record(item, Some(analysis), name, at, None)
         }
         Ok(Err(AnalyzeError::Ticket(msg))) => record(item, None, name, at, Some(msg)),
+        Ok(Err(e @ AnalyzeError::Budget { .. })) => {
+            // Like Ctrl-C: fetching stops, what is in flight ends, nothing after
+            // this ticket is written.
+            batch.over_budget = true;
+            run.stop.flag.store(true, Ordering::SeqCst);
+            record(item, None, name, at, Some(e.to_string()))
+        }
         Ok(Err(AnalyzeError::Fatal(msg))) => {
             run.stop.fail(Fatal::Analyzer(msg.clone()));
             record(item, None, name, at, Some(msg))
@@ -413,6 +426,8 @@ pub struct WriteOutcome {
     pub busy: Duration,
     /// A sink failed (the error itself is the run's [`Fatal`]).
     pub write_failed: bool,
+    /// `max_cost` stopped the run: writing ended before its first refused ticket.
+    pub over_budget: bool,
 }
 
 /// The write thread: reorders by `seq`, writes to every sink, stores checkpoints.
@@ -433,7 +448,8 @@ pub fn write(
             next += 1;
             // After a fatal error nothing more is written and no checkpoint moves, so
             // the next run re-reads from the last checkpoint instead of skipping tickets.
-            if stop.is_halted() || out.write_failed || out.max_failures_hit {
+            out.over_budget |= done.over_budget;
+            if stop.is_halted() || out.write_failed || out.max_failures_hit || out.over_budget {
                 continue;
             }
             let t = Instant::now();

@@ -66,7 +66,8 @@ pub struct HybridUsage {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
     pub pipeline: String,
-    /// `completed`, `interrupted`, `stopped_max_failures` or `failed`.
+    /// `completed`, `interrupted`, `stopped_max_failures`, `stopped_budget`,
+    /// `pending` or `failed`.
     pub outcome: Outcome,
     pub fetched: u64,
     /// Tickets that came from the cache instead of Zendesk.

@@ -7,6 +7,7 @@ mod helpers;
 mod analyzer;
 mod batch;
 mod bounded;
+mod budget;
 mod cache;
 mod cli;
 mod config;

@@ -17,6 +17,9 @@
 //! analyzer and borrowed into each body, which is serialized once per exchange and
 //! reused by its retries.
 //!
+//! `[analyze] max_cost` is checked before every request ([`budget`]): a refused
+//! request is [`AnalyzeError::Budget`], which stops the run gracefully.
+//!
 //! Two ways in: [`LlmAnalyzer::analyze_async`] (what the run's in-flight pool and a
 //! wrapping analyzer await, on any tokio runtime) and [`Analyzer::analyze`], which
 //! drives the same future on the runtime whose [`Handle`] it was given and must not
@@ -24,6 +27,7 @@
 
 mod anthropic;
 pub mod batch;
+mod budget;
 mod openai;
 mod pii;
 pub mod prompt;
@@ -37,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::runtime::Handle;
 
+use self::budget::Budget;
 use self::transport::Transport;
 use crate::analyze::LlmSettings;
 use crate::analyze::{language, AnalysisFuture, AnalysisInput, AnalyzeError, Analyzer, Decided};
@@ -199,6 +204,8 @@ pub struct LlmAnalyzer {
     coerced_labels: AtomicU64,
     /// What the batch API path spent (`batch = true`).
     batch_counters: batch::BatchCounters,
+    /// `max_cost`, when set (config validation made sure the model has a price).
+    budget: Option<Budget>,
 }
 
 impl LlmAnalyzer {
@@ -259,6 +266,13 @@ impl LlmAnalyzer {
                 Template::Anthropic(anthropic::Template::new(&cfg, &system, &schema))
             }
         };
+        let s = &cfg.settings;
+        let price = crate::analyze::price::effective(cfg.provider, &s.model, s.price);
+        let budget = match (s.max_cost, price) {
+            (Some(max_cost), Some(price)) => Some(Budget::new(max_cost, price)),
+            (Some(_), None) => return bad("max_cost needs a price for the model"),
+            (None, _) => None,
+        };
         Ok(LlmAnalyzer {
             cfg,
             rt,
@@ -266,6 +280,7 @@ impl LlmAnalyzer {
             template,
             coerced_labels: AtomicU64::new(0),
             batch_counters: batch::BatchCounters::default(),
+            budget,
         })
     }
 
@@ -389,11 +404,35 @@ impl LlmAnalyzer {
             Template::OpenAi(t) => t.body(turns),
             Template::Anthropic(t) => t.body(turns),
         };
-        let response = self.transport.post(&body).await?;
+        let reservation = match &self.budget {
+            Some(budget) => {
+                let spent = self.usage().cost_usd.unwrap_or(0.0);
+                let estimate = Tokens {
+                    input: (body.len() as u64).div_ceil(4),
+                    output: EXPECTED_OUTPUT_TOKENS,
+                };
+                let refused = |r: budget::Refused| AnalyzeError::Budget {
+                    max_cost: r.max_cost,
+                };
+                Some(budget.reserve(spent, estimate).map_err(refused)?)
+            }
+            None => None,
+        };
+        let response = self.transport.post(&body).await;
+        let reply = response.map(|response| self.count_reply(&response));
+        // Released after the real tokens are counted, so spending never looks lower.
+        if let (Some(budget), Some(r)) = (&self.budget, reservation) {
+            budget.release(r);
+        }
+        reply?.outcome.map_err(AnalyzeError::Ticket)
+    }
+
+    /// Reads a 2xx response and counts its tokens.
+    fn count_reply(&self, response: &Value) -> Reply {
         let reply = match self.cfg.provider {
-            Provider::OpenAi => openai::read_reply(&response, self.cfg.settings.max_output_tokens),
+            Provider::OpenAi => openai::read_reply(response, self.cfg.settings.max_output_tokens),
             Provider::Anthropic => {
-                anthropic::read_reply(&response, self.cfg.settings.max_output_tokens)
+                anthropic::read_reply(response, self.cfg.settings.max_output_tokens)
             }
         };
         let c = &self.transport.counters;
@@ -401,7 +440,7 @@ impl LlmAnalyzer {
             .fetch_add(reply.input_tokens, Ordering::Relaxed);
         c.output_tokens
             .fetch_add(reply.output_tokens, Ordering::Relaxed);
-        reply.outcome.map_err(AnalyzeError::Ticket)
+        reply
     }
 }
 
