@@ -15,7 +15,9 @@
 //!    run is interrupted. An ended batch's answers are validated like synchronous
 //!    ones, stored as analyses, and then the batch is dropped from the cache; a
 //!    failed line is an error row for exactly its ticket; requests that expired are
-//!    resubmitted once (a second expiry is an error row).
+//!    resubmitted once (a second expiry is an error row). A batch the provider no
+//!    longer knows (HTTP 404 on polling or collecting) is dropped from the cache
+//!    with a warning, and its tickets are submitted again.
 //! 4. **Emit**: the held batches go to the writer in order, up to the first one with
 //!    a ticket still unanswered: nothing after it is written and the checkpoint
 //!    stays before it, so the next run collects and writes those tickets.
@@ -29,7 +31,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::stages::{AnalyzeCtx, Batch, Done, RunShared};
 use super::{Fatal, PendingBatch};
 use crate::analyze::llm::batch::{
-    chunks, next_poll, BatchClient, BatchRequest, BatchState, BatchStatus, LineResult,
+    chunks, next_poll, BatchClient, BatchError, BatchRequest, BatchState, BatchStatus, LineResult,
 };
 use crate::analyze::llm::LlmAnalyzer;
 use crate::analyze::{analysis_body, AnalysisInput};
@@ -283,19 +285,8 @@ impl Collector<'_> {
         while !self.active.is_empty() && !self.stopped() {
             let mut i = 0;
             while i < self.active.len() {
-                let status = rt.block_on(self.client.status(&self.active[i].id))?;
-                self.show(&self.active[i].id, &status, &mut shown);
-                match &status.state {
-                    BatchState::Running => i += 1,
-                    BatchState::Ended => {
-                        let batch = self.active.remove(i);
-                        let lines = rt.block_on(self.client.results(&status))?;
-                        self.collect(&batch, &status, lines)?;
-                    }
-                    BatchState::Failed(why) => {
-                        let batch = self.active.remove(i);
-                        self.fail_all(&batch, why)?;
-                    }
+                if self.poll(i, &rt, &mut shown)? {
+                    i += 1;
                 }
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -308,6 +299,62 @@ impl Collector<'_> {
             let _ = rt.block_on(crate::http::sleep(step, Some(self.run.interrupted)));
         }
         Ok(())
+    }
+
+    /// Polls active batch `i`, and collects it once it has ended; whether it is
+    /// still running (and so still active).
+    fn poll(
+        &mut self,
+        i: usize,
+        rt: &tokio::runtime::Handle,
+        shown: &mut HashMap<String, (u64, u64)>,
+    ) -> Result<bool, String> {
+        let status = match rt.block_on(self.client.status(&self.active[i].id)) {
+            Ok(status) => status,
+            Err(e) => return self.lost(i, e).map(|()| false),
+        };
+        self.show(&self.active[i].id, &status, shown);
+        match &status.state {
+            BatchState::Running => return Ok(true),
+            BatchState::Ended => match rt.block_on(self.client.results(&status)) {
+                Ok(lines) => {
+                    let batch = self.active.remove(i);
+                    self.collect(&batch, &status, lines)?;
+                }
+                Err(e) => self.lost(i, e)?,
+            },
+            BatchState::Failed(why) => {
+                let batch = self.active.remove(i);
+                self.fail_all(&batch, why)?;
+            }
+        }
+        Ok(false)
+    }
+
+    /// A call about active batch `i` failed. When the provider no longer knows the
+    /// batch (an in-process sandbox forgets it when its process ends, a provider
+    /// may purge it), its record is dropped and its tickets are submitted again in
+    /// this run; any other failure stops the run.
+    fn lost(&mut self, i: usize, e: BatchError) -> Result<(), String> {
+        let BatchError::Unknown(why) = e else {
+            return Err(e.into());
+        };
+        let batch = self.active.remove(i);
+        let tickets: Vec<u64> = batch
+            .tickets
+            .iter()
+            .filter(|bt| self.is_waiting_for(bt))
+            .map(|bt| bt.ticket_id)
+            .collect();
+        tracing::warn!(
+            "batch {} is unknown to the provider ({why}): submitting its {} tickets again",
+            batch.id,
+            tickets.len()
+        );
+        self.cache
+            .remove_batch(&batch.id)
+            .map_err(|e| e.to_string())?;
+        self.submit(&tickets, false)
     }
 
     fn stopped(&self) -> bool {

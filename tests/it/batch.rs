@@ -3,7 +3,8 @@
 //! providers: a run killed while waiting is collected by the next without
 //! submitting anything again; failed lines are error rows for exactly their tickets;
 //! an expired batch is resubmitted once; `batch_wait` running out exits 4 and the
-//! next run writes the tickets. The sandbox counts what was submitted.
+//! next run writes the tickets; a stored batch the provider no longer knows is
+//! submitted again. The sandbox counts what was submitted.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,17 @@ const PROVIDERS: [(&str, &str); 2] = [("openai", "gpt-batch"), ("anthropic", "cl
 
 /// A view pipeline whose LLM tickets go through the sandbox's batch API.
 fn batch_pipeline(ws: &Workspace, sb: &SandboxHandle, analyzer: &str, wait: &str) -> PathBuf {
+    batch_pipeline_with_llm(ws, sb, &sb.base_url(), analyzer, wait)
+}
+
+/// A view pipeline reading tickets from `sb` and sending batches to `llm_url`.
+fn batch_pipeline_with_llm(
+    ws: &Workspace,
+    sb: &SandboxHandle,
+    llm_url: &str,
+    analyzer: &str,
+    wait: &str,
+) -> PathBuf {
     let model = PROVIDERS
         .iter()
         .find(|(a, _)| *a == analyzer)
@@ -26,10 +38,9 @@ fn batch_pipeline(ws: &Workspace, sb: &SandboxHandle, analyzer: &str, wait: &str
         &sb.base_url(),
         &[1],
         &format!(
-            "[analyze]\nanalyzer = \"{analyzer}\"\nmodel = \"{model}\"\nbase_url = \"{}\"\n\
+            "[analyze]\nanalyzer = \"{analyzer}\"\nmodel = \"{model}\"\nbase_url = \"{llm_url}\"\n\
              batch = true\nbatch_wait = \"{wait}\"\n\
-             price = {{ input_per_mtok = 2.0, output_per_mtok = 8.0 }}\n",
-            sb.base_url()
+             price = {{ input_per_mtok = 2.0, output_per_mtok = 8.0 }}\n"
         ),
     )
 }
@@ -242,4 +253,51 @@ fn openai_batch_wait_elapsing_exits_4_and_the_next_run_writes_them() {
 #[test]
 fn anthropic_batch_wait_elapsing_exits_4_and_the_next_run_writes_them() {
     batch_wait_elapsing_leaves_tickets_pending("anthropic");
+}
+
+/// The first run leaves a batch pending at one model server; the rerun asks a fresh
+/// one, which answers 404 for it: the batch is dropped with a warning and its
+/// tickets are submitted again and written once.
+fn forgotten_batch_is_submitted_again(analyzer: &str) {
+    let sb = sandbox(30);
+    let (first, fresh) = (sandbox(1), sandbox(1));
+    first
+        .state()
+        .llm()
+        .batch
+        .delay_ms
+        .store(4000, Ordering::Relaxed);
+    let ws = Workspace::new();
+    let p = batch_pipeline_with_llm(&ws, &sb, &first.base_url(), analyzer, "1s");
+    let (code, s, err) = run(&ws, &p);
+    assert_eq!(code, Some(4), "{err}");
+    let batch = s["pending"][0]["batch"].as_str().unwrap().to_string();
+
+    let p = batch_pipeline_with_llm(&ws, &sb, &fresh.base_url(), analyzer, "1m");
+    let (code, s, err) = run(&ws, &p);
+    assert_eq!(code, Some(0), "{err}");
+    let warned: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("unknown to the provider"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{err}");
+    assert!(warned[0].contains(&batch), "{err}");
+    let tickets = view_ids(&sb);
+    let knobs = fresh.state().llm();
+    assert_eq!(knobs.batch.batches(), 1);
+    assert_eq!(knobs.batch.requests(), tickets.len() as u64);
+    assert_eq!(s["written"], tickets.len() as u64);
+    let csv = ws.path("out/batch.csv");
+    assert_eq!(sorted(csv_ids(&csv)), tickets, "every ticket exactly once");
+    assert!(column(&csv, "error").iter().all(String::is_empty));
+}
+
+#[test]
+fn openai_batch_the_provider_forgot_is_submitted_again() {
+    forgotten_batch_is_submitted_again("openai");
+}
+
+#[test]
+fn anthropic_batch_the_provider_forgot_is_submitted_again() {
+    forgotten_batch_is_submitted_again("anthropic");
 }

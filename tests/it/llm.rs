@@ -764,6 +764,37 @@ fn run_against_sandbox_llm(
         .unwrap()
 }
 
+/// The model server allows 4 requests per 300 ms and says so in `analyzer`'s
+/// headers; 4 workers then wait for each reset instead of earning 429s.
+fn rate_limit_headers_pause_instead_of_429s(analyzer: &str) {
+    let sb = sandbox(60);
+    let llm = sb.state().llm();
+    llm.rate_window_ms
+        .store(300, std::sync::atomic::Ordering::Relaxed);
+    llm.rate_limit_requests
+        .store(4, std::sync::atomic::Ordering::Relaxed);
+    let ws = Workspace::new();
+    let out = run_against_sandbox_llm(&sb, &ws, analyzer, "workers = 4\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let tickets = sb.dataset().view_ticket_ids(1).count();
+    assert!(tickets > 8, "{tickets} tickets fit in two windows");
+    let csv = ws.path("out/paced.csv");
+    assert_eq!(csv_ids(&csv).len(), tickets);
+    assert!(column(&csv, "error").iter().all(String::is_empty));
+    assert_eq!(llm.rate_limited(), 0, "the server had to answer 429");
+    assert_eq!(llm.requests(), tickets as u64, "one request per ticket");
+}
+
+#[test]
+fn openai_rate_limit_headers_pause_instead_of_429s() {
+    rate_limit_headers_pause_instead_of_429s("openai");
+}
+
+#[test]
+fn anthropic_rate_limit_headers_pause_instead_of_429s() {
+    rate_limit_headers_pause_instead_of_429s("anthropic");
+}
+
 #[test]
 fn tokens_per_minute_spreads_requests_over_time() {
     let sb = sandbox(12);

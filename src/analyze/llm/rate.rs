@@ -10,11 +10,13 @@
 //! is as old as its request: what was sent after that request is taken off what
 //! the answer says is left (the server counted those after it answered). A request
 //! waits for the reset when no request is left, or when the tokens left would not
-//! cover its estimate. Once a window has reset, its count is forgotten until an
-//! answer tells the new one; after a request window that ran dry, one request goes
-//! first and the others wait for its answer, since the server's new window may have
-//! begun before the client's reset (requests sent late in the old window count in
-//! the new one).
+//! cover its estimate. Once a token window has reset, its count is forgotten until
+//! an answer tells the new one. After every request window reset (dry or not), one
+//! request goes first and the others wait for its answer: the server's new window
+//! may have begun before the client's reset, so requests sent late in the old
+//! window may already count in the new one, and only an answer sent after the
+//! reset can say how many. Answers to requests sent before the reset tell of the
+//! old window and no longer move the request count.
 //!
 //! `tokens_per_minute` spreads requests evenly: each one takes its estimated
 //! tokens' share of a minute, and the next one goes out when that share is over.
@@ -54,7 +56,7 @@ const PROBE_WAIT: Duration = Duration::from_secs(5);
 struct Left {
     remaining: u64,
     reset_at: Instant,
-    /// Set for the one request after a dry window: the next answer replaces it.
+    /// Set for the one request after a reset: its answer replaces it.
     probe: bool,
 }
 
@@ -71,8 +73,30 @@ struct GateState {
     requests: Option<Left>,
     tokens: Option<Left>,
     sent: Sent,
+    /// Requests sent before the request window last reset: their answers tell of
+    /// the old window.
+    requests_before_reset: u64,
     /// When the next request may go out under `tokens_per_minute`.
     next_slot: Option<Instant>,
+}
+
+impl GateState {
+    /// Ends the windows whose reset has come: a request window starts again with
+    /// one request, a token window is forgotten.
+    fn roll(&mut self, now: Instant) {
+        if let Some(ended) = self.requests.filter(|l| l.reset_at <= now) {
+            // A probe left unanswered for PROBE_WAIT lets the others go unpaced.
+            self.requests = (!ended.probe).then_some(Left {
+                remaining: 1,
+                reset_at: now + PROBE_WAIT,
+                probe: true,
+            });
+            self.requests_before_reset = self.sent.requests;
+        }
+        if self.tokens.is_some_and(|l| l.reset_at <= now) {
+            self.tokens = None;
+        }
+    }
 }
 
 /// Holds requests back until the provider's windows (and the hand-set token rate)
@@ -115,16 +139,7 @@ impl RateGate {
     fn try_admit(&self, tokens: u64, now: Instant) -> Result<Sent, Duration> {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let s = &mut *guard;
-        if let Some(dry) = s.requests.filter(|l| l.reset_at <= now) {
-            s.requests = (dry.remaining == 0 && !dry.probe).then_some(Left {
-                remaining: 1,
-                reset_at: now + PROBE_WAIT,
-                probe: true,
-            });
-        }
-        if s.tokens.is_some_and(|l| l.reset_at <= now) {
-            s.tokens = None;
-        }
+        s.roll(now);
         if let Some(l) = s.requests.filter(|l| l.remaining == 0) {
             return Err(l.reset_at - now);
         }
@@ -154,13 +169,17 @@ impl RateGate {
     pub fn note(&self, limits: Limits, sent: Sent) {
         let now = Instant::now();
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        // An answer that comes after the reset, before any request asked, must
+        // not start the new window with the old one's count.
+        s.roll(now);
         let later = |window: Option<Window>, sent_since: u64| {
             window.map(|w| Window {
                 remaining: w.remaining.saturating_sub(sent_since),
                 ..w
             })
         };
-        let requests = later(limits.requests, s.sent.requests - sent.requests);
+        let requests = later(limits.requests, s.sent.requests - sent.requests)
+            .filter(|_| sent.requests > s.requests_before_reset);
         let tokens = later(limits.tokens, s.sent.tokens - sent.tokens);
         merge(&mut s.requests, requests, now);
         merge(&mut s.tokens, tokens, now);
@@ -217,6 +236,15 @@ mod tests {
         // That was the one request after the reset: the next waits for its answer.
         assert!(gate.try_admit(10, Instant::now()).is_err());
         let probe = gate.state.lock().unwrap().sent;
+        // A late answer from the old window does not open the new one.
+        gate.note(
+            Limits {
+                requests: window(3, 1000),
+                tokens: None,
+            },
+            sent,
+        );
+        assert!(gate.try_admit(10, Instant::now()).is_err());
         gate.note(
             Limits {
                 requests: window(3, 1000),
@@ -272,5 +300,32 @@ mod tests {
         // An older answer never raises the count within its window.
         gate.note(limits(9), first);
         assert_eq!(gate.state.lock().unwrap().requests.unwrap().remaining, 2);
+    }
+    #[tokio::test(start_paused = true)]
+    async fn after_a_reset_with_requests_left_one_request_goes_first() {
+        let gate = RateGate::default();
+        let sent = gate.admit(10, None).await.unwrap();
+        gate.note(
+            Limits {
+                requests: window(3, 300),
+                tokens: None,
+            },
+            sent,
+        );
+        gate.admit(10, None).await.unwrap();
+        tokio::time::advance(Duration::from_millis(300)).await;
+        // The client thought 2 were left; the server's new window may already hold
+        // requests sent late in the old one, so only one goes until it answers.
+        let probe = gate.admit(10, None).await.unwrap();
+        assert!(gate.try_admit(10, Instant::now()).is_err());
+        gate.note(
+            Limits {
+                requests: window(1, 300),
+                tokens: None,
+            },
+            probe,
+        );
+        assert!(gate.try_admit(10, Instant::now()).is_ok());
+        assert!(gate.try_admit(10, Instant::now()).is_err());
     }
 }

@@ -11,7 +11,7 @@
 use reqwest::Method;
 use serde_json::{json, value::RawValue, Value};
 
-use super::{BatchClient, BatchState, BatchStatus, Body, LineResult};
+use super::{BatchClient, BatchError, BatchState, BatchStatus, Body, LineResult};
 
 /// One request of the batch: the synchronous body as `params`.
 pub(super) fn line(custom_id: &str, body: Value) -> Value {
@@ -38,7 +38,7 @@ pub(super) async fn submit(client: &BatchClient, lines: &[Vec<u8>]) -> Result<St
 }
 
 /// `GET /v1/messages/batches/{id}`.
-pub(super) async fn status(client: &BatchClient, id: &str) -> Result<BatchStatus, String> {
+pub(super) async fn status(client: &BatchClient, id: &str) -> Result<BatchStatus, BatchError> {
     let b = client
         .json(Method::GET, &format!("v1/messages/batches/{id}"), None)
         .await?;

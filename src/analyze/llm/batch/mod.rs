@@ -27,7 +27,9 @@
 //!
 //! Any HTTP failure of these calls (after the shared retries of 429, 5xx and timeouts)
 //! is the same for every ticket and stops the run; what was submitted is in the
-//! cache by then, so the next run collects it.
+//! cache by then, so the next run collects it. The one exception is HTTP 404 when
+//! polling a batch or reading its results ([`BatchError::Unknown`]): the provider
+//! no longer knows the batch, and the caller submits its tickets again.
 
 mod anthropic;
 mod openai;
@@ -54,6 +56,29 @@ const ANTHROPIC_MAX_BYTES: usize = 240_000_000;
 /// The first pause between two polls of a batch; later ones double up to the cap.
 const FIRST_POLL: Duration = Duration::from_millis(250);
 const MAX_POLL: Duration = Duration::from_secs(60);
+
+/// Why a call about a submitted batch failed.
+#[derive(Debug)]
+pub enum BatchError {
+    /// The provider answered HTTP 404: it no longer knows the batch or its results.
+    Unknown(String),
+    /// Anything else; the same for every ticket.
+    Failed(String),
+}
+
+impl From<String> for BatchError {
+    fn from(message: String) -> Self {
+        BatchError::Failed(message)
+    }
+}
+
+impl From<BatchError> for String {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::Unknown(m) | BatchError::Failed(m) => m,
+        }
+    }
+}
 
 /// One ticket's request as a batch line carries it.
 pub struct BatchRequest {
@@ -292,7 +317,7 @@ impl BatchClient {
     }
 
     /// Where batch `id` is.
-    pub async fn status(&self, id: &str) -> Result<BatchStatus, String> {
+    pub async fn status(&self, id: &str) -> Result<BatchStatus, BatchError> {
         match self.provider {
             Provider::OpenAi => openai::status(self, id).await,
             Provider::Anthropic => anthropic::status(self, id).await,
@@ -300,7 +325,10 @@ impl BatchClient {
     }
 
     /// The result of each request of an ended batch, by `custom_id`.
-    pub async fn results(&self, status: &BatchStatus) -> Result<Vec<(String, LineResult)>, String> {
+    pub async fn results(
+        &self,
+        status: &BatchStatus,
+    ) -> Result<Vec<(String, LineResult)>, BatchError> {
         let mut out = Vec::new();
         for location in &status.results {
             let text = match self.provider {
@@ -334,14 +362,24 @@ impl BatchClient {
     }
 
     /// JSON `body` to `path` under the base URL, parsed.
-    async fn json(&self, method: Method, path: &str, body: Option<Body>) -> Result<Value, String> {
+    async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Body>,
+    ) -> Result<Value, BatchError> {
         let text = self.call(method, self.base.endpoint(path), body).await?;
         serde_json::from_str(&text)
-            .map_err(|e| format!("{}: {path}: the response is not JSON: {e}", self.name()))
+            .map_err(|e| format!("{}: {path}: the response is not JSON: {e}", self.name()).into())
     }
 
     /// One call with the shared retries; the text of a 2xx answer.
-    async fn call(&self, method: Method, url: Url, body: Option<Body>) -> Result<String, String> {
+    async fn call(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Body>,
+    ) -> Result<String, BatchError> {
         let on_retry = |reason: &Transient, delay: Duration| {
             tracing::debug!(provider = self.name(), %reason, ?delay, "retrying batch request");
         };
@@ -350,11 +388,12 @@ impl BatchClient {
             .run(attempt, on_retry)
             .await
             .map_err(|stopped| match stopped {
-                Stopped::Failed(m) => m,
-                Stopped::GaveUp { last, retries } => {
-                    format!("{}: giving up after {retries} retries: {last}", self.name())
-                }
-                Stopped::Interrupted => format!("{}: interrupted", self.name()),
+                Stopped::Failed(e) => e,
+                Stopped::GaveUp { last, retries } => BatchError::Failed(format!(
+                    "{}: giving up after {retries} retries: {last}",
+                    self.name()
+                )),
+                Stopped::Interrupted => BatchError::Failed(format!("{}: interrupted", self.name())),
             })
     }
 
@@ -363,7 +402,7 @@ impl BatchClient {
         method: Method,
         url: Url,
         body: Option<&Body>,
-    ) -> Result<String, Failure<String>> {
+    ) -> Result<String, Failure<BatchError>> {
         let mut request = self
             .client
             .request(method.clone(), url.clone())
@@ -394,9 +433,12 @@ impl BatchClient {
                 message,
             }));
         }
-        Err(Failure::Final(
-            self.refused(&method, &url, status, &message),
-        ))
+        let refused = self.refused(&method, &url, status, &message);
+        Err(Failure::Final(if status == StatusCode::NOT_FOUND {
+            BatchError::Unknown(refused)
+        } else {
+            BatchError::Failed(refused)
+        }))
     }
 
     fn refused(&self, method: &Method, url: &Url, status: StatusCode, message: &str) -> String {

@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::{BatchClient, BatchState, BatchStatus, Body, LineResult};
+use super::{BatchClient, BatchError, BatchState, BatchStatus, Body, LineResult};
 
 const ENDPOINT: &str = "/v1/chat/completions";
 
@@ -74,7 +74,7 @@ fn upload(lines: &[Vec<u8>]) -> Body {
 }
 
 /// `GET /v1/batches/{id}`.
-pub(super) async fn status(client: &BatchClient, id: &str) -> Result<BatchStatus, String> {
+pub(super) async fn status(client: &BatchClient, id: &str) -> Result<BatchStatus, BatchError> {
     let b = client
         .json(Method::GET, &format!("v1/batches/{id}"), None)
         .await?;
