@@ -781,8 +781,17 @@ fn rate_limit_headers_pause_instead_of_429s(analyzer: &str) {
     let csv = ws.path("out/paced.csv");
     assert_eq!(csv_ids(&csv).len(), tickets);
     assert!(column(&csv, "error").iter().all(String::is_empty));
-    assert_eq!(llm.rate_limited(), 0, "the server had to answer 429");
-    assert_eq!(llm.requests(), tickets as u64, "one request per ticket");
+    // Unpaced, 4 workers would meet a 429 on most requests after the first 4. A
+    // window that resets while answers are on their way can still cost one now and
+    // then on a loaded machine (the client then waits and retries), so the bound is
+    // "almost none", not zero.
+    let refused = llm.rate_limited();
+    assert!(refused <= 2, "the server had to answer {refused} 429s");
+    let sent = llm.requests();
+    assert!(
+        (tickets as u64..=tickets as u64 + refused).contains(&sent),
+        "{sent} requests for {tickets} tickets and {refused} 429s"
+    );
 }
 
 #[test]
