@@ -333,6 +333,7 @@ fn render(p: &Plan) -> String {
     if let Some(l) = &p.llm {
         let share = l
             .model_share
+            .filter(|_| l.to_model > 0.0)
             .map(|sh| format!(" ({:.0}% of those analyzed)", sh * 100.0))
             .unwrap_or_default();
         let cost = match (l.cost_usd, l.batch_cost_usd) {
