@@ -155,6 +155,7 @@ impl Collector<'_> {
             r.view_ids = item.view_id.into_iter().collect();
             r.requester_name = item.requester_name.clone();
             r.organization_name = item.organization_name.clone();
+            r.columns.clone_from(&item.columns);
             r.link = ctx.link_base.map(|b| format!("{b}/agent/tickets/{}", t.id));
             r
         };

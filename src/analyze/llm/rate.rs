@@ -51,6 +51,9 @@ pub struct Limits {
 /// a dry window reset, before going out without it.
 const PROBE_WAIT: Duration = Duration::from_secs(5);
 
+/// How often the others look again while the probe's answer is awaited.
+const PROBE_POLL: Duration = Duration::from_millis(20);
+
 /// What is left of a window as the client counts it.
 #[derive(Debug, Clone, Copy)]
 struct Left {
@@ -141,7 +144,10 @@ impl RateGate {
         let s = &mut *guard;
         s.roll(now);
         if let Some(l) = s.requests.filter(|l| l.remaining == 0) {
-            return Err(l.reset_at - now);
+            // While the probe's answer is awaited, look again soon: it may come any
+            // moment and open the window (nothing wakes the waiters).
+            let wait = l.reset_at - now;
+            return Err(if l.probe { wait.min(PROBE_POLL) } else { wait });
         }
         if let Some(l) = s.tokens.filter(|l| l.remaining < tokens) {
             return Err(l.reset_at - now);
