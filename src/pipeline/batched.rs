@@ -66,6 +66,9 @@ struct Collector<'a> {
     run: &'a RunShared<'a>,
     held: Vec<Held>,
     waiting: HashMap<u64, Waiting>,
+    /// Where earlier copies of a waiting ticket sit (a ticket listed twice in one
+    /// run, e.g. updated twice during an incremental window): they get its answer.
+    earlier: HashMap<u64, Vec<(usize, usize)>>,
     /// Batches this run waits for.
     active: Vec<StoredBatch>,
 }
@@ -99,6 +102,7 @@ pub fn analyze(
         run,
         held: Vec::new(),
         waiting: HashMap::new(),
+        earlier: HashMap::new(),
         active: Vec::new(),
     };
     for batch in rx {
@@ -138,7 +142,10 @@ impl Collector<'_> {
                     updated_at: item.ticket.updated_at.clone(),
                     request,
                 };
-                self.waiting.insert(item.ticket.id, waiting);
+                if let Some(old) = self.waiting.insert(item.ticket.id, waiting) {
+                    let copies = self.earlier.entry(item.ticket.id).or_default();
+                    copies.push((old.held, old.index));
+                }
             } else {
                 self.run.progress.analyzed.inc(1);
             }
@@ -450,6 +457,9 @@ impl Collector<'_> {
     /// Fills a waiting ticket's record; the analysis to store when there is one.
     fn answer(&mut self, ticket: u64, outcome: Result<Analysis, String>) -> Option<StoredAnalysis> {
         let w = self.waiting.remove(&ticket)?;
+        for (held, index) in self.earlier.remove(&ticket).unwrap_or_default() {
+            self.fill(held, index, &outcome);
+        }
         let held = &mut self.held[w.held];
         held.unanswered -= 1;
         self.run.progress.analyzed.inc(1);
@@ -470,6 +480,18 @@ impl Collector<'_> {
                 record.error = Some(why);
                 None
             }
+        }
+    }
+
+    /// Gives an earlier copy of a ticket the answer of its latest version.
+    fn fill(&mut self, held: usize, index: usize, outcome: &Result<Analysis, String>) {
+        let held = &mut self.held[held];
+        held.unanswered -= 1;
+        self.run.progress.analyzed.inc(1);
+        let record = &mut held.records[index];
+        match outcome {
+            Ok(analysis) => record.analysis = Some(analysis.clone()),
+            Err(why) => record.error = Some(why.clone()),
         }
     }
 

@@ -301,3 +301,48 @@ fn openai_batch_the_provider_forgot_is_submitted_again() {
 fn anthropic_batch_the_provider_forgot_is_submitted_again() {
     forgotten_batch_is_submitted_again("anthropic");
 }
+
+/// A ticket listed twice in one run (an export file, or an incremental window in
+/// which it changed twice) is submitted once, and no ticket after it is lost: the
+/// run used to end "completed" with nothing written past the repeat.
+#[test]
+fn a_ticket_listed_twice_is_submitted_once_and_every_ticket_is_written() {
+    let sb = sandbox(10);
+    let knobs = sb.state().llm().clone();
+    let ws = Workspace::new();
+    let sample = include_str!("../../data/sample_tickets.ndjson");
+    let lines: Vec<&str> = sample.lines().take(6).collect();
+    let repeated = [&lines[..3], &lines[..1], &lines[3..]].concat().join("\n");
+    let input = ws.file("dup.ndjson", &format!("{repeated}\n"));
+    let pipeline = format!(
+        "name = \"dup\"\n[fetch]\nsource = \"file\"\npath = {:?}\n[cache]\npath = {:?}\n\
+         [analyze]\nanalyzer = \"openai\"\nmodel = \"gpt-batch\"\nbase_url = \"{}\"\n\
+         batch = true\nbatch_wait = \"1m\"\n[[write]]\nkind = \"csv\"\npath = {:?}\n",
+        input.display().to_string(),
+        ws.path("cache").display().to_string(),
+        sb.base_url(),
+        ws.path("dup.csv").display().to_string(),
+    );
+    let p = ws.file("dup.toml", &pipeline);
+    let out = ws.run_with_summary(&p, "summary.json");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected: BTreeSet<u64> = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    let written = csv_ids(&ws.path("dup.csv"));
+    assert_eq!(written.len(), expected.len(), "{written:?}");
+    assert_eq!(written.into_iter().collect::<BTreeSet<_>>(), expected);
+    assert!(column(&ws.path("dup.csv"), "error")
+        .iter()
+        .all(String::is_empty));
+    assert_eq!(
+        knobs.batch.requests(),
+        expected.len() as u64,
+        "one request per ticket"
+    );
+}
