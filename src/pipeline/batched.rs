@@ -209,12 +209,7 @@ impl Collector<'_> {
             if stored.provider != provider || stored.fingerprint != self.ctx.fingerprint {
                 continue;
             }
-            let mine: Vec<u64> = stored
-                .tickets
-                .iter()
-                .filter(|bt| self.is_waiting_for(bt))
-                .map(|bt| bt.ticket_id)
-                .collect();
+            let mine = self.waiting_in(&stored);
             if !mine.is_empty() {
                 tracing::info!(
                     "collecting {} tickets from {provider} batch {} submitted {}",
@@ -234,6 +229,16 @@ impl Collector<'_> {
             .collect();
         new.sort_unstable();
         self.submit(&new, false)
+    }
+
+    /// The tickets of `batch` whose version this run waits for.
+    fn waiting_in(&self, batch: &StoredBatch) -> Vec<u64> {
+        batch
+            .tickets
+            .iter()
+            .filter(|bt| self.is_waiting_for(bt))
+            .map(|bt| bt.ticket_id)
+            .collect()
     }
 
     /// Whether the run waits for this request's ticket version.
@@ -348,12 +353,7 @@ impl Collector<'_> {
             return Err(e.into());
         };
         let batch = self.active.remove(i);
-        let tickets: Vec<u64> = batch
-            .tickets
-            .iter()
-            .filter(|bt| self.is_waiting_for(bt))
-            .map(|bt| bt.ticket_id)
-            .collect();
+        let tickets = self.waiting_in(&batch);
         tracing::warn!(
             "batch {} is unknown to the provider ({why}): submitting its {} tickets again",
             batch.id,
@@ -440,12 +440,7 @@ impl Collector<'_> {
 
     /// A batch the provider refused as a whole: an error row for each of its tickets.
     fn fail_all(&mut self, batch: &StoredBatch, why: &str) -> Result<(), String> {
-        let tickets: Vec<u64> = batch
-            .tickets
-            .iter()
-            .filter(|bt| self.is_waiting_for(bt))
-            .map(|bt| bt.ticket_id)
-            .collect();
+        let tickets = self.waiting_in(&batch);
         for id in tickets {
             self.answer(id, Err(why.to_string()));
         }
