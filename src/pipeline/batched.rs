@@ -440,7 +440,7 @@ impl Collector<'_> {
 
     /// A batch the provider refused as a whole: an error row for each of its tickets.
     fn fail_all(&mut self, batch: &StoredBatch, why: &str) -> Result<(), String> {
-        let tickets = self.waiting_in(&batch);
+        let tickets = self.waiting_in(batch);
         for id in tickets {
             self.answer(id, Err(why.to_string()));
         }
