@@ -168,7 +168,7 @@ pub use vader::PolarityScores;
 
 /// Bumped whenever a rule or list changes what the analyzer answers, so stored
 /// analyses made by older rules are not reused.
-pub const RULES_VERSION: &str = "2024.6";
+pub const RULES_VERSION: &str = "2024.7";
 
 /// The category or component score from which a ticket counts as being about a
 /// support topic (so the support layer treats domain words as vocabulary), reached
