@@ -346,3 +346,37 @@ fn a_ticket_listed_twice_is_submitted_once_and_every_ticket_is_written() {
         "one request per ticket"
     );
 }
+
+/// The extra columns of `[[write]] columns` are filled in batch mode as in any other
+/// run: the batch path used to build its rows without them.
+#[test]
+fn batch_rows_carry_the_extra_columns() {
+    let sb = sandbox(12);
+    let ws = Workspace::new();
+    let with_columns = |p: PathBuf| {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let text = text.replace(
+            "kind = \"csv\"\n",
+            "kind = \"csv\"\ncolumns = [\"channel\", \"group\"]\n",
+        );
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let batch = with_columns(batch_pipeline(&ws, &sb, "openai", "1m"));
+    let (code, _, err) = run(&ws, &batch);
+    assert_eq!(code, Some(0), "{err}");
+    let batch_channels = column(&ws.path("out/batch.csv"), "channel");
+    let batch_groups = column(&ws.path("out/batch.csv"), "group");
+
+    let plain = with_columns(ws.view_pipeline("plain", &sb.base_url(), &[1], ""));
+    let out = ws.run_with_summary(&plain, "plain.json");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let channels = column(&ws.path("out/plain.csv"), "channel");
+    assert_eq!(batch_channels.len(), view_ids(&sb).len());
+    assert!(
+        batch_channels.iter().all(|c| !c.is_empty()),
+        "{batch_channels:?}"
+    );
+    assert_eq!(batch_channels, channels);
+    assert_eq!(batch_groups, column(&ws.path("out/plain.csv"), "group"));
+}
