@@ -63,7 +63,7 @@ pub(super) fn render(r: &Report) -> String {
         esc(&r.title),
         esc(&r.title),
         esc(&r.generated_at),
-        esc(&filter_note(r))
+        esc(&r.filter_note("·"))
     );
     let s = &r.overall;
     if r.empty {
@@ -123,23 +123,6 @@ pub(super) fn render(r: &Report) -> String {
     h
 }
 
-fn filter_note(r: &Report) -> String {
-    let mut note = String::new();
-    if !r.filters.views.is_empty() {
-        let ids: Vec<String> = r.filters.views.iter().map(u64::to_string).collect();
-        let _ = write!(note, " · views {}", ids.join(", "));
-    }
-    if let Some(since) = &r.filters.since {
-        let _ = write!(note, " · updated within {since}");
-    }
-    if r.excluded > 0 {
-        let _ = write!(note, " · {} tickets filtered out", r.excluded);
-    }
-    if let Some(h) = &r.hybrid {
-        note.push_str(&h.note("·"));
-    }
-    note
-}
 
 fn summary(h: &mut String, s: &Section) {
     let m = &s.summary;

@@ -11,7 +11,7 @@ use super::types::{Bucket, Report, Section, TicketList};
 pub(super) fn render(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", esc(&r.title));
-    let _ = writeln!(out, "_Generated {}{}_", r.generated_at, filter_note(r));
+    let _ = writeln!(out, "_Generated {}{}_", r.generated_at, r.filter_note("·"));
     let s = &r.overall;
     if r.empty {
         let _ = writeln!(out, "\nNo analyzed tickets yet.");
@@ -52,23 +52,6 @@ pub(super) fn render(r: &Report) -> String {
     out
 }
 
-fn filter_note(r: &Report) -> String {
-    let mut note = String::new();
-    if !r.filters.views.is_empty() {
-        let ids: Vec<String> = r.filters.views.iter().map(u64::to_string).collect();
-        let _ = write!(note, " · views {}", ids.join(", "));
-    }
-    if let Some(since) = &r.filters.since {
-        let _ = write!(note, " · updated within {since}");
-    }
-    if r.excluded > 0 {
-        let _ = write!(note, " · {} tickets filtered out", r.excluded);
-    }
-    if let Some(h) = &r.hybrid {
-        note.push_str(&h.note("·"));
-    }
-    note
-}
 
 fn summary(out: &mut String, s: &Section) {
     let m = &s.summary;

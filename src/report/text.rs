@@ -17,7 +17,7 @@ pub(super) fn render(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", clean(&r.title));
     let _ = writeln!(out, "{}", "=".repeat(r.title.chars().count().max(3)));
-    let _ = writeln!(out, "Generated {}{}", r.generated_at, filter_note(r));
+    let _ = writeln!(out, "Generated {}{}", r.generated_at, r.filter_note("|"));
     let s = &r.overall;
     if r.empty {
         let _ = writeln!(out, "\nNo analyzed tickets yet.");
@@ -63,23 +63,6 @@ pub(super) fn render(r: &Report) -> String {
     out
 }
 
-fn filter_note(r: &Report) -> String {
-    let mut note = String::new();
-    if !r.filters.views.is_empty() {
-        let ids: Vec<String> = r.filters.views.iter().map(u64::to_string).collect();
-        let _ = write!(note, " | views {}", ids.join(", "));
-    }
-    if let Some(since) = &r.filters.since {
-        let _ = write!(note, " | updated within {since}");
-    }
-    if r.excluded > 0 {
-        let _ = write!(note, " | {} tickets filtered out", r.excluded);
-    }
-    if let Some(h) = &r.hybrid {
-        note.push_str(&h.note("|"));
-    }
-    note
-}
 
 fn heading(out: &mut String, title: &str) {
     let _ = writeln!(out, "\n{title}\n{}", "-".repeat(title.chars().count()));

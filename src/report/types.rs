@@ -81,6 +81,29 @@ pub struct HybridShare {
     pub model_share: f64,
 }
 
+impl Report {
+    /// What the header line adds after the time: the views and window filtered on,
+    /// the tickets filtered out and the hybrid share, each after `sep`.
+    pub fn filter_note(&self, sep: &str) -> String {
+        let mut parts = Vec::new();
+        if !self.filters.views.is_empty() {
+            let ids: Vec<String> = self.filters.views.iter().map(u64::to_string).collect();
+            parts.push(format!("views {}", ids.join(", ")));
+        }
+        if let Some(since) = &self.filters.since {
+            parts.push(format!("updated within {since}"));
+        }
+        if self.excluded > 0 {
+            parts.push(format!("{} tickets filtered out", self.excluded));
+        }
+        let mut note: String = parts.iter().map(|p| format!(" {sep} {p}")).collect();
+        if let Some(h) = &self.hybrid {
+            note.push_str(&h.note(sep));
+        }
+        note
+    }
+}
+
 impl HybridShare {
     /// " | hybrid: 11.6% decided by the model (115 of 991)", with `sep` between parts.
     pub fn note(&self, sep: &str) -> String {
