@@ -303,9 +303,12 @@ fn shape(text: &str) -> Shape {
         if t.len() < 2 {
             continue;
         }
-        let letters = t.chars().filter(|c| c.is_alphabetic()).count();
-        let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
-        let upper = t.chars().all(|c| !c.is_lowercase());
+        let (mut letters, mut digits, mut upper) = (0usize, 0usize, true);
+        for c in t.chars() {
+            letters += usize::from(c.is_alphabetic());
+            digits += usize::from(c.is_ascii_digit());
+            upper &= !c.is_lowercase();
+        }
         if letters >= 2 && upper && digits == 0 && !t.contains('_') && is_shout(t) {
             s.shouted_words += 1;
         }

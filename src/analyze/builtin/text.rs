@@ -20,12 +20,14 @@
 
 use super::lexicon::FastMap;
 
-/// One word of a [`Doc`]: byte offsets into the lowercased text.
+/// One word of a [`Doc`]: byte offsets into the lowercased text, and whether it is
+/// a negation (asked by every phrase set for every word, so decided once).
 #[derive(Clone, Copy)]
 struct Word {
     start: u32,
     end: u32,
     stem_end: u32,
+    negates: bool,
 }
 
 /// A lowercased text split into words.
@@ -92,7 +94,7 @@ impl Doc {
 
     /// Whether word `i` negates what follows it.
     pub fn negates(&self, i: usize) -> bool {
-        is_negation(self.word(i))
+        self.words[i].negates
     }
 }
 
@@ -102,6 +104,7 @@ fn word(bytes: &[u8], start: usize, end: usize) -> Word {
         start: start as u32,
         end: end as u32,
         stem_end: (start + stem(w).len()) as u32,
+        negates: is_negation(w),
     }
 }
 
