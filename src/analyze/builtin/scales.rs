@@ -293,7 +293,9 @@ fn shape(text: &str) -> Shape {
             || l.starts_with("$ ")
             || l.trim_end() == "[log]"
         {
+            // One log line settles it; the lines after it need no look.
             s.logs = true;
+            break;
         }
     }
     for tok in

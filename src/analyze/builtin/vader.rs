@@ -181,7 +181,7 @@ impl Vader {
         for raw in text.split(is_py_space).filter(|t| !t.is_empty()) {
             let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
             // Stripping that leaves <= 2 characters was probably an emoticon.
-            let tok = if stripped.chars().count() <= 2 {
+            let tok = if stripped.chars().nth(2).is_none() {
                 raw
             } else {
                 stripped
@@ -200,7 +200,7 @@ impl Vader {
                 upper: py_isupper(tok),
                 lex: self.lex.words.get(w).copied(),
                 booster: m.booster,
-                negates: m.negates || w.contains("n't"),
+                negates: m.negates || contains_nt(w),
             });
         }
         let mut pass = Pass {
@@ -258,6 +258,12 @@ impl Vader {
 
 /// Python's `str.isspace` set, which `str.split()` splits on: Rust's whitespace
 /// plus the ASCII information separators.
+/// Whether a word holds "n't" (a byte scan: words are short, and a substring search
+/// costs more to set up than this).
+fn contains_nt(w: &str) -> bool {
+    w.as_bytes().windows(3).any(|x| x == b"n't")
+}
+
 fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
