@@ -305,10 +305,11 @@ fn shape(text: &str) -> Shape {
         if t.len() < 2 {
             continue;
         }
-        let (mut letters, mut digits, mut upper) = (0usize, 0usize, true);
+        let (mut letters, mut digits, mut dots, mut upper) = (0usize, 0usize, 0usize, true);
         for c in t.chars() {
             letters += usize::from(c.is_alphabetic());
             digits += usize::from(c.is_ascii_digit());
+            dots += usize::from(c == '.');
             upper &= !c.is_lowercase();
         }
         if letters >= 2 && upper && digits == 0 && !t.contains('_') && is_shout(t) {
@@ -316,11 +317,12 @@ fn shape(text: &str) -> Shape {
         }
         let hex = t.len() > 2 && (t.starts_with("0x") || t.starts_with("0X"));
         let code = letters >= 1 && digits >= 2 && t.starts_with(|c: char| c.is_ascii_uppercase());
-        let const_name = t.contains('_') && upper && letters >= 3;
+        let const_name = upper && letters >= 3 && t.contains('_');
         if hex || code || const_name {
             s.codes = true;
         }
-        let dotted = t.split('.').count() >= 3
+        // At least three dot-separated parts, all digits.
+        let dotted = dots >= 2
             && t.split('.')
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         let path = t.starts_with('/') && t[1..].contains('/') || t.starts_with("C:\\");

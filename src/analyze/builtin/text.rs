@@ -43,14 +43,7 @@ pub(crate) struct Doc {
 
 impl Doc {
     pub fn new(text: &str) -> Self {
-        let mut lower = String::with_capacity(text.len());
-        for c in text.chars() {
-            match c {
-                '\u{2018}' | '\u{2019}' | '`' => lower.push('\''),
-                c if c.is_ascii() => lower.push(c.to_ascii_lowercase()),
-                c => lower.extend(c.to_lowercase()),
-            }
-        }
+        let lower = lowercase(text);
         let mut words = Vec::with_capacity(lower.len() / 5 + 1);
         let is_word = |c: char| c.is_alphanumeric() || c == '_';
         let mut start: Option<usize> = None;
@@ -104,6 +97,28 @@ impl Doc {
     pub fn negates(&self, i: usize) -> bool {
         self.words[i].negates
     }
+}
+
+/// `text` lowercased, with typographic and back quotes as apostrophes.
+fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        // The common case, a byte at a time instead of a char at a time.
+        let lower = text.to_ascii_lowercase();
+        return if lower.contains('`') {
+            lower.replace('`', "'")
+        } else {
+            lower
+        };
+    }
+    let mut lower = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{2018}' | '\u{2019}' | '`' => lower.push('\''),
+            c if c.is_ascii() => lower.push(c.to_ascii_lowercase()),
+            c => lower.extend(c.to_lowercase()),
+        }
+    }
+    lower
 }
 
 fn word(lower: &str, start: usize, end: usize) -> Word {

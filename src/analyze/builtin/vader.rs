@@ -188,7 +188,8 @@ impl Vader {
             };
             let start = lower.len();
             if tok.is_ascii() {
-                lower.extend(tok.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                lower.push_str(tok);
+                lower[start..].make_ascii_lowercase();
             } else {
                 lower.push_str(&tok.to_lowercase());
             }
@@ -351,13 +352,18 @@ fn negation(p: &Pass, i: usize, d: usize, v: f64) -> f64 {
 /// The idiom rule (only reached for tokens with three words before them).
 fn idioms(p: &Pass, i: usize, mut v: f64) -> f64 {
     let n = p.len();
-    let seq = |from: usize, to: usize| (from..=to).map(|k| p.word(k));
+    // Whether the words from `from` to `to` (inclusive) are `words`, word by word.
+    let is_seq = |from: usize, to: usize, words: &[&str]| {
+        words.len() == to - from + 1
+            && words
+                .iter()
+                .enumerate()
+                .all(|(k, w)| p.word(from + k) == *w)
+    };
     let special = |from: usize, to: usize| {
         SPECIAL_CASES
             .iter()
-            .find(|(words, _)| {
-                words.len() == to - from + 1 && seq(from, to).eq(words.iter().copied())
-            })
+            .find(|(words, _)| is_seq(from, to, words))
             .map(|&(_, val)| val)
     };
     // Word pairs and triples ending at or just before the word; the first hit wins.
@@ -383,10 +389,7 @@ fn idioms(p: &Pass, i: usize, mut v: f64) -> f64 {
         }
     }
     for (a, b) in [(i - 3, i - 2), (i - 2, i - 1)] {
-        if PAIR_DAMPENERS
-            .iter()
-            .any(|pair| seq(a, b).eq(pair.iter().copied()))
-        {
+        if PAIR_DAMPENERS.iter().any(|pair| is_seq(a, b, pair)) {
             v += B_DECR;
         }
     }
