@@ -9,7 +9,9 @@
 //! letters remain), so "charged", "charges" and "charge" all read "charg".
 //!
 //! [`PhraseSet`] matches many phrases in one pass over the words: phrases are
-//! indexed by the stem of their first word, so each word costs one hash lookup.
+//! indexed by the stem of their first word, so each word costs one hash lookup. A
+//! [`Doc`] hashes each stem and decides each negation once, when it is made, since
+//! every phrase set asks the same of every word.
 //! A phrase word matches a text word with the same stem, and two placeholders exist:
 //! `*` matches any one word ("charged * twice" matches "charged me twice"), `..`
 //! matches zero to three words ("rate .. wrong" matches "rate was wrong" and "rate
