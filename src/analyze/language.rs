@@ -23,8 +23,6 @@
 //! English, so a ticket in another language gets sentiment from language-neutral
 //! signals only (see `builtin`); the LLM analyzers are told the language.
 
-use std::borrow::Cow;
-
 use whatlang::Lang;
 
 /// How much of the text detection reads (cut back to a character boundary).
@@ -46,10 +44,11 @@ pub fn detect(text: &str) -> &'static str {
     if head.chars().filter(|c| c.is_alphabetic()).count() < MIN_LETTERS {
         return "";
     }
-    if has_function_words(head, ENGLISH, ENGLISH_PERCENT) {
+    let counts = FunctionWordCounts::of(head);
+    if counts.has_function_words(ENGLISH, ENGLISH_PERCENT) {
         return ENGLISH;
     }
-    if let Some(code) = dominant_listed_language(head) {
+    if let Some(code) = counts.dominant_listed_language() {
         return code;
     }
     let Some(info) = whatlang::detect(head).filter(|i| i.confidence() >= MIN_CONFIDENCE) else {
@@ -61,7 +60,7 @@ pub fn detect(text: &str) -> &'static str {
     let confirmed = if code == ENGLISH {
         true
     } else if FUNCTION_WORD_LANGUAGES.contains(&code) {
-        has_function_words(head, code, FOREIGN_PERCENT)
+        counts.has_function_words(code, FOREIGN_PERCENT)
     } else {
         info.confidence() >= UNLISTED_CONFIDENCE
     };
@@ -72,7 +71,7 @@ pub fn detect(text: &str) -> &'static str {
     }
 }
 
-/// The languages with a list of function words ([`is_function_word`]).
+/// The languages with a list of function words ([`function_words`]).
 const FUNCTION_WORD_LANGUAGES: [&str; 7] = ["en", "de", "fr", "es", "nl", "pt", "it"];
 /// The share of words, in percent, that must be English function words for a text
 /// to read as English whatever the trigrams say.
@@ -82,66 +81,136 @@ const FOREIGN_PERCENT: usize = 10;
 /// The `whatlang` confidence a language without a word list needs.
 const UNLISTED_CONFIDENCE: f64 = 0.9;
 
-/// Whether at least two words, and `percent` of all words, are function words of
-/// `code`. Trigram profiles alone call one short English message in ten something
-/// else ("I'm still waiting for my card." -> Norwegian, "Damn, we just lost power."
-/// -> German); the little words of a language settle it.
-fn has_function_words(head: &str, code: &str, percent: usize) -> bool {
-    let (mut words, mut hits) = (0usize, 0usize);
-    for word in lowercase_words(head) {
-        words += 1;
-        hits += usize::from(is_function_word(code, &word));
-    }
-    hits >= 2 && hits * 100 >= words * percent
+/// How many words a text's head has, and how many of them are function words of
+/// each listed language: one pass over the words serves every question
+/// [`detect`] asks about them.
+struct FunctionWordCounts {
+    words: usize,
+    /// Indexed like [`FUNCTION_WORD_LANGUAGES`].
+    hits: [usize; FUNCTION_WORD_LANGUAGES.len()],
 }
 
-/// The words of `head` (letters and apostrophes), lowercased; copied only when a
-/// word has a capital.
-fn lowercase_words(head: &str) -> impl Iterator<Item = Cow<'_, str>> {
+impl FunctionWordCounts {
+    fn of(head: &str) -> Self {
+        let mut counts = FunctionWordCounts {
+            words: 0,
+            hits: [0; FUNCTION_WORD_LANGUAGES.len()],
+        };
+        let table = function_word_table();
+        for word in words(head) {
+            counts.words += 1;
+            let Some(key) = word_key(word) else {
+                continue;
+            };
+            if let Ok(at) = table.binary_search_by_key(&key, |&(k, _)| k) {
+                let languages = table[at].1;
+                for (i, hits) in counts.hits.iter_mut().enumerate() {
+                    *hits += usize::from(languages & (1 << i) != 0);
+                }
+            }
+        }
+        counts
+    }
+
+    /// Whether at least two words, and `percent` of all words, are function words of
+    /// `code`. Trigram profiles alone call one short English message in ten something
+    /// else ("I'm still waiting for my card." -> Norwegian, "Damn, we just lost power."
+    /// -> German); the little words of a language settle it.
+    fn has_function_words(&self, code: &str, percent: usize) -> bool {
+        let Some(i) = FUNCTION_WORD_LANGUAGES.iter().position(|c| *c == code) else {
+            return false;
+        };
+        let hits = self.hits[i];
+        hits >= 2 && hits * 100 >= self.words * percent
+    }
+
+    /// A listed language other than English whose little words make up at least
+    /// [`ENGLISH_PERCENT`] of the text, at least three of them, and more than twice
+    /// those of any other listed language: settled without the trigram model, which
+    /// is the costly part of a detection (about 90 µs on 400 bytes of German against
+    /// a few µs for this count).
+    fn dominant_listed_language(&self) -> Option<&'static str> {
+        let foreign = &FUNCTION_WORD_LANGUAGES[1..];
+        let hits = &self.hits[1..];
+        let (best, &most) = hits.iter().enumerate().max_by_key(|(_, h)| **h)?;
+        let runner_up = hits
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != best)
+            .map(|(_, h)| *h)
+            .max()
+            .unwrap_or(0);
+        (most >= 3 && most * 100 >= self.words * ENGLISH_PERCENT && most > 2 * runner_up)
+            .then_some(foreign[best])
+    }
+}
+
+/// The words of `head` (letters and apostrophes), as written.
+fn words(head: &str) -> impl Iterator<Item = &str> {
     head.split(|c: char| !(c.is_alphabetic() || c == '\''))
         .map(|word| word.trim_matches('\''))
         .filter(|word| !word.is_empty())
-        .map(|word| {
-            if word.chars().any(char::is_uppercase) {
-                Cow::Owned(word.to_lowercase())
-            } else {
-                Cow::Borrowed(word)
-            }
-        })
 }
 
-/// A listed language other than English whose little words make up at least
-/// [`ENGLISH_PERCENT`] of the text, at least three of them, and more than twice those
-/// of any other listed language: settled without the trigram model, which is the
-/// costly part of a detection (about 90 µs on 400 bytes of German against a few µs
-/// for this count).
-fn dominant_listed_language(head: &str) -> Option<&'static str> {
-    let foreign = &FUNCTION_WORD_LANGUAGES[1..];
-    let mut hits = [0usize; FUNCTION_WORD_LANGUAGES.len() - 1];
-    let mut words = 0usize;
-    for word in lowercase_words(head) {
-        words += 1;
-        for (count, code) in hits.iter_mut().zip(foreign) {
-            *count += usize::from(is_function_word(code, &word));
-        }
+/// The longest function word, in bytes ("toujours", "todavía").
+const MAX_FUNCTION_WORD_BYTES: usize = 8;
+
+/// A lowercase word of at most [`MAX_FUNCTION_WORD_BYTES`] bytes packed into an
+/// integer (zero-padded; a word holds no zero byte), so a lookup compares integers
+/// instead of strings. `None` for a longer word, which is no function word.
+fn pack(lower: &str) -> Option<u64> {
+    let bytes = lower.as_bytes();
+    if bytes.len() > MAX_FUNCTION_WORD_BYTES {
+        return None;
     }
-    let (best, &most) = hits.iter().enumerate().max_by_key(|(_, h)| **h)?;
-    let runner_up = hits
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != best)
-        .map(|(_, h)| *h)
-        .max()
-        .unwrap_or(0);
-    (most >= 3 && most * 100 >= words * ENGLISH_PERCENT && most > 2 * runner_up)
-        .then_some(foreign[best])
+    let mut buf = [0u8; 8];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    Some(u64::from_le_bytes(buf))
+}
+
+/// The packed lowercase form of `word`; an ASCII word is lowercased without a copy.
+fn word_key(word: &str) -> Option<u64> {
+    if word.is_ascii() {
+        let mut buf = [0u8; 8];
+        let bytes = word.as_bytes();
+        if bytes.len() > MAX_FUNCTION_WORD_BYTES {
+            return None;
+        }
+        for (to, from) in buf.iter_mut().zip(bytes) {
+            *to = from.to_ascii_lowercase();
+        }
+        Some(u64::from_le_bytes(buf))
+    } else if word.chars().any(char::is_uppercase) {
+        pack(&word.to_lowercase())
+    } else {
+        pack(word)
+    }
+}
+
+/// Every function word, packed, with the languages it belongs to (bit `i` for
+/// `FUNCTION_WORD_LANGUAGES[i]`), sorted by key for a binary search.
+fn function_word_table() -> &'static [(u64, u8)] {
+    static TABLE: std::sync::OnceLock<Vec<(u64, u8)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table: Vec<(u64, u8)> = Vec::new();
+        for (i, code) in FUNCTION_WORD_LANGUAGES.iter().enumerate() {
+            for w in function_words(code) {
+                let key = pack(w).expect("function words are at most 8 bytes");
+                match table.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, languages)) => *languages |= 1 << i,
+                    None => table.push((key, 1 << i)),
+                }
+            }
+        }
+        table.sort_unstable();
+        table
+    })
 }
 
 /// Frequent short words of a language that are not English words (and, for English,
 /// not words of the other listed languages: no "is", "was", "in", "a", "on", "me").
-/// Each list is sorted (bytewise) for a binary search.
-fn is_function_word(code: &str, w: &str) -> bool {
-    let list: &[&str] = match code {
+fn function_words(code: &str) -> &'static [&'static str] {
+    match code {
         "en" => &ENGLISH_WORDS,
         "de" => &GERMAN_WORDS,
         "fr" => &FRENCH_WORDS,
@@ -149,9 +218,8 @@ fn is_function_word(code: &str, w: &str) -> bool {
         "nl" => &DUTCH_WORDS,
         "pt" => &PORTUGUESE_WORDS,
         "it" => &ITALIAN_WORDS,
-        _ => return false,
-    };
-    list.binary_search(&w).is_ok()
+        _ => &[],
+    }
 }
 
 const ENGLISH_WORDS: [&str; 48] = [
@@ -335,32 +403,19 @@ mod tests {
     }
 
     #[test]
-    fn word_lists_are_sorted_for_the_binary_search() {
-        for code in FUNCTION_WORD_LANGUAGES {
-            for w in ["the", "und", "je", "el", "ik", "não", "grazie", "zzz"] {
-                let listed = match code {
-                    "en" => ENGLISH_WORDS.contains(&w),
-                    "de" => GERMAN_WORDS.contains(&w),
-                    "fr" => FRENCH_WORDS.contains(&w),
-                    "es" => SPANISH_WORDS.contains(&w),
-                    "nl" => DUTCH_WORDS.contains(&w),
-                    "pt" => PORTUGUESE_WORDS.contains(&w),
-                    _ => ITALIAN_WORDS.contains(&w),
-                };
-                assert_eq!(is_function_word(code, w), listed, "{code} {w}");
+    fn every_function_word_is_found_in_any_case_and_no_other_word_is() {
+        for (i, code) in FUNCTION_WORD_LANGUAGES.iter().enumerate() {
+            for w in function_words(code) {
+                assert!(w.len() <= MAX_FUNCTION_WORD_BYTES, "{w}");
+                for form in [w.to_string(), w.to_uppercase()] {
+                    let counts = FunctionWordCounts::of(&form);
+                    assert_eq!(counts.words, 1, "{form}");
+                    assert_eq!(counts.hits[i], 1, "{code} {form}");
+                }
             }
         }
-        for list in [
-            &ENGLISH_WORDS[..],
-            &GERMAN_WORDS,
-            &FRENCH_WORDS,
-            &SPANISH_WORDS,
-            &DUTCH_WORDS,
-            &PORTUGUESE_WORDS,
-            &ITALIAN_WORDS,
-        ] {
-            assert!(list.windows(2).all(|p| p[0] < p[1]), "{list:?}");
-        }
+        let counts = FunctionWordCounts::of("zzz thee untersuchung toujoursx");
+        assert_eq!((counts.words, counts.hits), (4, [0; 7]));
     }
 
     #[test]

@@ -113,6 +113,10 @@ fn chosen(messages: &[Message], mode: TextMode) -> Vec<&Message> {
 
 /// The first `n` characters of `text`.
 fn leading_chars(text: &str, n: usize) -> &str {
+    // A text has no more characters than bytes: a short one needs no walk.
+    if text.len() <= n {
+        return text;
+    }
     text.char_indices()
         .nth(n)
         .map_or(text, |(end, _)| &text[..end])

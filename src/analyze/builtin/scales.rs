@@ -293,7 +293,9 @@ fn shape(text: &str) -> Shape {
             || l.starts_with("$ ")
             || l.trim_end() == "[log]"
         {
+            // One log line settles it; the lines after it need no look.
             s.logs = true;
+            break;
         }
     }
     for tok in
@@ -303,19 +305,24 @@ fn shape(text: &str) -> Shape {
         if t.len() < 2 {
             continue;
         }
-        let letters = t.chars().filter(|c| c.is_alphabetic()).count();
-        let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
-        let upper = t.chars().all(|c| !c.is_lowercase());
+        let (mut letters, mut digits, mut dots, mut upper) = (0usize, 0usize, 0usize, true);
+        for c in t.chars() {
+            letters += usize::from(c.is_alphabetic());
+            digits += usize::from(c.is_ascii_digit());
+            dots += usize::from(c == '.');
+            upper &= !c.is_lowercase();
+        }
         if letters >= 2 && upper && digits == 0 && !t.contains('_') && is_shout(t) {
             s.shouted_words += 1;
         }
         let hex = t.len() > 2 && (t.starts_with("0x") || t.starts_with("0X"));
         let code = letters >= 1 && digits >= 2 && t.starts_with(|c: char| c.is_ascii_uppercase());
-        let const_name = t.contains('_') && upper && letters >= 3;
+        let const_name = upper && letters >= 3 && t.contains('_');
         if hex || code || const_name {
             s.codes = true;
         }
-        let dotted = t.split('.').count() >= 3
+        // At least three dot-separated parts, all digits.
+        let dotted = dots >= 2
             && t.split('.')
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         let path = t.starts_with('/') && t[1..].contains('/') || t.starts_with("C:\\");

@@ -9,7 +9,9 @@
 //! letters remain), so "charged", "charges" and "charge" all read "charg".
 //!
 //! [`PhraseSet`] matches many phrases in one pass over the words: phrases are
-//! indexed by the stem of their first word, so each word costs one hash lookup.
+//! indexed by the stem of their first word, so each word costs one hash lookup. A
+//! [`Doc`] hashes each stem and decides each negation once, when it is made, since
+//! every phrase set asks the same of every word.
 //! A phrase word matches a text word with the same stem, and two placeholders exist:
 //! `*` matches any one word ("charged * twice" matches "charged me twice"), `..`
 //! matches zero to three words ("rate .. wrong" matches "rate was wrong" and "rate
@@ -18,14 +20,21 @@
 //! apostrophe-less spelling such as "couldnt"), so "NEG work" covers "doesn't work",
 //! "not working" and "never worked".
 
-use super::lexicon::FastMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
-/// One word of a [`Doc`]: byte offsets into the lowercased text.
+use super::lexicon::Fnv;
+
+/// One word of a [`Doc`]: byte offsets into the lowercased text, the hash of its
+/// stem and whether it is a negation (every phrase set asks both of every word, so
+/// they are worked out once).
 #[derive(Clone, Copy)]
 struct Word {
     start: u32,
     end: u32,
     stem_end: u32,
+    stem_key: u64,
+    negates: bool,
 }
 
 /// A lowercased text split into words.
@@ -36,16 +45,8 @@ pub(crate) struct Doc {
 
 impl Doc {
     pub fn new(text: &str) -> Self {
-        let mut lower = String::with_capacity(text.len());
-        for c in text.chars() {
-            match c {
-                '\u{2018}' | '\u{2019}' | '`' => lower.push('\''),
-                c if c.is_ascii() => lower.push(c.to_ascii_lowercase()),
-                c => lower.extend(c.to_lowercase()),
-            }
-        }
+        let lower = lowercase(text);
         let mut words = Vec::with_capacity(lower.len() / 5 + 1);
-        let bytes = lower.as_bytes();
         let is_word = |c: char| c.is_alphanumeric() || c == '_';
         let mut start: Option<usize> = None;
         for (i, c) in lower.char_indices() {
@@ -55,11 +56,11 @@ impl Doc {
             if is_word(c) || inner_quote {
                 start.get_or_insert(i);
             } else if let Some(s) = start.take() {
-                words.push(word(bytes, s, i));
+                words.push(word(&lower, s, i));
             }
         }
         if let Some(s) = start {
-            words.push(word(bytes, s, lower.len()));
+            words.push(word(&lower, s, lower.len()));
         }
         Doc { lower, words }
     }
@@ -78,6 +79,10 @@ impl Doc {
         &self.lower[w.start as usize..w.stem_end as usize]
     }
 
+    fn stem_key(&self, i: usize) -> u64 {
+        self.words[i].stem_key
+    }
+
     /// Whether a sentence ends between words `from` and `to - 1` (a `.`, `!`, `?`,
     /// `;` or line break between them), so a phrase spanning them is no phrase.
     pub fn crosses_sentence(&self, from: usize, to: usize) -> bool {
@@ -92,16 +97,68 @@ impl Doc {
 
     /// Whether word `i` negates what follows it.
     pub fn negates(&self, i: usize) -> bool {
-        is_negation(self.word(i))
+        self.words[i].negates
     }
 }
 
-fn word(bytes: &[u8], start: usize, end: usize) -> Word {
-    let w = std::str::from_utf8(&bytes[start..end]).unwrap_or("");
+/// `text` lowercased, with typographic and back quotes as apostrophes.
+fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        // The common case, a byte at a time instead of a char at a time.
+        let lower = text.to_ascii_lowercase();
+        return if lower.contains('`') {
+            lower.replace('`', "'")
+        } else {
+            lower
+        };
+    }
+    let mut lower = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{2018}' | '\u{2019}' | '`' => lower.push('\''),
+            c if c.is_ascii() => lower.push(c.to_ascii_lowercase()),
+            c => lower.extend(c.to_lowercase()),
+        }
+    }
+    lower
+}
+
+fn word(lower: &str, start: usize, end: usize) -> Word {
+    let w = &lower[start..end];
+    let stem = stem(w);
     Word {
         start: start as u32,
         end: end as u32,
-        stem_end: (start + stem(w).len()) as u32,
+        stem_end: (start + stem.len()) as u32,
+        stem_key: stem_key(stem),
+        negates: is_negation(w),
+    }
+}
+
+/// The hash a [`PhraseSet`] files a stem under (FNV-1a).
+fn stem_key(stem: &str) -> u64 {
+    let mut h = Fnv::default();
+    h.write(stem.as_bytes());
+    h.finish()
+}
+
+/// Hands a [`stem_key`] on as the hash, so a lookup does not hash the stem again.
+#[derive(Default)]
+struct StemKeyHasher(u64);
+
+impl Hasher for StemKeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
     }
 }
 
@@ -154,7 +211,8 @@ pub(crate) fn is_negation(w: &str) -> bool {
 /// One word of a phrase pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Pat {
-    Stem(Box<str>),
+    /// A stem and its [`stem_key`], compared first.
+    Stem(u64, Box<str>),
     Any,
     Neg,
     /// Zero to [`MAX_GAP`] words.
@@ -167,7 +225,7 @@ const MAX_GAP: usize = 3;
 impl Pat {
     fn matches(&self, doc: &Doc, i: usize) -> bool {
         match self {
-            Pat::Stem(s) => doc.stem(i) == &**s,
+            Pat::Stem(key, s) => doc.stem_key(i) == *key && doc.stem(i) == &**s,
             Pat::Any => true,
             Pat::Neg => doc.negates(i),
             Pat::Gap => true,
@@ -211,16 +269,23 @@ pub(crate) struct Match<'s, T> {
     pub value: &'s T,
 }
 
+/// The phrases whose first word has one stem.
+struct SameStem<T> {
+    stem: Box<str>,
+    entries: Vec<Entry<T>>,
+}
+
 /// Many phrases, matched in one pass.
 pub(crate) struct PhraseSet<T> {
-    by_stem: FastMap<Box<str>, Vec<Entry<T>>>,
+    /// By [`stem_key`] of the first word; stems whose keys collide share a list.
+    by_stem: HashMap<u64, Vec<SameStem<T>>, BuildHasherDefault<StemKeyHasher>>,
     by_neg: Vec<Entry<T>>,
 }
 
 impl<T> Default for PhraseSet<T> {
     fn default() -> Self {
         PhraseSet {
-            by_stem: FastMap::default(),
+            by_stem: HashMap::default(),
             by_neg: Vec::new(),
         }
     }
@@ -239,7 +304,9 @@ impl<T> PhraseSet<T> {
                 ".." => pats.push(Pat::Gap),
                 _ => {
                     let doc = Doc::new(part);
-                    pats.extend((0..doc.len()).map(|i| Pat::Stem(doc.stem(i).into())));
+                    pats.extend(
+                        (0..doc.len()).map(|i| Pat::Stem(doc.stem_key(i), doc.stem(i).into())),
+                    );
                 }
             }
         }
@@ -252,7 +319,16 @@ impl<T> PhraseSet<T> {
             value,
         };
         match first {
-            Pat::Stem(s) => self.by_stem.entry(s).or_default().push(entry),
+            Pat::Stem(key, s) => {
+                let same = self.by_stem.entry(key).or_default();
+                match same.iter_mut().find(|same| same.stem == s) {
+                    Some(same) => same.entries.push(entry),
+                    None => same.push(SameStem {
+                        stem: s,
+                        entries: vec![entry],
+                    }),
+                }
+            }
             Pat::Neg => self.by_neg.push(entry),
             Pat::Any | Pat::Gap => {}
         }
@@ -270,7 +346,11 @@ impl<T> PhraseSet<T> {
             } else {
                 &[]
             };
-            let by_stem = self.by_stem.get(doc.stem(i)).map_or(&[][..], |v| &v[..]);
+            let by_stem = self
+                .by_stem
+                .get(&doc.stem_key(i))
+                .and_then(|same| same.iter().find(|same| *same.stem == *doc.stem(i)))
+                .map_or(&[][..], |same| &same.entries[..]);
             for e in by_stem.iter().chain(neg) {
                 if let Some(end) = match_from(&e.rest, doc, i + 1) {
                     f(Match {

@@ -181,14 +181,15 @@ impl Vader {
         for raw in text.split(is_py_space).filter(|t| !t.is_empty()) {
             let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
             // Stripping that leaves <= 2 characters was probably an emoticon.
-            let tok = if stripped.chars().count() <= 2 {
+            let tok = if stripped.chars().nth(2).is_none() {
                 raw
             } else {
                 stripped
             };
             let start = lower.len();
             if tok.is_ascii() {
-                lower.extend(tok.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                lower.push_str(tok);
+                lower[start..].make_ascii_lowercase();
             } else {
                 lower.push_str(&tok.to_lowercase());
             }
@@ -200,7 +201,7 @@ impl Vader {
                 upper: py_isupper(tok),
                 lex: self.lex.words.get(w).copied(),
                 booster: m.booster,
-                negates: m.negates || w.contains("n't"),
+                negates: m.negates || contains_nt(w),
             });
         }
         let mut pass = Pass {
@@ -258,6 +259,12 @@ impl Vader {
 
 /// Python's `str.isspace` set, which `str.split()` splits on: Rust's whitespace
 /// plus the ASCII information separators.
+/// Whether a word holds "n't" (a byte scan: words are short, and a substring search
+/// costs more to set up than this).
+fn contains_nt(w: &str) -> bool {
+    w.as_bytes().windows(3).any(|x| x == b"n't")
+}
+
 fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
@@ -345,13 +352,18 @@ fn negation(p: &Pass, i: usize, d: usize, v: f64) -> f64 {
 /// The idiom rule (only reached for tokens with three words before them).
 fn idioms(p: &Pass, i: usize, mut v: f64) -> f64 {
     let n = p.len();
-    let seq = |from: usize, to: usize| (from..=to).map(|k| p.word(k));
+    // Whether the words from `from` to `to` (inclusive) are `words`, word by word.
+    let is_seq = |from: usize, to: usize, words: &[&str]| {
+        words.len() == to - from + 1
+            && words
+                .iter()
+                .enumerate()
+                .all(|(k, w)| p.word(from + k) == *w)
+    };
     let special = |from: usize, to: usize| {
         SPECIAL_CASES
             .iter()
-            .find(|(words, _)| {
-                words.len() == to - from + 1 && seq(from, to).eq(words.iter().copied())
-            })
+            .find(|(words, _)| is_seq(from, to, words))
             .map(|&(_, val)| val)
     };
     // Word pairs and triples ending at or just before the word; the first hit wins.
@@ -377,10 +389,7 @@ fn idioms(p: &Pass, i: usize, mut v: f64) -> f64 {
         }
     }
     for (a, b) in [(i - 3, i - 2), (i - 2, i - 1)] {
-        if PAIR_DAMPENERS
-            .iter()
-            .any(|pair| seq(a, b).eq(pair.iter().copied()))
-        {
+        if PAIR_DAMPENERS.iter().any(|pair| is_seq(a, b, pair)) {
             v += B_DECR;
         }
     }
