@@ -215,11 +215,14 @@ pub fn fetch(
     stop_fetching(rt, pages)
 }
 
-/// Stops the lister and shuts the runtime down without waiting on stray tasks;
-/// the records an export file skipped.
+/// Stops the lister and shuts the runtime down; the records an export file skipped.
+/// Shutting down drops every task at its next await (a request in flight is not
+/// waited for), so this waits only for polls already running on a worker. Those
+/// may hold the cache, whose file lock a rerun needs: on a loaded machine they can
+/// take longer than a moment, so the bound is generous.
 fn stop_fetching(rt: tokio::runtime::Runtime, pages: Prefetch) -> u64 {
     let skipped = rt.block_on(pages.finish());
-    rt.shutdown_timeout(Duration::from_millis(100));
+    rt.shutdown_timeout(Duration::from_secs(10));
     skipped
 }
 
