@@ -396,9 +396,10 @@ impl TicketSource {
 pub const PAGES_AHEAD: usize = 3;
 
 /// Pages of the incremental export requested and not yet written, at most: one
-/// being analyzed and written, one waiting for it, and the next one being requested.
-/// Each is up to 1000 tickets (a few MB parsed). A killed nightly run re-reads at
-/// most this many pages after its checkpoint.
+/// being analyzed and written, two parsed (or being parsed) behind it, and the
+/// next one being requested, so a page the analyzer is slow on does not stop the
+/// cursor at once. Each is up to 1000 tickets (a few MB parsed). A killed nightly
+/// run re-reads at most this many pages after its checkpoint.
 pub const EXPORT_PAGES_UNWRITTEN: usize = 4;
 
 /// A listed page being completed on its own task, and its slot.
