@@ -439,26 +439,24 @@ async fn complete(
     Ok(page)
 }
 
-/// Parses a page of the incremental export (its tickets, their latest versions and
-/// metric sets, its sideloaded people), reads its conversations at the page's turn
-/// of the events feed, and adds names.
+/// Parses a page of the incremental export, reads its conversations at the page's
+/// turn of the events feed, and adds names.
 async fn complete_export(
     api: Arc<Api>,
     opts: SourceOptions,
     listed: ListedExport,
 ) -> Result<FetchedPage, FetchError> {
     let ListedExport {
-        mut raw,
+        raw,
         resume,
         events,
     } = listed;
-    let people = api.sideloads(
-        std::mem::take(&mut raw.users),
-        std::mem::take(&mut raw.organizations),
-    )?;
-    let mut items = latest_versions(parse_tickets(&raw.tickets));
-    attach_metric_sets(&mut items, metric_sets(&raw.metric_sets));
-    drop(raw);
+    // Parsing a page (and caching its people) takes milliseconds of CPU: off the
+    // runtime's threads, which must stay free to take in the next page.
+    let parsing = api.clone();
+    let (mut items, people) = tokio::task::spawn_blocking(move || parse_export(&parsing, raw))
+        .await
+        .map_err(|e| FetchError::Protocol(format!("page parse task failed: {e}")))??;
     let conversations = match events {
         Some(turn) => Some(turn.conversations(&api, &items).await?),
         None => None,
@@ -469,6 +467,21 @@ async fn complete_export(
         resume,
         ..FetchedPage::default()
     })
+}
+
+/// An export page's tickets (their latest versions, with their metric sets) and the
+/// users and organizations sideloaded with them, stored in the cache.
+fn parse_export(
+    api: &Api,
+    mut raw: IncrementalPage,
+) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
+    let people = api.sideloads(
+        std::mem::take(&mut raw.users),
+        std::mem::take(&mut raw.organizations),
+    )?;
+    let mut items = latest_versions(parse_tickets(&raw.tickets));
+    attach_metric_sets(&mut items, metric_sets(&raw.metric_sets));
+    Ok((items, people))
 }
 
 /// A source listing ahead on its own task ([`TicketSource::prefetch`]).
