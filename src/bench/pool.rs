@@ -65,6 +65,7 @@ pub fn analyze_pool(
                     items: items.by_ref().take(batch_size).collect(),
                     memberships: Vec::new(),
                     resume: None,
+                    slot: None,
                 };
                 if batch_tx.send(batch).is_err() {
                     break;

@@ -19,6 +19,9 @@
 //! minute before its page is read) is analyzed without that comment, and a later
 //! run reads it only if the ticket changes again (a new comment does change it).
 //! Time-based pages overlap at their edges, so comments are told apart by id.
+//! The ticket export is listed ahead of the feed: each page's completion takes its
+//! turn at the feed ([`FeedRelay`]), in listing order, so the events requests never
+//! wait in line with the ticket export's cursor.
 //!
 //! Either way each comment author's role is looked up (the page's sideloaded users,
 //! the users cache, then `users/show_many`), so `[analyze] text = "requester"` can
@@ -28,6 +31,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
+use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
 use super::api::Api;
@@ -59,7 +63,7 @@ impl EventsFeed {
 
     /// The conversations of `items` (the readable ones), after reading the events up
     /// to the newest of them.
-    pub async fn conversations(
+    async fn conversations(
         &mut self,
         api: &Api,
         items: &[WorkItem],
@@ -131,6 +135,57 @@ impl EventsFeed {
                 kept.push(comment);
             }
         }
+    }
+}
+
+/// Hands the [`EventsFeed`] from page to page of the ticket export in listing
+/// order, whichever page's completion runs first.
+pub struct FeedRelay {
+    /// Where the next page's turn receives the feed.
+    next: oneshot::Receiver<EventsFeed>,
+}
+
+impl FeedRelay {
+    pub fn new(feed: EventsFeed) -> Self {
+        let (first, next) = oneshot::channel();
+        // The receiver is held in `next`, so this send cannot fail.
+        let _ = first.send(feed);
+        FeedRelay { next }
+    }
+
+    /// The turn of the page listed next: it takes the feed once the page listed
+    /// before has read its events, and passes it on to the page after it.
+    pub fn turn(&mut self) -> FeedTurn {
+        let (pass, next) = oneshot::channel();
+        FeedTurn {
+            take: std::mem::replace(&mut self.next, next),
+            pass,
+        }
+    }
+}
+
+/// One page's turn at the feed ([`FeedRelay::turn`]).
+pub struct FeedTurn {
+    take: oneshot::Receiver<EventsFeed>,
+    pass: oneshot::Sender<EventsFeed>,
+}
+
+impl FeedTurn {
+    /// The conversations of `items`, read once the pages before are served. A page
+    /// whose events failed drops the feed: the pages after it fail too, but the
+    /// run stops at the first failed page, which comes first.
+    pub async fn conversations(
+        self,
+        api: &Api,
+        items: &[WorkItem],
+    ) -> Result<HashMap<u64, Vec<Comment>>, FetchError> {
+        let mut feed = self.take.await.map_err(|_| {
+            FetchError::Protocol("the ticket events feed stopped at an earlier page".into())
+        })?;
+        let conversations = feed.conversations(api, items).await?;
+        // The next page's turn is gone only when listing stopped.
+        let _ = self.pass.send(feed);
+        Ok(conversations)
     }
 }
 

@@ -40,7 +40,10 @@ pub use connect::{connect, Access, ConnectError, Connection};
 pub use file::read_export;
 pub use limit::WindowLimiter;
 pub use settings::{AuthKind, FetchSettings, Mode, OnBadRecord, Since, Source, ZendeskTarget};
-pub use source::{FetchedPage, Prefetch, ResumePoint, SourceOptions, TicketSource, WorkItem};
+pub use source::{
+    FetchedPage, PageSlot, Prefetch, ResumePoint, SourceOptions, TicketSource, WorkItem,
+    EXPORT_PAGES_UNWRITTEN,
+};
 
 use crate::cache::CacheError;
 use crate::http::{tls_advice, BaseUrlError, NetworkError, Transient};

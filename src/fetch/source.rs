@@ -17,7 +17,8 @@
 //! **Incremental.** Pages of the cursor export from the stored checkpoint (or from
 //! `since` on the first run) until `end_of_stream`. Each page carries the cursor that
 //! follows it as its [`ResumePoint`]; the writer stores it only after the page's rows
-//! are written, so a crash re-reads at most one page.
+//! are written, so a crash re-reads only the pages requested after the last one
+//! written: at most [`EXPORT_PAGES_UNWRITTEN`] (see **Overlap**).
 //!
 //! Each page's requesters (and assignees, for an `assignee` column) and organizations
 //! are looked up (cache, then `show_many`)
@@ -28,9 +29,15 @@
 //! **Overlap.** [`TicketSource::prefetch`] lists on its own task: the next page is
 //! requested as soon as the previous one's cursor or link is parsed, while earlier
 //! pages are named (`show_many`), fetched comments for, analyzed and written. Each
-//! listed page is completed on a task of its own, and the pages come back in listing
-//! order; at most [`PAGES_AHEAD`] of them wait (one for the incremental export), so
-//! memory stays bounded.
+//! listed page is completed on a task of its own (an export page's tickets are
+//! parsed there too, and its ticket events read in listing order, `FeedRelay`), and
+//! the pages come back in listing order. A page is listed only with a free slot, so
+//! memory stays bounded. A view's (or search's, or file's) page gives its slot back
+//! once the fetch stage has handed it on: at most [`PAGES_AHEAD`] wait besides the
+//! one being handed on. An export page keeps its slot ([`PageSlot`]) until its rows
+//! are written and its checkpoint committed, so at most [`EXPORT_PAGES_UNWRITTEN`]
+//! export pages are ever requested and not yet written, whatever the analyze pool
+//! and the channels hold; that is also the most a killed nightly run re-reads.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -40,12 +47,13 @@ use serde_json::Value;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
+use super::api::IncrementalPage;
 use super::api::{
     describe_ids, metric_sets, Api, ListingPage, MetricSets, RawRecords, Sideloads, ViewPage,
     PAGE_SIZE,
 };
 use super::columns::ColumnPlan;
-use super::conversation::{add_conversations, EventsFeed};
+use super::conversation::{add_conversations, EventsFeed, FeedRelay, FeedTurn};
 use super::file::ExportReader;
 use super::listing::Listing;
 use super::FetchError;
@@ -83,6 +91,17 @@ pub struct FetchedPage {
     /// `(ticket id, view id)` of tickets already emitted for an earlier view: the CSV
     /// keeps one row per ticket, the results store records every view it is in.
     pub memberships: Vec<(u64, u64)>,
+    /// Set on a page with a resume point: its listing slot, to drop once the page's
+    /// rows are written and its checkpoint committed.
+    pub slot: Option<PageSlot>,
+}
+
+/// The listing slot of an export page ([`EXPORT_PAGES_UNWRITTEN`]): the next page
+/// past the bound is requested only once this is dropped.
+#[derive(Debug)]
+pub struct PageSlot {
+    /// Held only to be given back when dropped.
+    _permit: OwnedSemaphorePermit,
 }
 
 /// Options shared by all sources.
@@ -163,7 +182,7 @@ struct IncrementalSource {
     done: bool,
     opts: SourceOptions,
     /// The conversations, with `include_comments`.
-    events: Option<EventsFeed>,
+    events: Option<FeedRelay>,
 }
 
 /// One raw ticket object as a work item. A record with an id but a bad field becomes
@@ -253,7 +272,9 @@ impl TicketSource {
     ) -> Self {
         // Continuing from a cursor, the events start with the first page of tickets.
         let events_start = cursor.is_none().then_some(start_time);
-        let events = opts.include_comments.then(|| EventsFeed::new(events_start));
+        let events = opts
+            .include_comments
+            .then(|| FeedRelay::new(EventsFeed::new(events_start)));
         TicketSource {
             kind: Kind::Incremental(IncrementalSource {
                 api,
@@ -301,8 +322,8 @@ impl TicketSource {
     /// Starts listing on `rt` (see the module doc's **Overlap**): pages come back
     /// from [`Prefetch::next`] in listing order, complete.
     pub fn prefetch(self, rt: &tokio::runtime::Runtime) -> Prefetch {
-        let slots = Arc::new(Semaphore::new(self.pages_ahead() + 1));
-        let (tx, pages) = mpsc::channel(self.pages_ahead() + 1);
+        let slots = Arc::new(Semaphore::new(self.slots()));
+        let (tx, pages) = mpsc::channel(self.slots());
         let lister = rt.spawn(self.list_ahead(tx, slots.clone()));
         Prefetch {
             pages,
@@ -314,9 +335,8 @@ impl TicketSource {
 
     /// The lister task: lists page after page, starting each page's completion as
     /// soon as it is listed; stops at the end, at an error, or when nobody waits.
-    /// A page is listed only with a free slot (`slots`); the fetch stage gives a
-    /// page's slot back once it has handed the page on, so no more than
-    /// `pages_ahead` pages are ever listed but not handed on besides the current one.
+    /// A page is listed only with a free slot (`slots`), given back as the module
+    /// doc's **Overlap** says.
     async fn list_ahead(mut self, tx: mpsc::Sender<PageTask>, slots: Arc<Semaphore>) -> u64 {
         while let Ok(slot) = slots.clone().acquire_owned().await {
             let task = match self.next_listed().await {
@@ -326,8 +346,10 @@ impl TicketSource {
                     opts,
                     page,
                     people,
-                    conversations,
-                })) => tokio::spawn(complete(api, opts, page, people, conversations)),
+                })) => tokio::spawn(complete(api, opts, page, people)),
+                Ok(Some(Listed::Export { api, opts, page })) => {
+                    tokio::spawn(complete_export(api, opts, page))
+                }
                 Ok(None) => break,
                 Err(e) => {
                     let _ = tx.send((tokio::spawn(async move { Err(e) }), slot)).await;
@@ -341,49 +363,44 @@ impl TicketSource {
         self.skipped()
     }
 
-    /// Pages listed ahead of the one the fetch stage hands on. The incremental
-    /// export lists the next page only once the current one is handed on, as
-    /// before: its checkpoint moves only after a page is written, and a killed run
-    /// re-reads at most about one page.
-    fn pages_ahead(&self) -> usize {
+    /// The listing slots: pages listed (or being listed) and not yet given back.
+    fn slots(&self) -> usize {
         match self.kind {
-            Kind::Incremental(_) => 0,
-            Kind::Views(_) | Kind::File { .. } => PAGES_AHEAD,
+            Kind::Incremental(_) => EXPORT_PAGES_UNWRITTEN,
+            Kind::Views(_) | Kind::File { .. } => PAGES_AHEAD + 1,
         }
     }
 
     /// The next listed page, or `None` at the end. Pages from Zendesk still need
     /// their names (and conversations); an export file's records are used as they are.
     async fn next_listed(&mut self) -> Result<Option<Listed>, FetchError> {
-        let (fetched, api, opts) = match &mut self.kind {
-            Kind::Views(source) => (
-                source
-                    .next()
-                    .await?
-                    .map(|(page, people)| (page, people, None)),
-                source.api.clone(),
-                source.opts.clone(),
-            ),
-            Kind::Incremental(source) => (
-                source.next().await?,
-                source.api.clone(),
-                source.opts.clone(),
-            ),
-            Kind::File { reader, .. } => return Ok(next_file_page(reader)?.map(Listed::Complete)),
-        };
-        Ok(fetched.map(|(page, people, conversations)| Listed::Named {
-            api,
-            opts,
-            page,
-            people,
-            conversations,
-        }))
+        Ok(match &mut self.kind {
+            Kind::Views(source) => source.next().await?.map(|(page, people)| Listed::Named {
+                api: source.api.clone(),
+                opts: source.opts.clone(),
+                page,
+                people,
+            }),
+            Kind::Incremental(source) => source.next().await?.map(|page| Listed::Export {
+                api: source.api.clone(),
+                opts: source.opts.clone(),
+                page,
+            }),
+            Kind::File { reader, .. } => next_file_page(reader)?.map(Listed::Complete),
+        })
     }
 }
 
 /// Pages listed but not yet taken by the fetch stage, besides the one it holds.
 /// Each is a few hundred KB at most, so this bounds the stage's memory.
 pub const PAGES_AHEAD: usize = 3;
+
+/// Pages of the incremental export requested and not yet written, at most: one
+/// being analyzed and written, two parsed (or being parsed) behind it, and the
+/// next one being requested, so a page the analyzer is slow on does not stop the
+/// cursor at once. Each is up to 1000 tickets (a few MB parsed). A killed nightly
+/// run re-reads at most this many pages after its checkpoint.
+pub const EXPORT_PAGES_UNWRITTEN: usize = 4;
 
 /// A listed page being completed on its own task, and its slot.
 type PageTask = (
@@ -395,14 +412,18 @@ type PageTask = (
 enum Listed {
     /// Ready as it is (an export file's records).
     Complete(FetchedPage),
-    /// A Zendesk page that still needs its names (and conversations).
+    /// A view's (or search's) page that still needs its names (and conversations).
     Named {
         api: Arc<Api>,
         opts: SourceOptions,
         page: FetchedPage,
         people: Sideloads,
-        /// Read from the ticket events export (nightly runs with comments).
-        conversations: Option<Conversations>,
+    },
+    /// A page of the incremental export, its records not parsed yet.
+    Export {
+        api: Arc<Api>,
+        opts: SourceOptions,
+        page: ListedExport,
     },
 }
 
@@ -413,10 +434,54 @@ async fn complete(
     opts: SourceOptions,
     mut page: FetchedPage,
     people: Sideloads,
-    conversations: Option<Conversations>,
 ) -> Result<FetchedPage, FetchError> {
-    enrich(&api, &mut page.items, &opts, people, conversations).await?;
+    enrich(&api, &mut page.items, &opts, people, None).await?;
     Ok(page)
+}
+
+/// Parses a page of the incremental export, reads its conversations at the page's
+/// turn of the events feed, and adds names.
+async fn complete_export(
+    api: Arc<Api>,
+    opts: SourceOptions,
+    listed: ListedExport,
+) -> Result<FetchedPage, FetchError> {
+    let ListedExport {
+        raw,
+        resume,
+        events,
+    } = listed;
+    // Parsing a page (and caching its people) takes milliseconds of CPU: off the
+    // runtime's threads, which must stay free to take in the next page.
+    let parsing = api.clone();
+    let (mut items, people) = tokio::task::spawn_blocking(move || parse_export(&parsing, raw))
+        .await
+        .map_err(|e| FetchError::Protocol(format!("page parse task failed: {e}")))??;
+    let conversations = match events {
+        Some(turn) => Some(turn.conversations(&api, &items).await?),
+        None => None,
+    };
+    enrich(&api, &mut items, &opts, people, conversations).await?;
+    Ok(FetchedPage {
+        items,
+        resume,
+        ..FetchedPage::default()
+    })
+}
+
+/// An export page's tickets (their latest versions, with their metric sets) and the
+/// users and organizations sideloaded with them, stored in the cache.
+fn parse_export(
+    api: &Api,
+    mut raw: IncrementalPage,
+) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
+    let people = api.sideloads(
+        std::mem::take(&mut raw.users),
+        std::mem::take(&mut raw.organizations),
+    )?;
+    let mut items = latest_versions(parse_tickets(&raw.tickets));
+    attach_metric_sets(&mut items, metric_sets(&raw.metric_sets));
+    Ok((items, people))
 }
 
 /// A source listing ahead on its own task ([`TicketSource::prefetch`]).
@@ -426,7 +491,8 @@ pub struct Prefetch {
     lister: Option<JoinHandle<u64>>,
     /// Records an export file skipped as unreadable, once the lister returned.
     skipped: u64,
-    /// The slot of the page last returned, given back on the next call.
+    /// The slot of the page last returned (without a resume point), given back on
+    /// the next call.
     held: Option<OwnedSemaphorePermit>,
 }
 
@@ -449,10 +515,13 @@ impl Prefetch {
             }
             return Ok(None);
         };
-        self.held = Some(slot);
-        let page = task
+        let mut page = task
             .await
             .map_err(|e| FetchError::Protocol(format!("page fetch task failed: {e}")))??;
+        match page.resume {
+            Some(_) => page.slot = Some(PageSlot { _permit: slot }),
+            None => self.held = Some(slot),
+        }
         Ok(Some(page))
     }
 
@@ -508,27 +577,32 @@ impl ViewsSource {
         });
         FetchedPage {
             items,
-            resume: None,
             memberships,
+            ..FetchedPage::default()
         }
     }
 }
 
+/// A page of the incremental export as listed: the records as they came, the cursor
+/// after it, and its turn at the ticket events feed (with comments).
+struct ListedExport {
+    raw: IncrementalPage,
+    resume: Option<ResumePoint>,
+    events: Option<FeedTurn>,
+}
+
 impl IncrementalSource {
-    /// The next page of the export, resumable from the cursor after it, with its
-    /// tickets' conversations when asked; `None` once the export reached its end.
-    async fn next(&mut self) -> Result<Option<PageWithConversations>, FetchError> {
+    /// The next page of the export, resumable from the cursor after it; `None` once
+    /// the export reached its end. Only the cursor is read here: the records are
+    /// parsed on the page's own task ([`complete_export`]).
+    async fn next(&mut self) -> Result<Option<ListedExport>, FetchError> {
         if self.done {
             return Ok(None);
         }
-        let mut page = self
+        let page = self
             .api
             .incremental(Some(self.start_time), self.cursor.as_deref())
             .await?;
-        let people = self.api.sideloads(
-            std::mem::take(&mut page.users),
-            std::mem::take(&mut page.organizations),
-        )?;
         let same_cursor = page.after_cursor.is_some() && page.after_cursor == self.cursor;
         if same_cursor && !page.end_of_stream && !page.tickets.is_empty() {
             return Err(FetchError::Protocol(
@@ -541,24 +615,13 @@ impl IncrementalSource {
         if page.after_cursor.is_some() {
             self.cursor = page.after_cursor.clone();
         }
-        let mut items = latest_versions(parse_tickets(&page.tickets));
-        attach_metric_sets(&mut items, metric_sets(&page.metric_sets));
-        let page = FetchedPage {
-            items,
+        Ok(Some(ListedExport {
+            raw: page,
             resume: self.cursor.clone().map(ResumePoint::Cursor),
-            memberships: Vec::new(),
-        };
-        let conversations = match &mut self.events {
-            Some(feed) => Some(feed.conversations(&self.api, &page.items).await?),
-            None => None,
-        };
-        Ok(Some((page, people, conversations)))
+            events: self.events.as_mut().map(FeedRelay::turn),
+        }))
     }
 }
-
-/// A page of the incremental export: its tickets, the users and organizations that
-/// came with it, and the conversations read from the ticket events export.
-type PageWithConversations = (FetchedPage, Sideloads, Option<Conversations>);
 
 /// Each ticket's comments, by ticket id.
 type Conversations = HashMap<u64, Vec<Comment>>;
@@ -586,8 +649,7 @@ fn next_file_page(reader: &mut ExportReader) -> Result<Option<FetchedPage>, Fetc
     }
     Ok(Some(FetchedPage {
         items,
-        resume: None,
-        memberships: Vec::new(),
+        ..FetchedPage::default()
     }))
 }
 

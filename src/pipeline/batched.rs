@@ -122,7 +122,9 @@ pub fn analyze(
 }
 
 impl Collector<'_> {
-    /// Holds a fetched batch: records at once where no model is needed.
+    /// Holds a fetched batch: records at once where no model is needed. Its
+    /// listing slot is given back here, not once written: batch mode holds every
+    /// page until its batch is answered, which may take hours.
     fn gather(&mut self, batch: Batch) {
         let at = self.held.len();
         let mut held = Held {
@@ -502,6 +504,7 @@ impl Collector<'_> {
                 records: held.records,
                 memberships: held.memberships,
                 resume: held.resume,
+                slot: None,
                 // `max_cost` is refused with `batch = true`.
                 over_budget: false,
             };

@@ -24,7 +24,7 @@ use super::progress::Progress;
 use super::{Checkpoint, Fatal, MaxFailures};
 use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, Decided, TextMode};
 use crate::cache::{Cache, StoredAnalysis};
-use crate::fetch::{FetchError, Prefetch, ResumePoint, TicketSource, WorkItem};
+use crate::fetch::{FetchError, PageSlot, Prefetch, ResumePoint, TicketSource, WorkItem};
 use crate::model::{Analysis, ResultRecord};
 use crate::write::{Sink, WriteError};
 
@@ -36,6 +36,9 @@ pub struct Batch {
     pub memberships: Vec<(u64, u64)>,
     /// Set on a page's last batch: where to resume once it is written.
     pub resume: Option<ResumePoint>,
+    /// Set on an export page's last batch: its listing slot, given back (dropped)
+    /// by the writer once the page is written.
+    pub slot: Option<PageSlot>,
 }
 
 /// A batch's results on their way to the writer.
@@ -44,6 +47,8 @@ pub struct Done {
     pub records: Vec<ResultRecord>,
     pub memberships: Vec<(u64, u64)>,
     pub resume: Option<ResumePoint>,
+    /// The batch's [`Batch::slot`], dropped after the batch is written.
+    pub slot: Option<PageSlot>,
     /// `max_cost` refused one of its tickets: neither it nor anything after it is
     /// written, so the checkpoint stays before it and the next run takes them.
     pub over_budget: bool,
@@ -190,12 +195,16 @@ pub fn fetch(
         }
         batches.push(items);
         let last = batches.len() - 1;
-        let mut memberships = page.memberships;
+        let (mut memberships, mut slot) = (page.memberships, page.slot);
         for (i, items) in batches.into_iter().enumerate() {
-            let (resume, memberships) = if i == last {
-                (page.resume.clone(), std::mem::take(&mut memberships))
+            let (resume, memberships, slot) = if i == last {
+                (
+                    page.resume.clone(),
+                    std::mem::take(&mut memberships),
+                    slot.take(),
+                )
             } else {
-                (None, Vec::new())
+                (None, Vec::new(), None)
             };
             if items.is_empty() && resume.is_none() && memberships.is_empty() {
                 continue;
@@ -205,6 +214,7 @@ pub fn fetch(
                 items,
                 memberships,
                 resume,
+                slot,
             };
             if tx.send(batch).is_err() {
                 return stop_fetching(rt, pages);
@@ -303,6 +313,7 @@ impl Analyzed {
             records: self.records,
             memberships: batch.memberships,
             resume: batch.resume,
+            slot: batch.slot,
             over_budget: self.over_budget,
         }
     }
@@ -461,6 +472,8 @@ pub fn write(
                 out.write_failed = true;
                 continue;
             }
+            // Written and checkpointed: the lister may request one more export page.
+            drop(done.slot);
             out.busy += t.elapsed();
             let failed = done.records.iter().filter(|r| r.error.is_some()).count() as u64;
             out.failed += failed;

@@ -146,7 +146,10 @@ fn a_killed_dated_run_keeps_latest_and_its_resume_finishes_the_same_file() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    kill_when(&mut child, || export_pages() >= 3);
+    // Past the pages listed ahead of the writer, so at least one page is written
+    // (and checkpointed with the killed run's file) before the kill.
+    let listed_ahead = zdpipe::fetch::EXPORT_PAGES_UNWRITTEN;
+    kill_when(&mut child, || export_pages() > listed_ahead);
     assert_eq!(latest(&link), first, "a killed run does not move latest");
     let partials: Vec<String> = files(&ws, "nightly-")
         .into_iter()

@@ -359,23 +359,35 @@ fn a_killed_backfill_resumes_without_losing_or_repeating_tickets() {
     );
 }
 
+/// The incremental export's pages `sb` served (their query strings name them).
+fn export_pages(sb: &SandboxHandle) -> Vec<String> {
+    sb.request_log()
+        .into_iter()
+        .filter(|r| r.path_and_query.contains("incremental/tickets") && r.status == 200)
+        .map(|r| r.path_and_query)
+        .collect()
+}
+
 #[test]
 fn a_killed_nightly_run_resumes_from_its_checkpoint() {
+    use zdpipe::fetch::EXPORT_PAGES_UNWRITTEN;
+    // 30 pages of 200 tickets, listed faster than one worker analyzes them, and
+    // channels that could hold many pages: only the listing's own bound keeps the
+    // pages requested but not yet written (and so re-read after a kill) few.
     let sb = start(SandboxSettings {
         tickets: 6000,
-        latency_ms: 30,
+        latency_ms: 5,
+        export_page_max: 200,
         ..SandboxSettings::default()
     });
     let ws = Workspace::new();
-    let p = nightly(&ws, &sb.base_url(), "");
-    let export_pages = || {
-        sb.request_log()
-            .iter()
-            .filter(|r| r.path_and_query.contains("incremental") && r.status == 200)
-            .count()
-    };
+    let slow = "\n[analyze]\nworkers = 1\nbatch_size = 200\nqueue = 8";
+    let p = nightly(&ws, &sb.base_url(), slow);
     let mut child = spawn_run(&p, false);
-    kill_when(&mut child, || export_pages() >= 3);
+    kill_when(&mut child, || {
+        export_pages(&sb).len() >= EXPORT_PAGES_UNWRITTEN + 2
+    });
+    let killed_run = export_pages(&sb);
     assert!(
         ws.path("out/nightly.csv.partial").exists(),
         "the partial CSV is kept for the resume"
@@ -390,10 +402,18 @@ fn a_killed_nightly_run_resumes_from_its_checkpoint() {
         (1..=6000).collect::<HashSet<u64>>(),
         "no ticket lost"
     );
-    let resumed_pages = export_pages();
+    let resumed_run = export_pages(&sb);
     assert!(
-        resumed_pages <= 5,
-        "resumed from the checkpoint, re-reading at most one page ({resumed_pages} pages)"
+        resumed_run.iter().all(|q| !q.contains("start_time")),
+        "resumed from a checkpoint, not from the start: {resumed_run:?}"
+    );
+    let reread = resumed_run
+        .iter()
+        .filter(|q| killed_run.contains(q))
+        .count();
+    assert!(
+        reread <= EXPORT_PAGES_UNWRITTEN,
+        "re-read {reread} pages; at most the {EXPORT_PAGES_UNWRITTEN} requested and not yet written"
     );
 }
 
