@@ -8,9 +8,8 @@
 //! (ids, cursors) are percent-encoded by `query_pairs_mut`.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use reqwest::Url;
 use serde::{Deserialize, Deserializer};
@@ -212,25 +211,6 @@ pub struct Api {
     /// Whether ticket pages sideload `metric_sets` (set once, before listing, when
     /// the run's columns need them; otherwise the requests stay as they were).
     pub metric_sets: AtomicBool,
-    /// The sideloaded people this run already stored ([`Api::sideloads`]).
-    pub stored_people: StoredPeople,
-}
-
-/// A hash of the raw record of every sideloaded user and organization this run
-/// stored. Every page of an export sideloads its people again, mostly the same
-/// ones: a person is stored only when it is new to the run or its record changed.
-#[derive(Debug, Default)]
-pub struct StoredPeople(Mutex<HashMap<(bool, u64), u64>>);
-
-impl StoredPeople {
-    /// Notes `raw` as the record of the person `key`; whether it is new or changed.
-    fn note(&self, key: (bool, u64), raw: &str) -> bool {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        raw.hash(&mut hasher);
-        let hash = hasher.finish();
-        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        seen.insert(key, hash) != Some(hash)
-    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
@@ -491,35 +471,29 @@ impl Api {
         })
     }
 
-    /// Reads sideloaded users and organizations and stores them like fetched ones,
-    /// those this run stored already only when their record changed.
+    /// Reads sideloaded users and organizations and stores them like fetched ones.
     pub fn sideloads(
         &self,
         users: RawRecords,
         organizations: RawRecords,
     ) -> Result<Sideloads, FetchError> {
-        let mut fresh: Vec<(bool, u64)> = Vec::new();
-        let mut parse = |raw: RawRecords, is_org: bool| -> HashMap<u64, User> {
+        let parse = |raw: RawRecords| -> HashMap<u64, User> {
             raw.iter()
-                .filter_map(|v| {
-                    let user = serde_json::from_str::<User>(v.get()).ok()?;
-                    if self.stored_people.note((is_org, user.id), v.get()) {
-                        fresh.push((is_org, user.id));
-                    }
-                    Some((user.id, user))
-                })
+                .filter_map(|v| serde_json::from_str::<User>(v.get()).ok())
+                .map(|u| (u.id, u))
                 .collect()
         };
         let out = Sideloads {
-            users: parse(users, false),
-            organizations: parse(organizations, true),
+            users: parse(users),
+            organizations: parse(organizations),
         };
-        self.store_all(fresh.iter().filter_map(|&(is_org, id)| {
-            Some(match is_org {
-                false => (CacheKey::User(id), out.users.get(&id)?),
-                true => (CacheKey::Organization(id), out.organizations.get(&id)?),
-            })
-        }))?;
+        self.store_all(
+            (out.users.values().map(|u| (CacheKey::User(u.id), u))).chain(
+                out.organizations
+                    .values()
+                    .map(|o| (CacheKey::Organization(o.id), o)),
+            ),
+        )?;
         Ok(out)
     }
 
@@ -735,19 +709,6 @@ pub(super) fn describe_ids(what: &str, ids: &[u64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_sideloaded_person_is_stored_again_only_when_changed() {
-        let stored = StoredPeople::default();
-        assert!(stored.note((false, 7), r#"{"id":7,"name":"Ann"}"#));
-        assert!(!stored.note((false, 7), r#"{"id":7,"name":"Ann"}"#));
-        assert!(
-            stored.note((true, 7), r#"{"id":7,"name":"Ann"}"#),
-            "an organization is another record"
-        );
-        assert!(stored.note((false, 7), r#"{"id":7,"name":"Ann B"}"#));
-        assert!(!stored.note((false, 7), r#"{"id":7,"name":"Ann B"}"#));
-    }
 
     #[test]
     fn a_repeated_page_link_is_an_error_not_a_loop() {
