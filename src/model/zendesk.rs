@@ -12,14 +12,16 @@ where
 }
 
 /// Deserializes what has the expected shape and takes `T::default()` for anything
-/// else: a field only an extra column reads must never fail the whole ticket.
+/// else: a field only an extra column reads must never fail the whole ticket. The
+/// field's JSON text is parsed again as `T` rather than built into a `Value` tree
+/// first: one allocation instead of one per node, for every ticket.
 fn lenient<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + serde::de::DeserializeOwned,
 {
-    let value = serde_json::Value::deserialize(d)?;
-    Ok(serde_json::from_value(value).unwrap_or_default())
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    Ok(serde_json::from_str(raw.get()).unwrap_or_default())
 }
 
 /// A support ticket. Field names follow the Zendesk Tickets API.
@@ -273,6 +275,22 @@ mod tests {
         )
         .unwrap();
         assert!(t.custom_fields.is_empty() && t.via.is_none() && t.satisfaction_rating.is_none());
+    }
+
+    #[test]
+    fn column_fields_parse_the_same_from_a_json_value() {
+        let json = r#"{"id": 9, "custom_fields": [{"id": 1, "value": ["a", 2.5]}],
+            "via": {"channel": "email"}, "satisfaction_rating": "good"}"#;
+        let from_text: Ticket = serde_json::from_str(json).unwrap();
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        let from_value: Ticket = serde_json::from_value(value).unwrap();
+        assert_eq!(from_text, from_value);
+        assert_eq!(
+            from_text.custom_fields[0].value,
+            serde_json::json!(["a", 2.5])
+        );
+        assert_eq!(from_text.via.unwrap().channel.as_deref(), Some("email"));
+        assert!(from_text.satisfaction_rating.is_none());
     }
 
     #[test]
