@@ -176,18 +176,10 @@ pub struct TicketEventsPage {
 pub struct ViewPage {
     pub tickets: RawRecords,
     pub next: Option<String>,
-    /// Requesters and organizations sideloaded with the page, as they came: parsed
-    /// and cached off the listing's path ([`Api::sideloads`]).
-    pub people: RawPeople,
+    /// Requesters and organizations sideloaded with the page.
+    pub people: Sideloads,
     /// The tickets' metric sets, when asked for ([`Api::metric_sets`]).
     pub metric_sets: MetricSets,
-}
-
-/// Users and organizations sideloaded with a page, not parsed yet.
-#[derive(Debug, Default)]
-pub struct RawPeople {
-    pub users: RawRecords,
-    pub organizations: RawRecords,
 }
 
 /// Metric sets by ticket id.
@@ -435,14 +427,12 @@ impl Api {
             ),
         };
         let page: TicketsPage = self.client.get_json(&url, Budget::Api, &what).await?;
+        let people = self.sideloads(page.users, page.organizations)?;
         let next = page.meta.has_more.then_some(page.links.next).flatten();
         Ok(ViewPage {
             tickets: page.tickets,
             next: advance(base, &url, next, &what)?.map(String::from),
-            people: RawPeople {
-                users: page.users,
-                organizations: page.organizations,
-            },
+            people,
             metric_sets: metric_sets(&page.metric_sets),
         })
     }
@@ -476,7 +466,7 @@ impl Api {
         Ok(ViewPage {
             tickets: page.results,
             next: advance(base, &url, next, what)?.map(String::from),
-            people: RawPeople::default(),
+            people: Sideloads::default(),
             metric_sets: MetricSets::default(),
         })
     }

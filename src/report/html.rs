@@ -123,6 +123,7 @@ pub(super) fn render(r: &Report) -> String {
     h
 }
 
+
 fn summary(h: &mut String, s: &Section) {
     let m = &s.summary;
     let _ = writeln!(
