@@ -123,7 +123,6 @@ pub(super) fn render(r: &Report) -> String {
     h
 }
 
-
 fn summary(h: &mut String, s: &Section) {
     let m = &s.summary;
     let _ = writeln!(

@@ -52,7 +52,6 @@ pub(super) fn render(r: &Report) -> String {
     out
 }
 
-
 fn summary(out: &mut String, s: &Section) {
     let m = &s.summary;
     let _ = writeln!(out, "Analyzed tickets: **{}** of {}\n", s.analyzed, s.total);

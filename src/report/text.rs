@@ -63,7 +63,6 @@ pub(super) fn render(r: &Report) -> String {
     out
 }
 
-
 fn heading(out: &mut String, title: &str) {
     let _ = writeln!(out, "\n{title}\n{}", "-".repeat(title.chars().count()));
 }
