@@ -44,7 +44,7 @@
 //! (topical tweets) a confident label is right only about two times in three.
 //!
 //! **Refitting.** Whenever the sentiment rules change, refit the weights: `cargo
-//! test --release --lib refit_confidence -- --ignored --nocapture` (with
+//! test --release --lib refit_confidence -- --nocapture` (with
 //! `ZDPIPE_EVAL_DIR` pointing at the shared sets when they are not in
 //! `../shared/eval`) prints the new tables and the check above.
 
@@ -152,13 +152,20 @@ fn is_first_person(word: &str) -> bool {
 
 /// The confidence of `label` given the signals of its analysis.
 pub(super) fn sentiment_confidence(label: Sentiment, signals: &Signals) -> f64 {
-    let model = match label {
-        Sentiment::Negative => &NEGATIVE,
-        Sentiment::Positive => &POSITIVE,
-        Sentiment::Neutral => &NEUTRAL,
-        Sentiment::Unknown => return 0.0,
-    };
-    probability(model, &signals.vector())
+    match model(label) {
+        Some(model) => probability(model, &signals.vector()),
+        None => 0.0,
+    }
+}
+
+/// The model of `label`; none for `unknown`.
+pub(super) fn model(label: Sentiment) -> Option<&'static Model> {
+    match label {
+        Sentiment::Negative => Some(&NEGATIVE),
+        Sentiment::Positive => Some(&POSITIVE),
+        Sentiment::Neutral => Some(&NEUTRAL),
+        Sentiment::Unknown => None,
+    }
 }
 
 /// The model's probability for inputs `x`, rounded to two decimals, within 0.01-0.99.

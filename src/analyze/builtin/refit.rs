@@ -1,11 +1,11 @@
 //! Refits the confidence model ([`super::confidence`]) and prints its check.
 //!
-//! `cargo test --release --lib refit_confidence -- --ignored --nocapture` reads the
+//! `cargo test --release --lib refit_confidence -- --nocapture` reads the
 //! shared sentiment sets (`ZDPIPE_EVAL_DIR`, else `../shared/eval`) and the team's
 //! support set, analyzes every ticket the way a run does (the description cleaned
 //! by [`analysis_body`], then the built-in analyzer), fits one model per label and
-//! prints the weights as Rust constants, then the cross-half check table of the
-//! module doc. The fit is L2-regularized logistic regression (penalty `|w|^2 / 2`,
+//! prints the weights as Rust constants (and fails when the committed ones differ),
+//! then the cross-half check table of the module doc. The fit is L2-regularized logistic regression (penalty `|w|^2 / 2`,
 //! intercept free) solved by Newton's method: 19 parameters, a few thousand
 //! tickets, so a small dense solver of our own is all it takes, and no maintainer
 //! needs another toolchain to refit.
@@ -216,8 +216,9 @@ fn print_model(label: Sentiment, m: &Model) {
     );
 }
 
+/// Refits the model and checks the committed weights are what the data gives
+/// (within 0.01), so a rule change cannot leave a stale model behind.
 #[test]
-#[ignore = "refits the confidence weights; run by hand when the sentiment rules change"]
 fn refit_confidence() {
     let Some(dir) = eval_dir() else {
         println!("skipped: no shared eval sets (set ZDPIPE_EVAL_DIR)");
@@ -252,7 +253,14 @@ fn refit_confidence() {
     };
     for label in LABELS {
         let train: Vec<&Example> = data.iter().filter(|e| fits(e, label)).collect();
-        print_model(label, &fit(&train));
+        let refit = fit(&train);
+        print_model(label, &refit);
+        let committed = confidence::model(label).expect("a model per label");
+        let drift = std::iter::once((committed.intercept, refit.intercept))
+            .chain(committed.weights.into_iter().zip(refit.weights))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(drift < 0.01, "{label:?}: committed weights differ from the refit by {drift:.4}; paste the printed ones");
     }
     let mut scored: Vec<(&Example, f64)> = Vec::new();
     for half in [0, 1] {
