@@ -223,6 +223,13 @@ pub fn run(
     if outcome == Outcome::Completed {
         point_latest(&latest);
     }
+    let fatal = match fatal.map(cache_failure) {
+        // sled 0.34 can wait forever in `flush` once one of its writes failed, and a
+        // cache that cannot be written is the whole story: one line, no summary.
+        Some(Err(e)) => return Err(RunError::Cache(e)),
+        Some(Ok(cause)) => Some(cause),
+        None => None,
+    };
     cache.persist_run_counts()?;
     cache.flush()?;
     let summary = collect::Tally {
@@ -323,6 +330,14 @@ fn fetch_runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .enable_all()
         .thread_name("zdpipe-fetch-io")
         .build()
+}
+
+/// A cause that is the cache failing to write, as the cache error (`Err`).
+fn cache_failure(cause: Fatal) -> Result<Fatal, CacheError> {
+    match cause {
+        Fatal::Cache(e) | Fatal::Fetch(FetchError::Cache(e)) => Err(e),
+        other => Ok(other),
+    }
 }
 
 fn halted(cause: Fatal, mut summary: RunSummary) -> RunError {
