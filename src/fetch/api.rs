@@ -176,10 +176,18 @@ pub struct TicketEventsPage {
 pub struct ViewPage {
     pub tickets: RawRecords,
     pub next: Option<String>,
-    /// Requesters and organizations sideloaded with the page.
-    pub people: Sideloads,
+    /// Requesters and organizations sideloaded with the page, as they came: parsed
+    /// and cached off the listing's path ([`Api::sideloads`]).
+    pub people: RawPeople,
     /// The tickets' metric sets, when asked for ([`Api::metric_sets`]).
     pub metric_sets: MetricSets,
+}
+
+/// Users and organizations sideloaded with a page, not parsed yet.
+#[derive(Debug, Default)]
+pub struct RawPeople {
+    pub users: RawRecords,
+    pub organizations: RawRecords,
 }
 
 /// Metric sets by ticket id.
@@ -427,12 +435,14 @@ impl Api {
             ),
         };
         let page: TicketsPage = self.client.get_json(&url, Budget::Api, &what).await?;
-        let people = self.sideloads(page.users, page.organizations)?;
         let next = page.meta.has_more.then_some(page.links.next).flatten();
         Ok(ViewPage {
             tickets: page.tickets,
             next: advance(base, &url, next, &what)?.map(String::from),
-            people,
+            people: RawPeople {
+                users: page.users,
+                organizations: page.organizations,
+            },
             metric_sets: metric_sets(&page.metric_sets),
         })
     }
@@ -466,7 +476,7 @@ impl Api {
         Ok(ViewPage {
             tickets: page.results,
             next: advance(base, &url, next, what)?.map(String::from),
-            people: Sideloads::default(),
+            people: RawPeople::default(),
             metric_sets: MetricSets::default(),
         })
     }

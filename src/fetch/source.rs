@@ -30,8 +30,9 @@
 //! requested as soon as the previous one's cursor or link is parsed, while earlier
 //! pages are named (`show_many`), fetched comments for, analyzed and written. Each
 //! listed page is completed on a task of its own (an export page's tickets are
-//! parsed there too, and its ticket events read in listing order, `FeedRelay`), and
-//! the pages come back in listing order. A page is listed only with a free slot, so
+//! parsed there too, and its ticket events read in listing order, `FeedRelay`; a
+//! view page's tickets and people are cached there), and the pages come back in
+//! listing order. A page is listed only with a free slot, so
 //! memory stays bounded. A view's (or search's, or file's) page gives its slot back
 //! once the fetch stage has handed it on: at most [`PAGES_AHEAD`] wait besides the
 //! one being handed on. An export page keeps its slot ([`PageSlot`]) until its rows
@@ -49,8 +50,8 @@ use tokio::task::JoinHandle;
 
 use super::api::IncrementalPage;
 use super::api::{
-    describe_ids, metric_sets, Api, ListingPage, MetricSets, RawRecords, Sideloads, ViewPage,
-    PAGE_SIZE,
+    describe_ids, metric_sets, Api, ListingPage, MetricSets, RawPeople, RawRecords, Sideloads,
+    ViewPage, PAGE_SIZE,
 };
 use super::columns::ColumnPlan;
 use super::conversation::{add_conversations, EventsFeed, FeedRelay, FeedTurn};
@@ -417,7 +418,7 @@ enum Listed {
         api: Arc<Api>,
         opts: SourceOptions,
         page: FetchedPage,
-        people: Sideloads,
+        people: Unstored,
     },
     /// A page of the incremental export, its records not parsed yet.
     Export {
@@ -432,11 +433,42 @@ enum Listed {
 async fn complete(
     api: Arc<Api>,
     opts: SourceOptions,
-    mut page: FetchedPage,
-    people: Sideloads,
+    page: FetchedPage,
+    unstored: Unstored,
 ) -> Result<FetchedPage, FetchError> {
+    // Caching a page's people and tickets takes milliseconds of CPU: off the
+    // runtime's threads, which must stay free to take in the next page.
+    let storing = api.clone();
+    let (mut page, people) = tokio::task::spawn_blocking(move || unstored.store(&storing, page))
+        .await
+        .map_err(|e| FetchError::Protocol(format!("page store task failed: {e}")))??;
     enrich(&api, &mut page.items, &opts, people, None).await?;
     Ok(page)
+}
+
+/// What a listed view page leaves to its own task: the sideloaded people to parse
+/// and cache, and whether its tickets came from the listing (to be cached) rather
+/// than from the cache or `show_many` (cached already).
+#[derive(Default)]
+struct Unstored {
+    people: RawPeople,
+    tickets: bool,
+}
+
+impl Unstored {
+    /// Caches the page's people and (when fresh) its readable tickets.
+    fn store(self, api: &Api, page: FetchedPage) -> Result<(FetchedPage, Sideloads), FetchError> {
+        let people = api.sideloads(self.people.users, self.people.organizations)?;
+        if self.tickets {
+            api.store_tickets(
+                page.items
+                    .iter()
+                    .filter(|it| it.error.is_none())
+                    .map(|it| &it.ticket),
+            )?;
+        }
+        Ok((page, people))
+    }
 }
 
 /// Parses a page of the incremental export, reads its conversations at the page's
@@ -542,7 +574,7 @@ impl Prefetch {
 impl ViewsSource {
     /// The next page of the current view, moving on to the next view when one is
     /// exhausted; `None` after the last view.
-    async fn next(&mut self) -> Result<Option<(FetchedPage, Sideloads)>, FetchError> {
+    async fn next(&mut self) -> Result<Option<(FetchedPage, Unstored)>, FetchError> {
         loop {
             let Some(listing) = self.views.get(self.index).cloned() else {
                 return Ok(None);
@@ -669,7 +701,7 @@ async fn next_view_page(
     api: &Api,
     view: &Listing,
     state: &mut ViewState,
-) -> Result<Option<(Vec<WorkItem>, Sideloads)>, FetchError> {
+) -> Result<Option<(Vec<WorkItem>, Unstored)>, FetchError> {
     if let ViewState::Start = state {
         *state = start_view(api, view).await?;
         if let ViewState::Paging { .. } = state {
@@ -696,7 +728,7 @@ async fn next_view_page(
             *pos += chunk.len();
             Ok(Some((
                 listed_tickets(api, view, chunk).await?,
-                Sideloads::default(),
+                Unstored::default(),
             )))
         }
         ViewState::Paging { next: None, .. } => Ok(None),
@@ -794,15 +826,17 @@ async fn follow_view_link(
     }
 }
 
-/// Takes in one listed page of a view: caches its tickets, stores its ids and the
+/// Takes in one listed page of a view: parses its tickets, stores its ids and the
 /// link after it (so an interrupted run resumes there) and, after the last page, the
-/// whole listing.
+/// whole listing. Caching the tickets and people is left to the page's task
+/// ([`Unstored`]): a run killed before that finds the stored ids and fetches the
+/// missing tickets with `show_many`.
 fn store_view_page(
     api: &Api,
     view: &Listing,
     state: &mut ViewState,
     page: ViewPage,
-) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
+) -> Result<(Vec<WorkItem>, Unstored), FetchError> {
     let mut items = parse_tickets(&page.tickets);
     attach_metric_sets(&mut items, page.metric_sets);
     let ViewState::Paging {
@@ -815,12 +849,6 @@ fn store_view_page(
     else {
         unreachable!("paging state")
     };
-    api.store_tickets(
-        items
-            .iter()
-            .filter(|it| it.error.is_none())
-            .map(|it| &it.ticket),
-    )?;
     *clean &= items.iter().all(|it| it.error.is_none());
     ids.extend(items.iter().map(|it| it.ticket.id));
     *next = page.next;
@@ -841,7 +869,13 @@ fn store_view_page(
         }
         api.clear_listing_pages(view.cache_id())?;
     }
-    Ok((items, page.people))
+    Ok((
+        items,
+        Unstored {
+            people: page.people,
+            tickets: true,
+        },
+    ))
 }
 
 /// A view without a complete listing: continue the pages an interrupted run stored
