@@ -227,12 +227,7 @@ fn export(
             w.write_record(header.chain(extra.iter().map(String::as_str)))
                 .map_err(csv_err)?;
             for r in records(store).filter(|r| keep(r)) {
-                let cells = extra.iter().map(|name| {
-                    let value = r.columns.iter().find(|(n, _)| n == name);
-                    crate::model::neutralize_cell(value.map_or("", |(_, v)| v.as_str()))
-                });
-                w.write_record(r.to_row().cells().into_iter().chain(cells))
-                    .map_err(csv_err)?;
+                r.write_csv(&mut w, &extra).map_err(csv_err)?;
                 n += 1;
             }
             w.flush()?;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Analysis, OutputRow, Ticket};
+use super::{neutralize_cell, Analysis, OutputRow, Ticket};
 
 /// The latest analysis of one ticket, as stored in the results store and read by reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,31 +87,25 @@ impl ResultRecord {
         }
     }
 
-    /// The ticket fields reports and exports need, rebuilt as a [`Ticket`].
-    pub fn ticket(&self) -> Ticket {
-        Ticket {
-            id: self.ticket_id,
-            subject: Some(self.subject.clone()),
-            status: self.status.clone(),
-            priority: self.priority.clone(),
-            tags: self.tags.clone(),
-            requester_id: self.requester_id,
-            organization_id: self.organization_id,
-            created_at: self.created_at.clone(),
-            updated_at: self.updated_at.clone(),
-            ..Ticket::default()
-        }
-    }
-
     /// The CSV row for this record (first view in `view_id`).
     pub fn to_row(&self) -> OutputRow {
-        OutputRow::new(
-            &self.ticket(),
-            self.view_ids.first().copied(),
-            self.analysis.as_ref(),
-            &self.analyzer,
-            &self.analyzed_at,
-            self.error.as_deref(),
-        )
+        OutputRow::new(self)
+    }
+
+    /// Writes this record's CSV row and then its cells of the `extra` columns (empty
+    /// where it has none), each neutralized, without copying a cell that is safe.
+    pub fn write_csv<W: std::io::Write>(
+        &self,
+        w: &mut csv::Writer<W>,
+        extra: &[String],
+    ) -> csv::Result<()> {
+        for cell in self.to_row().cells() {
+            w.write_field(cell.as_bytes())?;
+        }
+        for name in extra {
+            let value = self.columns.iter().find(|(n, _)| n == name);
+            w.write_field(neutralize_cell(value.map_or("", |(_, v)| v.as_str())).as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)
     }
 }

@@ -1,8 +1,10 @@
 //! The CSV contract: one [`OutputRow`] per ticket, columns in [`CSV_COLUMNS`] order.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Analysis, Ticket};
+use super::ResultRecord;
 
 /// The CSV header, in order. Changing it is a breaking change for every user.
 pub const CSV_COLUMNS: [&str; 26] = [
@@ -70,33 +72,26 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 impl OutputRow {
-    /// Builds the row for `ticket`; `analysis` is `None` when the ticket failed, in
-    /// which case `error` says why.
-    pub fn new(
-        ticket: &Ticket,
-        view_id: Option<u64>,
-        analysis: Option<&Analysis>,
-        analyzer: &str,
-        analyzed_at: &str,
-        error: Option<&str>,
-    ) -> Self {
+    /// Builds the row for `r` (its first view in `view_id`); a record without an
+    /// analysis failed, and its `error` says why.
+    pub fn new(r: &ResultRecord) -> Self {
         let mut row = OutputRow {
-            ticket_id: ticket.id.to_string(),
-            view_id: opt(view_id),
-            subject: ticket.subject_text().to_string(),
-            status: opt(ticket.status.as_deref()),
-            priority: opt(ticket.priority.as_deref()),
-            requester_id: opt(ticket.requester_id),
-            organization_id: opt(ticket.organization_id),
-            created_at: opt(ticket.created_at.as_deref()),
-            updated_at: opt(ticket.updated_at.as_deref()),
-            tags: ticket.tags.join("; "),
-            analyzer: analyzer.to_string(),
-            analyzed_at: analyzed_at.to_string(),
-            error: opt(error),
+            ticket_id: r.ticket_id.to_string(),
+            view_id: opt(r.view_ids.first()),
+            subject: r.subject.clone(),
+            status: opt(r.status.as_deref()),
+            priority: opt(r.priority.as_deref()),
+            requester_id: opt(r.requester_id),
+            organization_id: opt(r.organization_id),
+            created_at: opt(r.created_at.as_deref()),
+            updated_at: opt(r.updated_at.as_deref()),
+            tags: r.tags.join("; "),
+            analyzer: r.analyzer.clone(),
+            analyzed_at: r.analyzed_at.clone(),
+            error: opt(r.error.as_deref()),
             ..OutputRow::default()
         };
-        match analysis {
+        match &r.analysis {
             Some(a) => {
                 row.sentiment = a.sentiment.as_str().to_string();
                 row.sentiment_score = format!("{:.4}", a.sentiment_score);
@@ -118,7 +113,7 @@ impl OutputRow {
     }
 
     /// The cells in [`CSV_COLUMNS`] order, each neutralized against formula injection.
-    pub fn cells(&self) -> [String; 26] {
+    pub fn cells(&self) -> [Cow<'_, str>; 26] {
         [
             &self.ticket_id,
             &self.view_id,
@@ -154,15 +149,16 @@ impl OutputRow {
 /// Makes a cell safe to open in a spreadsheet: text starting with `=`, `+`, `-`, `@`,
 /// tab or carriage return is prefixed with `'` so it is shown, not evaluated.
 /// Plain numbers (such as a negative sentiment score) are left as they are.
-pub fn neutralize_cell(cell: &str) -> String {
+/// Borrows `cell` unless it needs the prefix (nearly always).
+pub fn neutralize_cell(cell: &str) -> Cow<'_, str> {
     let risky = matches!(
         cell.as_bytes().first(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
     );
     if risky && cell.parse::<f64>().is_err() {
-        format!("'{cell}")
+        Cow::Owned(format!("'{cell}"))
     } else {
-        cell.to_string()
+        Cow::Borrowed(cell)
     }
 }
 

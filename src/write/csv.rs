@@ -30,7 +30,7 @@ use std::io::{BufWriter, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::{Sink, WriteError};
-use crate::model::{neutralize_cell, IdSet, ResultRecord, CSV_COLUMNS};
+use crate::model::{IdSet, ResultRecord, CSV_COLUMNS};
 
 pub struct CsvSink {
     path: PathBuf,
@@ -270,13 +270,7 @@ impl Sink for CsvSink {
             if !self.seen.insert(r.ticket_id) {
                 self.duplicates = true;
             }
-            let cells = r.to_row().cells();
-            let extra = self.extra.iter().map(|name| {
-                let value = r.columns.iter().find(|(n, _)| n == name);
-                neutralize_cell(value.map_or("", |(_, v)| v.as_str()))
-            });
-            self.out
-                .write_record(cells.into_iter().chain(extra))
+            r.write_csv(&mut self.out, &self.extra)
                 .map_err(|source| WriteError::Csv {
                     path: self.partial.display().to_string(),
                     source,

@@ -236,7 +236,8 @@ proptest! {
         prop_assert_eq!(items.iter().map(|it| it.ticket.id).collect::<Vec<_>>(), ids);
         for item in &items {
             let row = ResultRecord::from_parts(&item.ticket, None, "builtin", "2026-01-01T00:00:00Z", item.error.clone());
-            let cells = row.to_row().cells();
+            let row = row.to_row();
+            let cells = row.cells();
             prop_assert_eq!(&cells[0], &item.ticket.id.to_string());
         }
     }
@@ -301,7 +302,7 @@ proptest! {
         sink.write(&records).unwrap();
         sink.finish().unwrap();
         let expected: Vec<Vec<String>> =
-            records.iter().map(|r| r.to_row().cells().to_vec()).collect();
+            records.iter().map(|r| r.to_row().cells().map(String::from).to_vec()).collect();
         prop_assert_eq!(read_cells(&whole), expected);
 
         // Killed after `k` rows were committed (and more written), then resumed.
