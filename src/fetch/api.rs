@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::budget::Budget;
 use super::client::{follow, ZendeskClient};
+use super::head::{export_head, ExportHead};
 use super::FetchError;
 use crate::cache::{Cache, CacheKey, LookupList, ReadPolicy};
 use crate::http::{redacted, BaseUrl};
@@ -100,8 +101,12 @@ impl CursorPage {
 pub type RawRecords = Vec<Box<RawValue>>;
 
 /// A missing or `null` list is an empty one.
-fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<RawRecords, D::Error> {
-    Ok(Option::<RawRecords>::deserialize(d)?.unwrap_or_default())
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// One page of tickets with cursor pagination and sideloads (a view's listing).
@@ -139,11 +144,24 @@ pub struct ListingPage {
     pub next: Option<String>,
 }
 
-/// One page of the incremental ticket export.
+/// What the incremental export's requests are called in messages.
+pub const INCREMENTAL: &str = "the incremental ticket export";
+
+/// An incremental export page as received: its head, read at once for the next
+/// request, and its bytes, parsed on the page's own task.
+#[derive(Debug)]
+pub struct ExportBody {
+    pub head: ExportHead,
+    pub body: Vec<u8>,
+}
+
+/// One page of the incremental ticket export, its tickets as raw records (`T`) or
+/// parsed straight into [`Ticket`]s (the fast path, when every record is one).
 #[derive(Debug, Deserialize)]
-pub struct IncrementalPage {
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub tickets: RawRecords,
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct IncrementalPage<T = Box<RawValue>> {
+    #[serde(default = "Vec::new", deserialize_with = "null_as_empty")]
+    pub tickets: Vec<T>,
     /// Sideloaded with `include=users,organizations`.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub users: RawRecords,
@@ -679,7 +697,7 @@ impl Api {
         &self,
         start_time: Option<i64>,
         cursor: Option<&str>,
-    ) -> Result<IncrementalPage, FetchError> {
+    ) -> Result<ExportBody, FetchError> {
         self.online(|| "the incremental export (it is never cached)".into())?;
         let start_time = start_time.map(|t| t.to_string());
         let from = match (cursor, &start_time) {
@@ -695,8 +713,14 @@ impl Api {
             "incremental/tickets/cursor.json",
             &[("per_page", "1000"), self.sideloads_param(), from],
         );
+        let read = |body: Vec<u8>| {
+            Ok(ExportBody {
+                head: export_head(&body)?,
+                body,
+            })
+        };
         self.client
-            .get_json(&url, Budget::Incremental, "the incremental ticket export")
+            .get_decoded(&url, Budget::Incremental, INCREMENTAL, read)
             .await
     }
 }

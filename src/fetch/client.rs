@@ -189,12 +189,26 @@ impl ZendeskClient {
         budget: Budget,
         what: &str,
     ) -> Result<T, FetchError> {
+        self.get_decoded(url, budget, what, |body| serde_json::from_slice(&body))
+            .await
+    }
+
+    /// [`ZendeskClient::get_json`] with the body read by `decode`, which owns it
+    /// (an export page keeps its bytes to parse on its own task). A syntax error
+    /// from `decode` is retried like bad JSON.
+    pub async fn get_decoded<T>(
+        &self,
+        url: &Url,
+        budget: Budget,
+        what: &str,
+        decode: impl Fn(Vec<u8>) -> Result<T, serde_json::Error>,
+    ) -> Result<T, FetchError> {
         let on_retry = |reason: &Transient, wait: Duration| {
             self.counters.retries.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(what, wait_ms = wait.as_millis() as u64, %reason, "retrying Zendesk request");
         };
         self.retry
-            .run(|| self.attempt::<T>(url, budget, what), on_retry)
+            .run(|| self.attempt(url, budget, what, &decode), on_retry)
             .await
             .map_err(|stopped| match stopped {
                 Stopped::Failed(e) => e,
@@ -222,11 +236,12 @@ impl ZendeskClient {
         }
     }
 
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt<T>(
         &self,
         url: &Url,
         budget: Budget,
         what: &str,
+        decode: &impl Fn(Vec<u8>) -> Result<T, serde_json::Error>,
     ) -> Result<T, Failure<FetchError>> {
         let send = async {
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -253,10 +268,11 @@ impl ZendeskClient {
                 "answered 200 with an HTML page, not JSON (a maintenance page or a captive portal?)".into(),
             )));
         }
-        serde_json::from_slice::<T>(&bytes).map_err(|e| {
+        let len = bytes.len();
+        decode(bytes).map_err(|e| {
             if e.is_eof() || e.is_syntax() {
                 Failure::Transient(Transient::BadJson {
-                    bytes: bytes.len(),
+                    bytes: len,
                     detail: e.to_string(),
                 })
             } else {
@@ -357,7 +373,8 @@ impl ZendeskClient {
         if let Some(length) = resp.content_length().filter(|&n| n > MAX_BODY_BYTES) {
             return Err(too_large(length));
         }
-        let mut body = Vec::new();
+        // Reserved up front when the length is known: an export page is ~2 MB.
+        let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
         while let Some(chunk) = resp
             .chunk()
             .await

@@ -11,6 +11,7 @@
 //!   sandbox);
 //! - `columns.rs`: the extra columns (`[[write]] fields` and `columns`): the lookup
 //!   lists they name things from, and each ticket's cells;
+//! - `head.rs`: an incremental export page's cursor, read before its tickets;
 //! - `file.rs`: the export-file reader;
 //! - `limit.rs`: the per-minute sliding-window limiter;
 //! - `budget.rs`: the account's, the export's and endpoint budgets, moved by the
@@ -27,6 +28,7 @@ mod columns;
 mod connect;
 mod conversation;
 mod file;
+mod head;
 mod limit;
 mod listing;
 mod settings;

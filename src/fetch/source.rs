@@ -48,11 +48,11 @@ use serde_json::Value;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::api::IncrementalPage;
 use super::api::{
     describe_ids, metric_sets, Api, ListingPage, MetricSets, RawPeople, RawRecords, Sideloads,
     ViewPage, PAGE_SIZE,
 };
+use super::api::{ExportBody, IncrementalPage, INCREMENTAL};
 use super::columns::ColumnPlan;
 use super::conversation::{add_conversations, EventsFeed, FeedRelay, FeedTurn};
 use super::file::ExportReader;
@@ -212,12 +212,18 @@ pub(super) fn item_from_value(v: Value) -> Result<WorkItem, String> {
 /// One raw ticket record as a work item, parsed once, straight into a [`Ticket`]; a
 /// record that does not parse is read again as a value so that its error is the
 /// same as [`item_from_value`]'s.
-fn item_from_raw(raw: &RawValue) -> Result<WorkItem, String> {
-    match serde_json::from_str::<Ticket>(raw.get()) {
-        Ok(ticket) => Ok(WorkItem {
+impl From<Ticket> for WorkItem {
+    fn from(ticket: Ticket) -> Self {
+        WorkItem {
             ticket,
             ..WorkItem::default()
-        }),
+        }
+    }
+}
+
+fn item_from_raw(raw: &RawValue) -> Result<WorkItem, String> {
+    match serde_json::from_str::<Ticket>(raw.get()) {
+        Ok(ticket) => Ok(WorkItem::from(ticket)),
         Err(e) => match serde_json::from_str::<Value>(raw.get()) {
             Ok(v) => item_from_value(v),
             Err(_) => Err(format!("not a ticket (no numeric id): {e}")),
@@ -486,7 +492,7 @@ async fn complete_export(
     // Parsing a page (and caching its people) takes milliseconds of CPU: off the
     // runtime's threads, which must stay free to take in the next page.
     let parsing = api.clone();
-    let (mut items, people) = tokio::task::spawn_blocking(move || parse_export(&parsing, raw))
+    let (mut items, people) = tokio::task::spawn_blocking(move || parse_export(&parsing, &raw))
         .await
         .map_err(|e| FetchError::Protocol(format!("page parse task failed: {e}")))??;
     let conversations = match events {
@@ -503,16 +509,28 @@ async fn complete_export(
 
 /// An export page's tickets (their latest versions, with their metric sets) and the
 /// users and organizations sideloaded with them, stored in the cache.
-fn parse_export(
-    api: &Api,
-    mut raw: IncrementalPage,
-) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
-    let people = api.sideloads(
-        std::mem::take(&mut raw.users),
-        std::mem::take(&mut raw.organizations),
-    )?;
-    let mut items = latest_versions(parse_tickets(&raw.tickets));
-    attach_metric_sets(&mut items, metric_sets(&raw.metric_sets));
+fn parse_export(api: &Api, body: &[u8]) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
+    // Every ticket parses as one nearly always: then the page is read in one pass.
+    // Otherwise it is read again as raw records, so one bad record fails only itself.
+    let (items, users, organizations, metric_sets) =
+        match serde_json::from_slice::<IncrementalPage<Ticket>>(body) {
+            Ok(page) => (
+                page.tickets.into_iter().map(WorkItem::from).collect(),
+                page.users,
+                page.organizations,
+                page.metric_sets,
+            ),
+            Err(_) => {
+                let page = serde_json::from_slice::<IncrementalPage>(body).map_err(|e| {
+                    FetchError::Protocol(format!("{INCREMENTAL}: unexpected response shape: {e}"))
+                })?;
+                let items = parse_tickets(&page.tickets);
+                (items, page.users, page.organizations, page.metric_sets)
+            }
+        };
+    let people = api.sideloads(users, organizations)?;
+    let mut items = latest_versions(items);
+    attach_metric_sets(&mut items, self::metric_sets(&metric_sets));
     Ok((items, people))
 }
 
@@ -618,7 +636,8 @@ impl ViewsSource {
 /// A page of the incremental export as listed: the records as they came, the cursor
 /// after it, and its turn at the ticket events feed (with comments).
 struct ListedExport {
-    raw: IncrementalPage,
+    /// The page's bytes, parsed on its own task.
+    raw: Vec<u8>,
     resume: Option<ResumePoint>,
     events: Option<FeedTurn>,
 }
@@ -631,24 +650,23 @@ impl IncrementalSource {
         if self.done {
             return Ok(None);
         }
-        let page = self
+        let ExportBody { head: page, body } = self
             .api
             .incremental(Some(self.start_time), self.cursor.as_deref())
             .await?;
         let same_cursor = page.after_cursor.is_some() && page.after_cursor == self.cursor;
-        if same_cursor && !page.end_of_stream && !page.tickets.is_empty() {
+        if same_cursor && !page.end_of_stream && page.has_tickets {
             return Err(FetchError::Protocol(
                 "the incremental export sent the same cursor again with tickets; stopping instead of looping".into(),
             ));
         }
-        self.done = page.end_of_stream
-            || page.after_cursor.is_none()
-            || page.tickets.is_empty() && same_cursor;
+        self.done =
+            page.end_of_stream || page.after_cursor.is_none() || !page.has_tickets && same_cursor;
         if page.after_cursor.is_some() {
-            self.cursor = page.after_cursor.clone();
+            self.cursor = page.after_cursor;
         }
         Ok(Some(ListedExport {
-            raw: page,
+            raw: body,
             resume: self.cursor.clone().map(ResumePoint::Cursor),
             events: self.events.as_mut().map(FeedRelay::turn),
         }))
