@@ -388,3 +388,50 @@ fn dropping_every_tenth_connection_for_a_whole_run_loses_and_repeats_nothing() {
         proxy.heads().len()
     );
 }
+
+/// A one-page nightly pipeline against `base_url`, run to its end.
+fn run_nightly(ws: &Workspace, base_url: &str) -> std::process::Output {
+    let p = ws.file(
+        "nightly.toml",
+        &format!(
+            "name = \"nightly\"\n[fetch]\nsource = \"zendesk\"\nbase_url = \"{base_url}\"\nmode = \"incremental\"\nsince = \"1d\"\n[cache]\npath = \"cache\"\n[[write]]\nkind = \"csv\"\npath = \"out/nightly.csv\"\n",
+        ),
+    );
+    zdpipe_auth()
+        .arg("run")
+        .arg(&p)
+        .arg("--no-progress")
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_export_page_cut_short_is_retried_and_its_bad_records_fail_only_themselves() {
+    const PAGE: &str = r#"{"tickets": [{"id": 1, "subject": "Refund {please}", "updated_at": "2026-01-01T00:00:00Z"}, {"subject": "no id at all"}, {"id": 3, "subject": 7}, {"id": 4, "subject": "Still \"waiting\""}], "users": [], "after_cursor": "c1", "end_of_stream": true}"#;
+    let served = Arc::new(AtomicU64::new(0));
+    let count = served.clone();
+    let server = Scripted::start(move |_, conn| {
+        // The first answer stops mid-ticket, as a dropped proxy leaves it.
+        match count.fetch_add(1, Ordering::SeqCst) {
+            0 => json(conn, &PAGE[..PAGE.len() / 2]),
+            _ => json(conn, PAGE),
+        }
+    });
+    let ws = Workspace::new();
+    let out = run_nightly(&ws, &server.base_url());
+    let err = stderr(&out);
+    // Exit 3: the run completed and one ticket (the bad field) failed.
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(served.load(Ordering::SeqCst), 2, "one retry: {err}");
+    assert!(err.contains("no numeric id"), "the record skipped: {err}");
+    let csv = ws.path("out/nightly.csv");
+    assert_eq!(csv_ids(&csv), [1, 3, 4], "{err}");
+    assert_eq!(
+        column(&csv, "subject"),
+        ["Refund {please}", "", "Still \"waiting\""]
+    );
+    let errors = column(&csv, "error");
+    assert!(errors[1].contains("could not be parsed"), "{errors:?}");
+    assert!(errors[0].is_empty() && errors[2].is_empty(), "{errors:?}");
+}
