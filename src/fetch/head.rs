@@ -8,7 +8,8 @@
 //! values built) and parses just the three members it needs with serde_json; the
 //! tickets are parsed once, on the page's own task. The walk is ours because it is
 //! small and specific: a full parse (even into `IgnoredAny`) validates and visits
-//! every value, several times the work.
+//! every value and copies each record. Strings are skipped with `memchr` to their
+//! next quote or backslash.
 //!
 //! Anything the walk does not recognise as a well-formed object (truncated,
 //! unbalanced, not an object) is handed to serde_json instead, which gives the
@@ -145,10 +146,10 @@ fn nested_end(body: &[u8], mut i: usize) -> Option<usize> {
 /// The index of the quote closing the string whose text starts at `i`.
 fn string_end(body: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        match *body.get(i)? {
+        i += memchr::memchr2(b'"', b'\\', body.get(i..)?)?;
+        match body[i] {
             b'"' => return Some(i),
-            b'\\' => i += 2,
-            _ => i += 1,
+            _ => i += 2,
         }
     }
 }

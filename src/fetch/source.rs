@@ -512,8 +512,12 @@ async fn complete_export(
 fn parse_export(api: &Api, body: &[u8]) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
     // Every ticket parses as one nearly always: then the page is read in one pass.
     // Otherwise it is read again as raw records, so one bad record fails only itself.
+    // Checked as UTF-8 once, so that the fast parse reads it as text.
+    let text = std::str::from_utf8(body).map_err(|e| {
+        FetchError::Protocol(format!("{INCREMENTAL}: the page is not UTF-8 text: {e}"))
+    })?;
     let (items, users, organizations, metric_sets) =
-        match serde_json::from_slice::<IncrementalPage<Ticket>>(body) {
+        match serde_json::from_str::<IncrementalPage<Ticket>>(text) {
             Ok(page) => (
                 page.tickets.into_iter().map(WorkItem::from).collect(),
                 page.users,
@@ -521,7 +525,7 @@ fn parse_export(api: &Api, body: &[u8]) -> Result<(Vec<WorkItem>, Sideloads), Fe
                 page.metric_sets,
             ),
             Err(_) => {
-                let page = serde_json::from_slice::<IncrementalPage>(body).map_err(|e| {
+                let page = serde_json::from_str::<IncrementalPage>(text).map_err(|e| {
                     FetchError::Protocol(format!("{INCREMENTAL}: unexpected response shape: {e}"))
                 })?;
                 let items = parse_tickets(&page.tickets);
