@@ -45,7 +45,7 @@
 //! fix, or compound >= 0.5 without complaint), joy ("love", "delighted", "happy").
 
 use super::support::Findings;
-use super::text::{Doc, PhraseSet};
+use super::text::{ascii_split, ascii_trim, Doc, PhraseSet};
 
 /// Which scale a phrase feeds.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -298,19 +298,41 @@ fn shape(text: &str) -> Shape {
             break;
         }
     }
-    for tok in
-        text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\''))
-    {
-        let t = tok.trim_matches(|c: char| c.is_ascii_punctuation() && c != '/');
+    let is_sep = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\'');
+    let trimmed = |c: char| c.is_ascii_punctuation() && c != '/';
+    // ASCII text (the common case) is read a byte at a time: the same tokens and
+    // counts (in ASCII, only letters are alphabetic and only `a`-`z` lowercase)
+    // without decoding UTF-8.
+    let ascii = text.is_ascii();
+    let tokens: Box<dyn Iterator<Item = &str> + '_> = if ascii {
+        Box::new(ascii_split(text, |b| is_sep(char::from(b))))
+    } else {
+        Box::new(text.split(is_sep))
+    };
+    for tok in tokens {
+        let t = if ascii {
+            ascii_trim(tok, |b| trimmed(char::from(b)))
+        } else {
+            tok.trim_matches(trimmed)
+        };
         if t.len() < 2 {
             continue;
         }
         let (mut letters, mut digits, mut dots, mut upper) = (0usize, 0usize, 0usize, true);
-        for c in t.chars() {
-            letters += usize::from(c.is_alphabetic());
-            digits += usize::from(c.is_ascii_digit());
-            dots += usize::from(c == '.');
-            upper &= !c.is_lowercase();
+        if ascii {
+            for b in t.bytes() {
+                letters += usize::from(b.is_ascii_alphabetic());
+                digits += usize::from(b.is_ascii_digit());
+                dots += usize::from(b == b'.');
+                upper &= !b.is_ascii_lowercase();
+            }
+        } else {
+            for c in t.chars() {
+                letters += usize::from(c.is_alphabetic());
+                digits += usize::from(c.is_ascii_digit());
+                dots += usize::from(c == '.');
+                upper &= !c.is_lowercase();
+            }
         }
         if letters >= 2 && upper && digits == 0 && !t.contains('_') && is_shout(t) {
             s.shouted_words += 1;

@@ -47,21 +47,24 @@ impl Doc {
     pub fn new(text: &str) -> Self {
         let lower = lowercase(text);
         let mut words = Vec::with_capacity(lower.len() / 5 + 1);
-        let is_word = |c: char| c.is_alphanumeric() || c == '_';
-        let mut start: Option<usize> = None;
-        for (i, c) in lower.char_indices() {
-            // An apostrophe is part of a word only between two word characters.
-            let inner_quote =
-                c == '\'' && start.is_some() && lower[i + 1..].chars().next().is_some_and(is_word);
-            if is_word(c) || inner_quote {
-                start.get_or_insert(i);
-            } else if let Some(s) = start.take() {
-                words.push(word(&lower, s, i));
+        let mut split = Splitter::default();
+        if lower.is_ascii() {
+            // The common case, a byte at a time (in ASCII, `char::is_alphanumeric` is
+            // letters and digits), without decoding UTF-8.
+            let bytes = lower.as_bytes();
+            let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+            for (i, &b) in bytes.iter().enumerate() {
+                let quote = b == b'\'' && bytes.get(i + 1).is_some_and(|&n| is_word(n));
+                split.step(&lower, &mut words, i, is_word(b), quote);
+            }
+        } else {
+            let is_word = |c: char| c.is_alphanumeric() || c == '_';
+            for (i, c) in lower.char_indices() {
+                let quote = c == '\'' && lower[i + 1..].chars().next().is_some_and(is_word);
+                split.step(&lower, &mut words, i, is_word(c), quote);
             }
         }
-        if let Some(s) = start {
-            words.push(word(&lower, s, lower.len()));
-        }
+        split.step(&lower, &mut words, lower.len(), false, false);
         Doc { lower, words }
     }
 
@@ -99,6 +102,49 @@ impl Doc {
     pub fn negates(&self, i: usize) -> bool {
         self.words[i].negates
     }
+}
+
+/// Where [`Doc::new`] is in its text: the start of the word it is in, if any.
+#[derive(Default)]
+struct Splitter {
+    start: Option<usize>,
+}
+
+impl Splitter {
+    /// The character at byte `i`: whether it is a word character, and whether it is
+    /// an apostrophe followed by one (part of a word only after another).
+    #[inline(always)]
+    fn step(&mut self, lower: &str, words: &mut Vec<Word>, i: usize, word_char: bool, quote: bool) {
+        if word_char || (quote && self.start.is_some()) {
+            self.start.get_or_insert(i);
+        } else if let Some(s) = self.start.take() {
+            words.push(word(lower, s, i));
+        }
+    }
+}
+
+/// The non-empty pieces of ASCII `text` between bytes for which `sep` holds.
+pub(crate) fn ascii_split(text: &str, sep: impl Fn(u8) -> bool) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        while pos < bytes.len() && sep(bytes[pos]) {
+            pos += 1;
+        }
+        let start = pos;
+        while pos < bytes.len() && !sep(bytes[pos]) {
+            pos += 1;
+        }
+        (pos > start).then(|| &text[start..pos])
+    })
+}
+
+/// ASCII `t` without the bytes for which `trim` holds at either end.
+pub(crate) fn ascii_trim(t: &str, trim: impl Fn(u8) -> bool) -> &str {
+    let b = t.as_bytes();
+    let start = b.iter().take_while(|&&c| trim(c)).count();
+    let end = b.len() - b[start..].iter().rev().take_while(|&&c| trim(c)).count();
+    &t[start..end]
 }
 
 /// `text` lowercased, with typographic and back quotes as apostrophes.

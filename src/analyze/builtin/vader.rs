@@ -42,6 +42,7 @@
 use std::borrow::Cow;
 
 use super::lexicon::{FastMap, Lexicons};
+use super::text::{ascii_split, ascii_trim};
 
 const B_INCR: f64 = 0.293;
 const B_DECR: f64 = -0.293;
@@ -178,8 +179,23 @@ impl Vader {
         let text = self.translate_emoji(text);
         let mut lower = String::with_capacity(text.len());
         let mut tokens = Vec::with_capacity(text.len() / 5 + 1);
-        for raw in text.split(is_py_space).filter(|t| !t.is_empty()) {
-            let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
+        // ASCII text (the common case) is split a byte at a time: the same tokens as
+        // the char split, without decoding UTF-8.
+        let raws: Box<dyn Iterator<Item = &str> + '_> = if text.is_ascii() {
+            // (In ASCII, `char::is_whitespace` is `\t`..=`\r` and the space.)
+            Box::new(ascii_split(
+                &text,
+                |b| matches!(b, b'\t'..=b'\r' | b' ' | 0x1c..=0x1f),
+            ))
+        } else {
+            Box::new(text.split(is_py_space))
+        };
+        for raw in raws.filter(|t| !t.is_empty()) {
+            let stripped = if raw.is_ascii() {
+                ascii_trim(raw, |b| b.is_ascii_punctuation())
+            } else {
+                raw.trim_matches(|c: char| c.is_ascii_punctuation())
+            };
             // Stripping that leaves <= 2 characters was probably an emoticon.
             let tok = if stripped.chars().nth(2).is_none() {
                 raw
@@ -198,7 +214,11 @@ impl Vader {
             tokens.push(Token {
                 start: start as u32,
                 end: lower.len() as u32,
-                upper: py_isupper(tok),
+                upper: if tok.is_ascii() {
+                    ascii_isupper(tok)
+                } else {
+                    py_isupper(tok)
+                },
                 lex: self.lex.words.get(w).copied(),
                 booster: m.booster,
                 negates: m.negates || contains_nt(w),
@@ -232,6 +252,10 @@ impl Vader {
     /// (a space before it unless one is there; none after it).
     fn translate_emoji<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let emoji = &self.lex.emoji;
+        // Fast path: without ASCII emoji keys, ASCII text has nothing to translate.
+        if !self.lex.ascii_emoji && text.is_ascii() {
+            return Cow::Borrowed(text);
+        }
         let hit = |c: &char| (!c.is_ascii() || self.lex.ascii_emoji) && emoji.contains_key(c);
         if !text.chars().any(|c| hit(&c)) {
             return Cow::Borrowed(text);
@@ -279,6 +303,13 @@ fn py_isupper(s: &str) -> bool {
         cased |= c.is_uppercase();
     }
     cased
+}
+
+/// [`py_isupper`] of an ASCII string, a byte at a time (in ASCII only `A`-`Z` are
+/// uppercase and only `a`-`z` lowercase).
+fn ascii_isupper(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.iter().any(u8::is_ascii_lowercase) && b.iter().any(u8::is_ascii_uppercase)
 }
 
 /// The valence of token `i` after the per-token rules.
@@ -352,6 +383,12 @@ fn negation(p: &Pass, i: usize, d: usize, v: f64) -> f64 {
 /// The idiom rule (only reached for tokens with three words before them).
 fn idioms(p: &Pass, i: usize, mut v: f64) -> f64 {
     let n = p.len();
+    // Fast path: every idiom and two-word dampener checked below starts at one of
+    // the words `i - 3 ..= i`, so when none of them can start one, nothing applies
+    // (most words; comparing against every idiom costs far more).
+    if !(i - 3..=i).any(|k| starts_idiom(p.word(k))) {
+        return v;
+    }
     // Whether the words from `from` to `to` (inclusive) are `words`, word by word.
     let is_seq = |from: usize, to: usize, words: &[&str]| {
         words.len() == to - from + 1
@@ -394,6 +431,17 @@ fn idioms(p: &Pass, i: usize, mut v: f64) -> f64 {
         }
     }
     v
+}
+
+/// Whether `w` is the first word of a [`SPECIAL_CASES`] idiom or a
+/// [`PAIR_DAMPENERS`] pair.
+/// (A `match`, which compiles to a few length and byte compares; the
+/// `idiom_starts_cover_the_tables` test keeps it in step with the tables.)
+fn starts_idiom(w: &str) -> bool {
+    matches!(
+        w,
+        "the" | "bad" | "bus" | "yeah" | "kiss" | "to" | "beating" | "just" | "kind" | "sort"
+    )
 }
 
 /// "but": halves what comes before the first "but" and boosts what follows by 1.5.
@@ -470,6 +518,11 @@ pub(crate) fn score(valences: &[f64], punct: f64) -> PolarityScores {
 /// Rounds like Python's `round(x, digits)`: correctly rounded from the exact binary
 /// value, which is what Rust's fixed-precision formatting does.
 fn round(x: f64, digits: usize) -> f64 {
+    // Fast path: zero (a neutral text's compound, an absent share) rounds to itself,
+    // sign included, without formatting.
+    if x == 0.0 {
+        return x;
+    }
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
 
@@ -504,6 +557,16 @@ mod tests {
             ("yeah right, great idea", 0.743),
         ] {
             assert_eq!(compound(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn idiom_starts_cover_the_tables() {
+        for (words, _) in SPECIAL_CASES {
+            assert!(starts_idiom(words[0]), "{words:?}");
+        }
+        for pair in PAIR_DAMPENERS {
+            assert!(starts_idiom(pair[0]), "{pair:?}");
         }
     }
 
