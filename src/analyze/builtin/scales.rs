@@ -270,10 +270,13 @@ impl ScaleRules {
 /// Reads shouting, error codes, log lines and technical tokens off the raw text.
 fn shape(text: &str) -> Shape {
     let mut s = Shape::default();
-    let mut run = 0;
-    for b in text.bytes() {
-        run = if b == b'!' { run + 1 } else { 0 };
-        s.bang_run = s.bang_run.max(run);
+    // Most texts have no `!` at all, which a byte search tells quickly.
+    if text.contains('!') {
+        let mut run = 0;
+        for b in text.bytes() {
+            run = if b == b'!' { run + 1 } else { 0 };
+            s.bang_run = s.bang_run.max(run);
+        }
     }
     for line in text.lines() {
         let l = line.trim_start();

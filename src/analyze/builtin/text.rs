@@ -140,10 +140,16 @@ pub(crate) fn ascii_split(text: &str, sep: impl Fn(u8) -> bool) -> impl Iterator
 }
 
 /// ASCII `t` without the bytes for which `trim` holds at either end.
+#[inline]
 pub(crate) fn ascii_trim(t: &str, trim: impl Fn(u8) -> bool) -> &str {
     let b = t.as_bytes();
-    let start = b.iter().take_while(|&&c| trim(c)).count();
-    let end = b.len() - b[start..].iter().rev().take_while(|&&c| trim(c)).count();
+    let (mut start, mut end) = (0, b.len());
+    while start < end && trim(b[start]) {
+        start += 1;
+    }
+    while end > start && trim(b[end - 1]) {
+        end -= 1;
+    }
     &t[start..end]
 }
 
@@ -326,6 +332,18 @@ pub(crate) struct PhraseSet<T> {
     /// By [`stem_key`] of the first word; stems whose keys collide share a list.
     by_stem: HashMap<u64, Vec<SameStem<T>>, BuildHasherDefault<StemKeyHasher>>,
     by_neg: Vec<Entry<T>>,
+    /// Bit [`first_bit`] of the key of each first stem: a word whose bit is clear
+    /// starts no phrase, which this tells without a hash lookup (most words).
+    first_bits: [u64; FIRST_BITS / 64],
+}
+
+/// The size of [`PhraseSet::first_bits`]: a few times the most first stems a set has.
+const FIRST_BITS: usize = 2048;
+
+/// Where the stem key `key` is in [`PhraseSet::first_bits`] (its word, its mask).
+fn first_bit(key: u64) -> (usize, u64) {
+    let bit = (key >> 32) as usize % FIRST_BITS;
+    (bit / 64, 1 << (bit % 64))
 }
 
 impl<T> Default for PhraseSet<T> {
@@ -333,6 +351,7 @@ impl<T> Default for PhraseSet<T> {
         PhraseSet {
             by_stem: HashMap::default(),
             by_neg: Vec::new(),
+            first_bits: [0; FIRST_BITS / 64],
         }
     }
 }
@@ -366,6 +385,8 @@ impl<T> PhraseSet<T> {
         };
         match first {
             Pat::Stem(key, s) => {
+                let (word, mask) = first_bit(key);
+                self.first_bits[word] |= mask;
                 let same = self.by_stem.entry(key).or_default();
                 match same.iter_mut().find(|same| same.stem == s) {
                     Some(same) => same.entries.push(entry),
@@ -392,13 +413,29 @@ impl<T> PhraseSet<T> {
             } else {
                 &[]
             };
-            let by_stem = self
-                .by_stem
-                .get(&doc.stem_key(i))
-                .and_then(|same| same.iter().find(|same| *same.stem == *doc.stem(i)))
-                .map_or(&[][..], |same| &same.entries[..]);
+            let key = doc.stem_key(i);
+            let (word, mask) = first_bit(key);
+            let by_stem = if self.first_bits[word] & mask == 0 {
+                &[][..]
+            } else {
+                self.by_stem
+                    .get(&key)
+                    .and_then(|same| same.iter().find(|same| *same.stem == *doc.stem(i)))
+                    .map_or(&[][..], |same| &same.entries[..])
+            };
             for e in by_stem.iter().chain(neg) {
-                if let Some(end) = match_from(&e.rest, doc, i + 1) {
+                // A one-word phrase has matched already, and most longer ones fail
+                // on their second word's stem key, both told here without a call.
+                let end = match e.rest.first() {
+                    None => Some(i + 1),
+                    Some(Pat::Stem(key, _))
+                        if i + 1 >= doc.len() || doc.stem_key(i + 1) != *key =>
+                    {
+                        None
+                    }
+                    Some(_) => match_from(&e.rest, doc, i + 1),
+                };
+                if let Some(end) = end {
                     f(Match {
                         start: i,
                         len: end - i,

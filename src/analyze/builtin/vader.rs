@@ -464,11 +464,9 @@ fn but_rule(vals: &mut [f64], bi: usize) {
 
 /// Emphasis from "!" (0.292 each, at most 4) and "?" (from two on).
 fn punctuation_emphasis(text: &str) -> f64 {
-    let (mut ep, mut qm) = (0usize, 0usize);
-    for b in text.bytes() {
-        ep += usize::from(b == b'!');
-        qm += usize::from(b == b'?');
-    }
+    // Two counting passes, which the compiler turns into wide byte compares.
+    let ep = text.bytes().filter(|&b| b == b'!').count();
+    let qm = text.bytes().filter(|&b| b == b'?').count();
     let q = match qm {
         0 | 1 => 0.0,
         2 | 3 => qm as f64 * 0.18,
@@ -518,10 +516,17 @@ pub(crate) fn score(valences: &[f64], punct: f64) -> PolarityScores {
 /// Rounds like Python's `round(x, digits)`: correctly rounded from the exact binary
 /// value, which is what Rust's fixed-precision formatting does.
 fn round(x: f64, digits: usize) -> f64 {
-    // Fast path: zero (a neutral text's compound, an absent share) rounds to itself,
-    // sign included, without formatting.
-    if x == 0.0 {
-        return x;
+    // Fast path: scaled up, `x` is clearly nearer one whole number than the next
+    // (|x| <= 1 here, so the product is off by far less than the 1e-6 margin), so
+    // the digits are that number's; dividing it by the (exact) power of ten gives
+    // the f64 nearest those digits, which is what parsing them gives. Near a half,
+    // where the product's own rounding could decide, the digits are formatted.
+    if x.abs() <= 1.0 && digits <= 6 {
+        let scale = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6][digits];
+        let scaled = x * scale;
+        if ((scaled - scaled.trunc()).abs() - 0.5).abs() > 1e-6 {
+            return scaled.round() / scale;
+        }
     }
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
@@ -557,6 +562,26 @@ mod tests {
             ("yeah right, great idea", 0.743),
         ] {
             assert_eq!(compound(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn fast_rounding_agrees_with_formatting() {
+        let slow = |x: f64, digits: usize| format!("{x:.digits$}").parse().unwrap_or(x);
+        let mut x = -1.0f64;
+        while x <= 1.0 {
+            for digits in [3, 4] {
+                let (fast, want) = (round(x, digits), slow(x, digits));
+                assert_eq!(fast.to_bits(), want.to_bits(), "{x} to {digits}");
+            }
+            x += 0.000_013_7;
+        }
+        for x in [
+            0.0, -0.0, 0.0625, -0.0625, 0.00005, 0.12345, 1.0, -1.0, 0.9999_5,
+        ] {
+            for digits in [3, 4] {
+                assert_eq!(round(x, digits).to_bits(), slow(x, digits).to_bits(), "{x}");
+            }
         }
     }
 
