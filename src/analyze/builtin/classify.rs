@@ -423,12 +423,7 @@ impl LabelSet {
         hits.sort_by(|x, y| y.3.total_cmp(&x.3).then(x.1.cmp(&y.1)));
         let phrases = hits
             .iter()
-            .map(|&(_, start, len, _)| {
-                (start..start + len)
-                    .map(|i| doc.word(i))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+            .map(|&(_, start, len, _)| doc.words_text(start, len))
             .collect();
         Choice {
             label: &self.names[b],

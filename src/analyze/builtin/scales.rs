@@ -191,12 +191,7 @@ impl ScaleRules {
                 technical_terms.push(m.phrase);
             }
             if matches!(cue, Critical | Outage | Deadline | Impact) {
-                phrases.push(
-                    (m.start..m.start + m.len)
-                        .map(|i| doc.word(i))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                );
+                phrases.push(doc.words_text(m.start, m.len));
             }
         });
         let has = |c: Cue| seen[c as usize] > 0;

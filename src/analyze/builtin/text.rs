@@ -77,6 +77,19 @@ impl Doc {
         &self.lower[w.start as usize..w.end as usize]
     }
 
+    /// Words `start..start + len` joined by single spaces (a matched phrase as
+    /// the text has it), built without a list of the words first.
+    pub fn words_text(&self, start: usize, len: usize) -> String {
+        let mut text = String::new();
+        for i in start..start + len {
+            if i > start {
+                text.push(' ');
+            }
+            text.push_str(self.word(i));
+        }
+        text
+    }
+
     pub fn stem(&self, i: usize) -> &str {
         let w = self.words[i];
         &self.lower[w.start as usize..w.stem_end as usize]

@@ -182,11 +182,7 @@ impl Vader {
         // ASCII text (the common case) is split a byte at a time: the same tokens as
         // the char split, without decoding UTF-8.
         let raws: Box<dyn Iterator<Item = &str> + '_> = if text.is_ascii() {
-            // (In ASCII, `char::is_whitespace` is `\t`..=`\r` and the space.)
-            Box::new(ascii_split(
-                &text,
-                |b| matches!(b, b'\t'..=b'\r' | b' ' | 0x1c..=0x1f),
-            ))
+            Box::new(ascii_split(&text, |b| PY_SPACE_BYTES[usize::from(b)]))
         } else {
             Box::new(text.split(is_py_space))
         };
@@ -281,17 +277,29 @@ impl Vader {
     }
 }
 
-/// Python's `str.isspace` set, which `str.split()` splits on: Rust's whitespace
-/// plus the ASCII information separators.
 /// Whether a word holds "n't" (a byte scan: words are short, and a substring search
 /// costs more to set up than this).
 fn contains_nt(w: &str) -> bool {
     w.as_bytes().windows(3).any(|x| x == b"n't")
 }
 
+/// Python's `str.isspace` set, which `str.split()` splits on: Rust's whitespace
+/// plus the ASCII information separators.
 fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
+
+/// [`is_py_space`] of each ASCII byte, looked up instead of compared when splitting
+/// ASCII text (in ASCII, `char::is_whitespace` is `\t`..=`\r` and the space).
+const PY_SPACE_BYTES: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(b as u8, b'\t'..=b'\r' | b' ' | 0x1c..=0x1f);
+        b += 1;
+    }
+    table
+};
 
 /// Python's `str.isupper`: at least one cased character and no lowercase one.
 fn py_isupper(s: &str) -> bool {
@@ -582,6 +590,17 @@ mod tests {
             for digits in [3, 4] {
                 assert_eq!(round(x, digits).to_bits(), slow(x, digits).to_bits(), "{x}");
             }
+        }
+    }
+
+    #[test]
+    fn space_table_is_python_whitespace() {
+        for b in 0..128u8 {
+            assert_eq!(
+                PY_SPACE_BYTES[usize::from(b)],
+                is_py_space(char::from(b)),
+                "{b}"
+            );
         }
     }
 
