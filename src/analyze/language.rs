@@ -109,8 +109,11 @@ impl FunctionWordCounts {
             let Some(key) = key else {
                 return;
             };
-            if let Ok(at) = table.binary_search_by_key(&key, |&(k, _)| k) {
-                let languages = table[at].1;
+            if !table.may_hold(key) {
+                return;
+            }
+            if let Ok(at) = table.words.binary_search_by_key(&key, |&(k, _)| k) {
+                let languages = table.words[at].1;
                 for (i, hits) in counts.hits.iter_mut().enumerate() {
                     *hits += usize::from(languages & (1 << i) != 0);
                 }
@@ -223,8 +226,8 @@ fn word_key(word: &str) -> Option<u64> {
 
 /// Every function word, packed, with the languages it belongs to (bit `i` for
 /// `FUNCTION_WORD_LANGUAGES[i]`), sorted by key for a binary search.
-fn function_word_table() -> &'static [(u64, u8)] {
-    static TABLE: std::sync::OnceLock<Vec<(u64, u8)>> = std::sync::OnceLock::new();
+fn function_word_table() -> &'static FunctionWords {
+    static TABLE: std::sync::OnceLock<FunctionWords> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table: Vec<(u64, u8)> = Vec::new();
         for (i, code) in FUNCTION_WORD_LANGUAGES.iter().enumerate() {
@@ -237,8 +240,37 @@ fn function_word_table() -> &'static [(u64, u8)] {
             }
         }
         table.sort_unstable();
-        table
+        let mut bits = [0u64; FILTER_BITS / 64];
+        for &(key, _) in &table {
+            let bit = filter_bit(key);
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        FunctionWords { words: table, bits }
     })
+}
+
+/// The function word table and a bit filter over its keys.
+struct FunctionWords {
+    words: Vec<(u64, u8)>,
+    /// Bit [`filter_bit`] of every key: a word whose bit is clear is no function
+    /// word, which this tells without the binary search (most words).
+    bits: [u64; FILTER_BITS / 64],
+}
+
+/// The size of [`FunctionWords::bits`], several times the number of words.
+const FILTER_BITS: usize = 2048;
+
+/// Where `key` is in [`FunctionWords::bits`] (a multiplicative hash's top 11 bits).
+fn filter_bit(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 53) as usize
+}
+
+impl FunctionWords {
+    /// Whether `key` may be in the table (false: it is not).
+    fn may_hold(&self, key: u64) -> bool {
+        let bit = filter_bit(key);
+        self.bits[bit / 64] & (1 << (bit % 64)) != 0
+    }
 }
 
 /// Frequent short words of a language that are not English words (and, for English,
