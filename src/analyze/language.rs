@@ -41,7 +41,14 @@ pub fn detect(text: &str) -> &'static str {
         end -= 1;
     }
     let head = &text[..end];
-    if head.chars().filter(|c| c.is_alphabetic()).count() < MIN_LETTERS {
+    // Counting stops at MIN_LETTERS: only whether there are that many matters.
+    if head
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .take(MIN_LETTERS)
+        .count()
+        < MIN_LETTERS
+    {
         return "";
     }
     let counts = FunctionWordCounts::of(head);
@@ -97,17 +104,25 @@ impl FunctionWordCounts {
             hits: [0; FUNCTION_WORD_LANGUAGES.len()],
         };
         let table = function_word_table();
-        for word in words(head) {
+        let mut count = |key: Option<u64>| {
             counts.words += 1;
-            let Some(key) = word_key(word) else {
-                continue;
+            let Some(key) = key else {
+                return;
             };
-            if let Ok(at) = table.binary_search_by_key(&key, |&(k, _)| k) {
-                let languages = table[at].1;
+            if !table.may_hold(key) {
+                return;
+            }
+            if let Ok(at) = table.words.binary_search_by_key(&key, |&(k, _)| k) {
+                let languages = table.words[at].1;
                 for (i, hits) in counts.hits.iter_mut().enumerate() {
                     *hits += usize::from(languages & (1 << i) != 0);
                 }
             }
+        };
+        if head.is_ascii() {
+            ascii_words(head).for_each(|word| count(ascii_key(word)));
+        } else {
+            words(head).for_each(|word| count(word_key(word)));
         }
         counts
     }
@@ -152,6 +167,24 @@ fn words(head: &str) -> impl Iterator<Item = &str> {
         .filter(|word| !word.is_empty())
 }
 
+/// [`words`] of ASCII `head`, split a byte at a time (in ASCII, `char::is_alphabetic`
+/// is `a`-`z` and `A`-`Z`), which is most tickets and saves decoding UTF-8.
+fn ascii_words(head: &str) -> impl Iterator<Item = &[u8]> {
+    head.as_bytes()
+        .split(|b| !(b.is_ascii_alphabetic() || *b == b'\''))
+        .map(|word| {
+            let start = word.iter().take_while(|b| **b == b'\'').count();
+            let end = word.len()
+                - word[start..]
+                    .iter()
+                    .rev()
+                    .take_while(|b| **b == b'\'')
+                    .count();
+            &word[start..end]
+        })
+        .filter(|word| !word.is_empty())
+}
+
 /// The longest function word, in bytes ("toujours", "todavía").
 const MAX_FUNCTION_WORD_BYTES: usize = 8;
 
@@ -168,18 +201,22 @@ fn pack(lower: &str) -> Option<u64> {
     Some(u64::from_le_bytes(buf))
 }
 
+/// [`word_key`] of an ASCII word.
+fn ascii_key(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() > MAX_FUNCTION_WORD_BYTES {
+        return None;
+    }
+    let mut buf = [0u8; 8];
+    for (to, from) in buf.iter_mut().zip(bytes) {
+        *to = from.to_ascii_lowercase();
+    }
+    Some(u64::from_le_bytes(buf))
+}
+
 /// The packed lowercase form of `word`; an ASCII word is lowercased without a copy.
 fn word_key(word: &str) -> Option<u64> {
     if word.is_ascii() {
-        let mut buf = [0u8; 8];
-        let bytes = word.as_bytes();
-        if bytes.len() > MAX_FUNCTION_WORD_BYTES {
-            return None;
-        }
-        for (to, from) in buf.iter_mut().zip(bytes) {
-            *to = from.to_ascii_lowercase();
-        }
-        Some(u64::from_le_bytes(buf))
+        ascii_key(word.as_bytes())
     } else if word.chars().any(char::is_uppercase) {
         pack(&word.to_lowercase())
     } else {
@@ -189,8 +226,8 @@ fn word_key(word: &str) -> Option<u64> {
 
 /// Every function word, packed, with the languages it belongs to (bit `i` for
 /// `FUNCTION_WORD_LANGUAGES[i]`), sorted by key for a binary search.
-fn function_word_table() -> &'static [(u64, u8)] {
-    static TABLE: std::sync::OnceLock<Vec<(u64, u8)>> = std::sync::OnceLock::new();
+fn function_word_table() -> &'static FunctionWords {
+    static TABLE: std::sync::OnceLock<FunctionWords> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table: Vec<(u64, u8)> = Vec::new();
         for (i, code) in FUNCTION_WORD_LANGUAGES.iter().enumerate() {
@@ -203,8 +240,37 @@ fn function_word_table() -> &'static [(u64, u8)] {
             }
         }
         table.sort_unstable();
-        table
+        let mut bits = [0u64; FILTER_BITS / 64];
+        for &(key, _) in &table {
+            let bit = filter_bit(key);
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        FunctionWords { words: table, bits }
     })
+}
+
+/// The function word table and a bit filter over its keys.
+struct FunctionWords {
+    words: Vec<(u64, u8)>,
+    /// Bit [`filter_bit`] of every key: a word whose bit is clear is no function
+    /// word, which this tells without the binary search (most words).
+    bits: [u64; FILTER_BITS / 64],
+}
+
+/// The size of [`FunctionWords::bits`], several times the number of words.
+const FILTER_BITS: usize = 2048;
+
+/// Where `key` is in [`FunctionWords::bits`] (a multiplicative hash's top 11 bits).
+fn filter_bit(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 53) as usize
+}
+
+impl FunctionWords {
+    /// Whether `key` may be in the table (false: it is not).
+    fn may_hold(&self, key: u64) -> bool {
+        let bit = filter_bit(key);
+        self.bits[bit / 64] & (1 << (bit % 64)) != 0
+    }
 }
 
 /// Frequent short words of a language that are not English words (and, for English,

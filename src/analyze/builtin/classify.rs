@@ -333,6 +333,24 @@ impl Choice<'_> {
     }
 }
 
+/// Whether ticket tag `tag` names label `name`: lowercased, with `-` and spaces
+/// as `_`, equal to it ignoring ASCII case.
+fn tag_names(tag: &str, name: &str) -> bool {
+    if !tag.is_ascii() {
+        return name.eq_ignore_ascii_case(&tag.to_lowercase().replace(['-', ' '], "_"));
+    }
+    // An ASCII tag is compared a byte at a time, without building the normalized copy.
+    let normal = |b: u8| match b {
+        b'-' | b' ' => b'_',
+        b => b.to_ascii_lowercase(),
+    };
+    tag.len() == name.len()
+        && tag
+            .bytes()
+            .zip(name.bytes())
+            .all(|(t, n)| normal(t) == n.to_ascii_lowercase())
+}
+
 impl LabelSet {
     pub fn categories(labels: &[Label]) -> Self {
         Self::build(labels, CATEGORY_RULES, FALLBACK_CATEGORY)
@@ -382,8 +400,7 @@ impl LabelSet {
             hits.push((idx, m.start, m.len, w));
         });
         for tag in tags {
-            let tag = tag.to_lowercase().replace(['-', ' '], "_");
-            if let Some(idx) = self.names.iter().position(|n| n.eq_ignore_ascii_case(&tag)) {
+            if let Some(idx) = self.names.iter().position(|n| tag_names(tag, n)) {
                 scores[idx] += 2.0;
             }
         }
@@ -406,12 +423,7 @@ impl LabelSet {
         hits.sort_by(|x, y| y.3.total_cmp(&x.3).then(x.1.cmp(&y.1)));
         let phrases = hits
             .iter()
-            .map(|&(_, start, len, _)| {
-                (start..start + len)
-                    .map(|i| doc.word(i))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+            .map(|&(_, start, len, _)| doc.words_text(start, len))
             .collect();
         Choice {
             label: &self.names[b],

@@ -111,9 +111,20 @@ impl Signals {
         self.question = text.contains('?');
         self.exclaim = text.contains('!');
         self.digit = text.bytes().any(|b| b.is_ascii_digit());
-        self.first_person = text
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .any(is_first_person);
+        self.first_person = if text.is_ascii() {
+            // The same words a byte at a time (in ASCII, `char::is_alphanumeric` is
+            // letters and digits), without decoding UTF-8.
+            text.as_bytes()
+                .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                .any(|w| {
+                    FIRST_PERSON
+                        .iter()
+                        .any(|p| w.eq_ignore_ascii_case(p.as_bytes()))
+                })
+        } else {
+            text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(is_first_person)
+        };
     }
 
     /// The model's inputs, in the order of the weights.
@@ -143,11 +154,12 @@ impl Signals {
     }
 }
 
-/// "I", "me", "my", "we", "our", "us" (and "im"), in any case.
+/// "I", "me", "my", "we", "our", "us" (and "im").
+const FIRST_PERSON: [&str; 7] = ["i", "im", "me", "my", "we", "our", "us"];
+
+/// One of [`FIRST_PERSON`], in any case.
 fn is_first_person(word: &str) -> bool {
-    ["i", "im", "me", "my", "we", "our", "us"]
-        .iter()
-        .any(|w| word.eq_ignore_ascii_case(w))
+    FIRST_PERSON.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// The confidence of `label` given the signals of its analysis.

@@ -45,7 +45,7 @@
 //! fix, or compound >= 0.5 without complaint), joy ("love", "delighted", "happy").
 
 use super::support::Findings;
-use super::text::{Doc, PhraseSet};
+use super::text::{ascii_split, ascii_trim, Doc, PhraseSet};
 
 /// Which scale a phrase feeds.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -191,12 +191,7 @@ impl ScaleRules {
                 technical_terms.push(m.phrase);
             }
             if matches!(cue, Critical | Outage | Deadline | Impact) {
-                phrases.push(
-                    (m.start..m.start + m.len)
-                        .map(|i| doc.word(i))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                );
+                phrases.push(doc.words_text(m.start, m.len));
             }
         });
         let has = |c: Cue| seen[c as usize] > 0;
@@ -270,10 +265,13 @@ impl ScaleRules {
 /// Reads shouting, error codes, log lines and technical tokens off the raw text.
 fn shape(text: &str) -> Shape {
     let mut s = Shape::default();
-    let mut run = 0;
-    for b in text.bytes() {
-        run = if b == b'!' { run + 1 } else { 0 };
-        s.bang_run = s.bang_run.max(run);
+    // Most texts have no `!` at all, which a byte search tells quickly.
+    if text.contains('!') {
+        let mut run = 0;
+        for b in text.bytes() {
+            run = if b == b'!' { run + 1 } else { 0 };
+            s.bang_run = s.bang_run.max(run);
+        }
     }
     for line in text.lines() {
         let l = line.trim_start();
@@ -298,19 +296,41 @@ fn shape(text: &str) -> Shape {
             break;
         }
     }
-    for tok in
-        text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\''))
-    {
-        let t = tok.trim_matches(|c: char| c.is_ascii_punctuation() && c != '/');
+    let is_sep = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\'');
+    let trimmed = |c: char| c.is_ascii_punctuation() && c != '/';
+    // ASCII text (the common case) is read a byte at a time: the same tokens and
+    // counts (in ASCII, only letters are alphabetic and only `a`-`z` lowercase)
+    // without decoding UTF-8.
+    let ascii = text.is_ascii();
+    let tokens: Box<dyn Iterator<Item = &str> + '_> = if ascii {
+        Box::new(ascii_split(text, |b| is_sep(char::from(b))))
+    } else {
+        Box::new(text.split(is_sep))
+    };
+    for tok in tokens {
+        let t = if ascii {
+            ascii_trim(tok, |b| trimmed(char::from(b)))
+        } else {
+            tok.trim_matches(trimmed)
+        };
         if t.len() < 2 {
             continue;
         }
         let (mut letters, mut digits, mut dots, mut upper) = (0usize, 0usize, 0usize, true);
-        for c in t.chars() {
-            letters += usize::from(c.is_alphabetic());
-            digits += usize::from(c.is_ascii_digit());
-            dots += usize::from(c == '.');
-            upper &= !c.is_lowercase();
+        if ascii {
+            for b in t.bytes() {
+                letters += usize::from(b.is_ascii_alphabetic());
+                digits += usize::from(b.is_ascii_digit());
+                dots += usize::from(b == b'.');
+                upper &= !b.is_ascii_lowercase();
+            }
+        } else {
+            for c in t.chars() {
+                letters += usize::from(c.is_alphabetic());
+                digits += usize::from(c.is_ascii_digit());
+                dots += usize::from(c == '.');
+                upper &= !c.is_lowercase();
+            }
         }
         if letters >= 2 && upper && digits == 0 && !t.contains('_') && is_shout(t) {
             s.shouted_words += 1;

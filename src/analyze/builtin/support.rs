@@ -772,10 +772,7 @@ fn denied(doc: &Doc, start: usize) -> bool {
 
 /// The words of a match, as they are written in the ticket.
 fn matched_words(doc: &Doc, m: &Match<'_, Rule>) -> String {
-    (m.start..m.start + m.len)
-        .map(|i| doc.word(i))
-        .collect::<Vec<_>>()
-        .join(" ")
+    doc.words_text(m.start, m.len)
 }
 
 /// Adds the failures that count (those that need a support topic only in a ticket

@@ -47,21 +47,24 @@ impl Doc {
     pub fn new(text: &str) -> Self {
         let lower = lowercase(text);
         let mut words = Vec::with_capacity(lower.len() / 5 + 1);
-        let is_word = |c: char| c.is_alphanumeric() || c == '_';
-        let mut start: Option<usize> = None;
-        for (i, c) in lower.char_indices() {
-            // An apostrophe is part of a word only between two word characters.
-            let inner_quote =
-                c == '\'' && start.is_some() && lower[i + 1..].chars().next().is_some_and(is_word);
-            if is_word(c) || inner_quote {
-                start.get_or_insert(i);
-            } else if let Some(s) = start.take() {
-                words.push(word(&lower, s, i));
+        let mut split = Splitter::default();
+        if lower.is_ascii() {
+            // The common case, a byte at a time (in ASCII, `char::is_alphanumeric` is
+            // letters and digits), without decoding UTF-8.
+            let bytes = lower.as_bytes();
+            let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+            for (i, &b) in bytes.iter().enumerate() {
+                let quote = b == b'\'' && bytes.get(i + 1).is_some_and(|&n| is_word(n));
+                split.step(&lower, &mut words, i, is_word(b), quote);
+            }
+        } else {
+            let is_word = |c: char| c.is_alphanumeric() || c == '_';
+            for (i, c) in lower.char_indices() {
+                let quote = c == '\'' && lower[i + 1..].chars().next().is_some_and(is_word);
+                split.step(&lower, &mut words, i, is_word(c), quote);
             }
         }
-        if let Some(s) = start {
-            words.push(word(&lower, s, lower.len()));
-        }
+        split.step(&lower, &mut words, lower.len(), false, false);
         Doc { lower, words }
     }
 
@@ -72,6 +75,19 @@ impl Doc {
     pub fn word(&self, i: usize) -> &str {
         let w = self.words[i];
         &self.lower[w.start as usize..w.end as usize]
+    }
+
+    /// Words `start..start + len` joined by single spaces (a matched phrase as
+    /// the text has it), built without a list of the words first.
+    pub fn words_text(&self, start: usize, len: usize) -> String {
+        let mut text = String::new();
+        for i in start..start + len {
+            if i > start {
+                text.push(' ');
+            }
+            text.push_str(self.word(i));
+        }
+        text
     }
 
     pub fn stem(&self, i: usize) -> &str {
@@ -99,6 +115,55 @@ impl Doc {
     pub fn negates(&self, i: usize) -> bool {
         self.words[i].negates
     }
+}
+
+/// Where [`Doc::new`] is in its text: the start of the word it is in, if any.
+#[derive(Default)]
+struct Splitter {
+    start: Option<usize>,
+}
+
+impl Splitter {
+    /// The character at byte `i`: whether it is a word character, and whether it is
+    /// an apostrophe followed by one (part of a word only after another).
+    #[inline(always)]
+    fn step(&mut self, lower: &str, words: &mut Vec<Word>, i: usize, word_char: bool, quote: bool) {
+        if word_char || (quote && self.start.is_some()) {
+            self.start.get_or_insert(i);
+        } else if let Some(s) = self.start.take() {
+            words.push(word(lower, s, i));
+        }
+    }
+}
+
+/// The non-empty pieces of ASCII `text` between bytes for which `sep` holds.
+pub(crate) fn ascii_split(text: &str, sep: impl Fn(u8) -> bool) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        while pos < bytes.len() && sep(bytes[pos]) {
+            pos += 1;
+        }
+        let start = pos;
+        while pos < bytes.len() && !sep(bytes[pos]) {
+            pos += 1;
+        }
+        (pos > start).then(|| &text[start..pos])
+    })
+}
+
+/// ASCII `t` without the bytes for which `trim` holds at either end.
+#[inline]
+pub(crate) fn ascii_trim(t: &str, trim: impl Fn(u8) -> bool) -> &str {
+    let b = t.as_bytes();
+    let (mut start, mut end) = (0, b.len());
+    while start < end && trim(b[start]) {
+        start += 1;
+    }
+    while end > start && trim(b[end - 1]) {
+        end -= 1;
+    }
+    &t[start..end]
 }
 
 /// `text` lowercased, with typographic and back quotes as apostrophes.
@@ -280,6 +345,18 @@ pub(crate) struct PhraseSet<T> {
     /// By [`stem_key`] of the first word; stems whose keys collide share a list.
     by_stem: HashMap<u64, Vec<SameStem<T>>, BuildHasherDefault<StemKeyHasher>>,
     by_neg: Vec<Entry<T>>,
+    /// Bit [`first_bit`] of the key of each first stem: a word whose bit is clear
+    /// starts no phrase, which this tells without a hash lookup (most words).
+    first_bits: [u64; FIRST_BITS / 64],
+}
+
+/// The size of [`PhraseSet::first_bits`]: a few times the most first stems a set has.
+const FIRST_BITS: usize = 2048;
+
+/// Where the stem key `key` is in [`PhraseSet::first_bits`] (its word, its mask).
+fn first_bit(key: u64) -> (usize, u64) {
+    let bit = (key >> 32) as usize % FIRST_BITS;
+    (bit / 64, 1 << (bit % 64))
 }
 
 impl<T> Default for PhraseSet<T> {
@@ -287,6 +364,7 @@ impl<T> Default for PhraseSet<T> {
         PhraseSet {
             by_stem: HashMap::default(),
             by_neg: Vec::new(),
+            first_bits: [0; FIRST_BITS / 64],
         }
     }
 }
@@ -320,6 +398,8 @@ impl<T> PhraseSet<T> {
         };
         match first {
             Pat::Stem(key, s) => {
+                let (word, mask) = first_bit(key);
+                self.first_bits[word] |= mask;
                 let same = self.by_stem.entry(key).or_default();
                 match same.iter_mut().find(|same| same.stem == s) {
                     Some(same) => same.entries.push(entry),
@@ -346,13 +426,29 @@ impl<T> PhraseSet<T> {
             } else {
                 &[]
             };
-            let by_stem = self
-                .by_stem
-                .get(&doc.stem_key(i))
-                .and_then(|same| same.iter().find(|same| *same.stem == *doc.stem(i)))
-                .map_or(&[][..], |same| &same.entries[..]);
+            let key = doc.stem_key(i);
+            let (word, mask) = first_bit(key);
+            let by_stem = if self.first_bits[word] & mask == 0 {
+                &[][..]
+            } else {
+                self.by_stem
+                    .get(&key)
+                    .and_then(|same| same.iter().find(|same| *same.stem == *doc.stem(i)))
+                    .map_or(&[][..], |same| &same.entries[..])
+            };
             for e in by_stem.iter().chain(neg) {
-                if let Some(end) = match_from(&e.rest, doc, i + 1) {
+                // A one-word phrase has matched already, and most longer ones fail
+                // on their second word's stem key, both told here without a call.
+                let end = match e.rest.first() {
+                    None => Some(i + 1),
+                    Some(Pat::Stem(key, _))
+                        if i + 1 >= doc.len() || doc.stem_key(i + 1) != *key =>
+                    {
+                        None
+                    }
+                    Some(_) => match_from(&e.rest, doc, i + 1),
+                };
+                if let Some(end) = end {
                     f(Match {
                         start: i,
                         len: end - i,

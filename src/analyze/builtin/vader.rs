@@ -42,6 +42,7 @@
 use std::borrow::Cow;
 
 use super::lexicon::{FastMap, Lexicons};
+use super::text::{ascii_split, ascii_trim};
 
 const B_INCR: f64 = 0.293;
 const B_DECR: f64 = -0.293;
@@ -178,8 +179,19 @@ impl Vader {
         let text = self.translate_emoji(text);
         let mut lower = String::with_capacity(text.len());
         let mut tokens = Vec::with_capacity(text.len() / 5 + 1);
-        for raw in text.split(is_py_space).filter(|t| !t.is_empty()) {
-            let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
+        // ASCII text (the common case) is split a byte at a time: the same tokens as
+        // the char split, without decoding UTF-8.
+        let raws: Box<dyn Iterator<Item = &str> + '_> = if text.is_ascii() {
+            Box::new(ascii_split(&text, |b| PY_SPACE_BYTES[usize::from(b)]))
+        } else {
+            Box::new(text.split(is_py_space))
+        };
+        for raw in raws.filter(|t| !t.is_empty()) {
+            let stripped = if raw.is_ascii() {
+                ascii_trim(raw, |b| b.is_ascii_punctuation())
+            } else {
+                raw.trim_matches(|c: char| c.is_ascii_punctuation())
+            };
             // Stripping that leaves <= 2 characters was probably an emoticon.
             let tok = if stripped.chars().nth(2).is_none() {
                 raw
@@ -198,7 +210,11 @@ impl Vader {
             tokens.push(Token {
                 start: start as u32,
                 end: lower.len() as u32,
-                upper: py_isupper(tok),
+                upper: if tok.is_ascii() {
+                    ascii_isupper(tok)
+                } else {
+                    py_isupper(tok)
+                },
                 lex: self.lex.words.get(w).copied(),
                 booster: m.booster,
                 negates: m.negates || contains_nt(w),
@@ -232,6 +248,10 @@ impl Vader {
     /// (a space before it unless one is there; none after it).
     fn translate_emoji<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let emoji = &self.lex.emoji;
+        // Fast path: without ASCII emoji keys, ASCII text has nothing to translate.
+        if !self.lex.ascii_emoji && text.is_ascii() {
+            return Cow::Borrowed(text);
+        }
         let hit = |c: &char| (!c.is_ascii() || self.lex.ascii_emoji) && emoji.contains_key(c);
         if !text.chars().any(|c| hit(&c)) {
             return Cow::Borrowed(text);
@@ -257,17 +277,29 @@ impl Vader {
     }
 }
 
-/// Python's `str.isspace` set, which `str.split()` splits on: Rust's whitespace
-/// plus the ASCII information separators.
 /// Whether a word holds "n't" (a byte scan: words are short, and a substring search
 /// costs more to set up than this).
 fn contains_nt(w: &str) -> bool {
     w.as_bytes().windows(3).any(|x| x == b"n't")
 }
 
+/// Python's `str.isspace` set, which `str.split()` splits on: Rust's whitespace
+/// plus the ASCII information separators.
 fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
+
+/// [`is_py_space`] of each ASCII byte, looked up instead of compared when splitting
+/// ASCII text (in ASCII, `char::is_whitespace` is `\t`..=`\r` and the space).
+const PY_SPACE_BYTES: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(b as u8, b'\t'..=b'\r' | b' ' | 0x1c..=0x1f);
+        b += 1;
+    }
+    table
+};
 
 /// Python's `str.isupper`: at least one cased character and no lowercase one.
 fn py_isupper(s: &str) -> bool {
@@ -279,6 +311,13 @@ fn py_isupper(s: &str) -> bool {
         cased |= c.is_uppercase();
     }
     cased
+}
+
+/// [`py_isupper`] of an ASCII string, a byte at a time (in ASCII only `A`-`Z` are
+/// uppercase and only `a`-`z` lowercase).
+fn ascii_isupper(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.iter().any(u8::is_ascii_lowercase) && b.iter().any(u8::is_ascii_uppercase)
 }
 
 /// The valence of token `i` after the per-token rules.
@@ -352,6 +391,12 @@ fn negation(p: &Pass, i: usize, d: usize, v: f64) -> f64 {
 /// The idiom rule (only reached for tokens with three words before them).
 fn idioms(p: &Pass, i: usize, mut v: f64) -> f64 {
     let n = p.len();
+    // Fast path: every idiom and two-word dampener checked below starts at one of
+    // the words `i - 3 ..= i`, so when none of them can start one, nothing applies
+    // (most words; comparing against every idiom costs far more).
+    if !(i - 3..=i).any(|k| starts_idiom(p.word(k))) {
+        return v;
+    }
     // Whether the words from `from` to `to` (inclusive) are `words`, word by word.
     let is_seq = |from: usize, to: usize, words: &[&str]| {
         words.len() == to - from + 1
@@ -396,6 +441,17 @@ fn idioms(p: &Pass, i: usize, mut v: f64) -> f64 {
     v
 }
 
+/// Whether `w` is the first word of a [`SPECIAL_CASES`] idiom or a
+/// [`PAIR_DAMPENERS`] pair.
+/// (A `match`, which compiles to a few length and byte compares; the
+/// `idiom_starts_cover_the_tables` test keeps it in step with the tables.)
+fn starts_idiom(w: &str) -> bool {
+    matches!(
+        w,
+        "the" | "bad" | "bus" | "yeah" | "kiss" | "to" | "beating" | "just" | "kind" | "sort"
+    )
+}
+
 /// "but": halves what comes before the first "but" and boosts what follows by 1.5.
 /// The reference locates each valence by value (`list.index`), so the first equal
 /// valence is the one rescaled; zeros are unaffected either way and are skipped.
@@ -416,11 +472,9 @@ fn but_rule(vals: &mut [f64], bi: usize) {
 
 /// Emphasis from "!" (0.292 each, at most 4) and "?" (from two on).
 fn punctuation_emphasis(text: &str) -> f64 {
-    let (mut ep, mut qm) = (0usize, 0usize);
-    for b in text.bytes() {
-        ep += usize::from(b == b'!');
-        qm += usize::from(b == b'?');
-    }
+    // Two counting passes, which the compiler turns into wide byte compares.
+    let ep = text.bytes().filter(|&b| b == b'!').count();
+    let qm = text.bytes().filter(|&b| b == b'?').count();
     let q = match qm {
         0 | 1 => 0.0,
         2 | 3 => qm as f64 * 0.18,
@@ -470,6 +524,18 @@ pub(crate) fn score(valences: &[f64], punct: f64) -> PolarityScores {
 /// Rounds like Python's `round(x, digits)`: correctly rounded from the exact binary
 /// value, which is what Rust's fixed-precision formatting does.
 fn round(x: f64, digits: usize) -> f64 {
+    // Fast path: scaled up, `x` is clearly nearer one whole number than the next
+    // (|x| <= 1 here, so the product is off by far less than the 1e-6 margin), so
+    // the digits are that number's; dividing it by the (exact) power of ten gives
+    // the f64 nearest those digits, which is what parsing them gives. Near a half,
+    // where the product's own rounding could decide, the digits are formatted.
+    if x.abs() <= 1.0 && digits <= 6 {
+        let scale = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6][digits];
+        let scaled = x * scale;
+        if ((scaled - scaled.trunc()).abs() - 0.5).abs() > 1e-6 {
+            return scaled.round() / scale;
+        }
+    }
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
 
@@ -504,6 +570,47 @@ mod tests {
             ("yeah right, great idea", 0.743),
         ] {
             assert_eq!(compound(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn fast_rounding_agrees_with_formatting() {
+        let slow = |x: f64, digits: usize| format!("{x:.digits$}").parse().unwrap_or(x);
+        let mut x = -1.0f64;
+        while x <= 1.0 {
+            for digits in [3, 4] {
+                let (fast, want) = (round(x, digits), slow(x, digits));
+                assert_eq!(fast.to_bits(), want.to_bits(), "{x} to {digits}");
+            }
+            x += 0.000_013_7;
+        }
+        for x in [
+            0.0, -0.0, 0.0625, -0.0625, 0.00005, 0.12345, 1.0, -1.0, 0.9999_5,
+        ] {
+            for digits in [3, 4] {
+                assert_eq!(round(x, digits).to_bits(), slow(x, digits).to_bits(), "{x}");
+            }
+        }
+    }
+
+    #[test]
+    fn space_table_is_python_whitespace() {
+        for b in 0..128u8 {
+            assert_eq!(
+                PY_SPACE_BYTES[usize::from(b)],
+                is_py_space(char::from(b)),
+                "{b}"
+            );
+        }
+    }
+
+    #[test]
+    fn idiom_starts_cover_the_tables() {
+        for (words, _) in SPECIAL_CASES {
+            assert!(starts_idiom(words[0]), "{words:?}");
+        }
+        for pair in PAIR_DAMPENERS {
+            assert!(starts_idiom(pair[0]), "{pair:?}");
         }
     }
 

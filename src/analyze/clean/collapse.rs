@@ -147,7 +147,15 @@ impl Output {
 /// Whether the line holds `@`, `://` or `www.` at all: most lines do not, and are
 /// copied as they are.
 fn may_hold_address(line: &str) -> bool {
-    line.contains('@') || line.contains("://") || line.contains("www.") || line.contains("WWW.")
+    // One pass over the bytes instead of four searches.
+    let b = line.as_bytes();
+    (0..b.len()).any(|i| match b[i] {
+        b'@' => true,
+        b':' => b[i + 1..].starts_with(b"//"),
+        b'w' => b[i + 1..].starts_with(b"ww."),
+        b'W' => b[i + 1..].starts_with(b"WW."),
+        _ => false,
+    })
 }
 
 #[derive(Clone, Copy)]

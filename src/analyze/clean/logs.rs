@@ -287,16 +287,16 @@ fn is_tabular(t: &str, counts: &ByteCounts) -> bool {
 /// MAJ:MIN RM SIZE`): four or more uppercase words aligned with runs of spaces. The
 /// alignment tells it from a shouted sentence.
 fn is_column_header(t: &str) -> bool {
-    t.contains("   ")
-        && t.split_whitespace().count() >= 4
-        && t.split_whitespace().all(|w| {
-            w.bytes().any(|b| b.is_ascii_uppercase())
-                && w.bytes().all(|b| {
-                    b.is_ascii_uppercase()
-                        || b.is_ascii_digit()
-                        || matches!(b, b'_' | b'#' | b'%' | b':' | b'-' | b'/' | b'.')
-                })
-        })
+    // The word test first: it fails on the first word of a prose line.
+    t.split_whitespace().all(|w| {
+        w.bytes().any(|b| b.is_ascii_uppercase())
+            && w.bytes().all(|b| {
+                b.is_ascii_uppercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'_' | b'#' | b'%' | b':' | b'-' | b'/' | b'.')
+            })
+    }) && t.split_whitespace().count() >= 4
+        && t.contains("   ")
 }
 
 /// A JSON object on one line or three `key=value` pairs (logfmt).

@@ -57,6 +57,28 @@ const DISCLAIMER_OPENINGS: &[&str] = &[
     "le informazioni contenute",
 ];
 
+/// Bit `c - 'a'` for each lowercase ASCII letter `c` that starts one of
+/// [`DISCLAIMER_HEADINGS`] or [`DISCLAIMER_OPENINGS`] (each must start with one).
+const DISCLAIMER_FIRST_LETTERS: u32 = {
+    let lists = [DISCLAIMER_HEADINGS, DISCLAIMER_OPENINGS];
+    let mut mask = 0u32;
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let first = lists[l][i].as_bytes()[0];
+            assert!(
+                first.is_ascii_lowercase(),
+                "a disclaimer opening starts with a-z"
+            );
+            mask |= 1 << (first - b'a');
+            i += 1;
+        }
+        l += 1;
+    }
+    mask
+};
+
 /// What a disclaimer talks about, in the languages above.
 const DISCLAIMER_VOCABULARY: &[&str] = &[
     "confidential",
@@ -101,7 +123,12 @@ fn opens_disclaimer(lines: &[&str], i: usize) -> bool {
     let t = lines[i]
         .trim_start()
         .trim_start_matches(['*', '_', '[', '(']);
-    if !t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+    let Some(&first) = t.as_bytes().first().filter(|b| b.is_ascii_alphabetic()) else {
+        return false;
+    };
+    // Fast path: no heading or opening starts with this letter (most lines), which
+    // one bit tells before the lists are compared.
+    if DISCLAIMER_FIRST_LETTERS & (1 << (first.to_ascii_lowercase() - b'a')) == 0 {
         return false;
     }
     if starts_with_any(t, DISCLAIMER_HEADINGS) {
