@@ -92,10 +92,14 @@ pub fn json(conn: &mut TcpStream, body: &str) {
 
 /// `zdpipe run` of a one-view pipeline against `base_url` with `extra` `[fetch]` keys.
 fn run_view(ws: &Workspace, base_url: &str, extra: &str) -> std::process::Output {
-    let p = ws.view_pipeline("hostile", base_url, &[1], extra);
+    run_in(ws, &ws.view_pipeline("hostile", base_url, &[1], extra))
+}
+
+/// `zdpipe run` of `pipeline` in the workspace, to its end.
+fn run_in(ws: &Workspace, pipeline: &std::path::Path) -> std::process::Output {
     zdpipe_auth()
         .arg("run")
-        .arg(&p)
+        .arg(pipeline)
         .arg("--no-progress")
         .current_dir(ws.dir.path())
         .output()
@@ -305,19 +309,7 @@ fn a_repeated_cursor_or_an_empty_page_with_has_more_stops_instead_of_looping() {
         )
     });
     let ws = Workspace::new();
-    let p = ws.file(
-        "nightly.toml",
-        &format!(
-            "name = \"nightly\"\n[fetch]\nsource = \"zendesk\"\nbase_url = \"{}\"\nmode = \"incremental\"\nsince = \"1d\"\n[cache]\npath = \"cache\"\n[[write]]\nkind = \"csv\"\npath = \"out/nightly.csv\"\n",
-            cursor.base_url()
-        ),
-    );
-    let out = zdpipe_auth()
-        .arg("run")
-        .arg(&p)
-        .current_dir(ws.dir.path())
-        .output()
-        .unwrap();
+    let out = run_nightly(&ws, &cursor.base_url());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("same cursor again"), "{err}");
@@ -389,7 +381,7 @@ fn dropping_every_tenth_connection_for_a_whole_run_loses_and_repeats_nothing() {
     );
 }
 
-/// A one-page nightly pipeline against `base_url`, run to its end.
+/// A nightly (incremental export) pipeline against `base_url`, run to its end.
 fn run_nightly(ws: &Workspace, base_url: &str) -> std::process::Output {
     let p = ws.file(
         "nightly.toml",
@@ -397,13 +389,7 @@ fn run_nightly(ws: &Workspace, base_url: &str) -> std::process::Output {
             "name = \"nightly\"\n[fetch]\nsource = \"zendesk\"\nbase_url = \"{base_url}\"\nmode = \"incremental\"\nsince = \"1d\"\n[cache]\npath = \"cache\"\n[[write]]\nkind = \"csv\"\npath = \"out/nightly.csv\"\n",
         ),
     );
-    zdpipe_auth()
-        .arg("run")
-        .arg(&p)
-        .arg("--no-progress")
-        .current_dir(ws.dir.path())
-        .output()
-        .unwrap()
+    run_in(ws, &p)
 }
 
 #[test]
