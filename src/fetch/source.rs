@@ -209,9 +209,6 @@ pub(super) fn item_from_value(v: Value) -> Result<WorkItem, String> {
     }
 }
 
-/// One raw ticket record as a work item, parsed once, straight into a [`Ticket`]; a
-/// record that does not parse is read again as a value so that its error is the
-/// same as [`item_from_value`]'s.
 impl From<Ticket> for WorkItem {
     fn from(ticket: Ticket) -> Self {
         WorkItem {
@@ -221,6 +218,9 @@ impl From<Ticket> for WorkItem {
     }
 }
 
+/// One raw ticket record as a work item, parsed once, straight into a [`Ticket`]; a
+/// record that does not parse is read again as a value so that its error is the
+/// same as [`item_from_value`]'s.
 fn item_from_raw(raw: &RawValue) -> Result<WorkItem, String> {
     match serde_json::from_str::<Ticket>(raw.get()) {
         Ok(ticket) => Ok(WorkItem::from(ticket)),
@@ -442,14 +442,21 @@ async fn complete(
     page: FetchedPage,
     unstored: Unstored,
 ) -> Result<FetchedPage, FetchError> {
-    // Caching a page's people and tickets takes milliseconds of CPU: off the
-    // runtime's threads, which must stay free to take in the next page.
     let storing = api.clone();
-    let (mut page, people) = tokio::task::spawn_blocking(move || unstored.store(&storing, page))
-        .await
-        .map_err(|e| FetchError::Protocol(format!("page store task failed: {e}")))??;
+    let (mut page, people) = off_runtime("store", move || unstored.store(&storing, page)).await?;
     enrich(&api, &mut page.items, &opts, people, None).await?;
     Ok(page)
+}
+
+/// Runs a page's parsing or caching (milliseconds of CPU) off the runtime's threads,
+/// which must stay free to take in the next page; `what` names it if it panics.
+async fn off_runtime<T: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> Result<T, FetchError> + Send + 'static,
+) -> Result<T, FetchError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| FetchError::Protocol(format!("page {what} task failed: {e}")))?
 }
 
 /// What a listed view page leaves to its own task: the sideloaded people to parse
@@ -489,12 +496,8 @@ async fn complete_export(
         resume,
         events,
     } = listed;
-    // Parsing a page (and caching its people) takes milliseconds of CPU: off the
-    // runtime's threads, which must stay free to take in the next page.
     let parsing = api.clone();
-    let (mut items, people) = tokio::task::spawn_blocking(move || parse_export(&parsing, &raw))
-        .await
-        .map_err(|e| FetchError::Protocol(format!("page parse task failed: {e}")))??;
+    let (mut items, people) = off_runtime("parse", move || parse_export(&parsing, &raw)).await?;
     let conversations = match events {
         Some(turn) => Some(turn.conversations(&api, &items).await?),
         None => None,
@@ -510,13 +513,13 @@ async fn complete_export(
 /// An export page's tickets (their latest versions, with their metric sets) and the
 /// users and organizations sideloaded with them, stored in the cache.
 fn parse_export(api: &Api, body: &[u8]) -> Result<(Vec<WorkItem>, Sideloads), FetchError> {
-    // Every ticket parses as one nearly always: then the page is read in one pass.
-    // Otherwise it is read again as raw records, so one bad record fails only itself.
-    // Checked as UTF-8 once, so that the fast parse reads it as text.
+    // Checked as UTF-8 once, so that the parses below read it as text.
     let text = std::str::from_utf8(body).map_err(|e| {
         FetchError::Protocol(format!("{INCREMENTAL}: the page is not UTF-8 text: {e}"))
     })?;
-    let (items, users, organizations, metric_sets) =
+    // Nearly always every record is a ticket: then the page is read in one pass.
+    // Otherwise it is read again as raw records, so one bad record fails only itself.
+    let (items, users, organizations, sets) =
         match serde_json::from_str::<IncrementalPage<Ticket>>(text) {
             Ok(page) => (
                 page.tickets.into_iter().map(WorkItem::from).collect(),
@@ -534,7 +537,7 @@ fn parse_export(api: &Api, body: &[u8]) -> Result<(Vec<WorkItem>, Sideloads), Fe
         };
     let people = api.sideloads(users, organizations)?;
     let mut items = latest_versions(items);
-    attach_metric_sets(&mut items, self::metric_sets(&metric_sets));
+    attach_metric_sets(&mut items, metric_sets(&sets));
     Ok((items, people))
 }
 
