@@ -30,7 +30,8 @@
 //! reports as corrupt is moved aside and replaced by an empty one. A cache written
 //! before tickets and analyses were kept in buckets (format 1, see [`key`]) loses
 //! its stored tickets and analyses on open, with a one-line notice; the rest stays.
-//! Files are owner-only.
+//! Files are owner-only. After a failed write the database is not flushed on drop
+//! (see [`wedge`]).
 
 mod account;
 mod analyses;
@@ -41,6 +42,7 @@ pub mod key;
 mod settings;
 mod stats;
 mod store;
+pub mod wedge;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -65,7 +67,7 @@ pub enum CacheError {
     #[error("cache {path}: {source}")]
     Open { path: String, source: sled::Error },
     #[error("cache: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(#[source] sled::Error),
     #[error("cache {path}: {source}")]
     Io {
         path: String,
@@ -79,6 +81,12 @@ pub enum CacheError {
         holds: String,
         reads: String,
     },
+}
+
+impl From<sled::Error> for CacheError {
+    fn from(e: sled::Error) -> Self {
+        CacheError::Sled(wedge::note(e))
+    }
 }
 
 impl CacheError {
@@ -132,6 +140,12 @@ pub struct Cache {
     analysis_misses: AtomicU64,
     /// What a warning said when the cache had to be rebuilt, for the run summary.
     pub recovered_from: Option<PathBuf>,
+}
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        wedge::release(&self.db);
+    }
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> CacheError + '_ {

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Sink, WriteError};
-use crate::cache::ResultKey;
+use crate::cache::{wedge, ResultKey};
 use crate::model::ResultRecord;
 
 pub struct ResultsStore {
@@ -51,7 +51,7 @@ impl ResultsStore {
     fn err(&self) -> impl Fn(sled::Error) -> WriteError + '_ {
         move |source| WriteError::Sled {
             path: self.path.display().to_string(),
-            source,
+            source: wedge::note(source),
         }
     }
 
@@ -115,6 +115,12 @@ impl ResultsStore {
     }
 }
 
+impl Drop for ResultsStore {
+    fn drop(&mut self) {
+        wedge::release(&self.db);
+    }
+}
+
 impl Sink for ResultsStore {
     fn write(&mut self, records: &[ResultRecord]) -> Result<(), WriteError> {
         records.iter().try_for_each(|r| self.upsert(r))
@@ -148,7 +154,10 @@ impl Sink for ResultsStore {
     }
 
     fn abort(self: Box<Self>) {
-        // What was upserted is complete per ticket; keep it.
-        let _ = self.flush();
+        // What was upserted is complete per ticket; keep it (unless a write failed,
+        // when sled's flush may never return).
+        if !wedge::failed() {
+            let _ = self.flush();
+        }
     }
 }

@@ -47,7 +47,7 @@ fn run(ws: &Workspace, p: &Path, fsize: Option<u64>) -> Output {
             });
         }
     }
-    cmd.output().expect("zdpipe runs")
+    output_within(&mut cmd, std::time::Duration::from_secs(120))
 }
 
 /// The one stderr line that carries `os_error`, which must name one of `paths`.
