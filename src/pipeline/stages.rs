@@ -148,6 +148,20 @@ fn add_ns(c: &std::sync::atomic::AtomicU64, since: Instant) {
     c.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
 }
 
+/// `items` in batches of `batch_size` (the last one shorter), each item moved once:
+/// batches are cut from the back, so no cut copies what is still to be cut.
+fn into_batches<T>(mut items: Vec<T>, batch_size: usize) -> Vec<Vec<T>> {
+    let batch_size = batch_size.max(1);
+    let mut batches = Vec::with_capacity(items.len().div_ceil(batch_size).max(1));
+    while items.len() > batch_size {
+        let last_start = (items.len() - 1) / batch_size * batch_size;
+        batches.push(items.split_off(last_start));
+    }
+    batches.push(items);
+    batches.reverse();
+    batches
+}
+
 /// The fetch thread: pulls pages (listed ahead on the runtime, see
 /// [`TicketSource::prefetch`]) and sends them as batches. `fetch_busy_ns` counts
 /// the time it waited for pages.
@@ -187,13 +201,7 @@ pub fn fetch(
         let total = counters.fetched.fetch_add(n, Ordering::Relaxed) + n;
         progress.fetched.inc(n);
         progress.grow_to(total);
-        let mut items = page.items;
-        let mut batches = Vec::new();
-        while items.len() > batch_size {
-            let rest = items.split_off(batch_size);
-            batches.push(std::mem::replace(&mut items, rest));
-        }
-        batches.push(items);
+        let batches = into_batches(page.items, batch_size);
         let last = batches.len() - 1;
         let (mut memberships, mut slot) = (page.memberships, page.slot);
         for (i, items) in batches.into_iter().enumerate() {
@@ -511,4 +519,28 @@ fn write_one(
         cp.commit(resume, csv_len);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::into_batches;
+
+    #[test]
+    fn batches_keep_every_item_in_order_and_only_the_last_is_short() {
+        for (len, size) in [(0, 50), (1, 50), (50, 50), (51, 50), (1000, 50), (1001, 64)] {
+            let batches = into_batches((0..len).collect::<Vec<u32>>(), size);
+            let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+            let flat: Vec<u32> = batches.into_iter().flatten().collect();
+            assert_eq!(flat, (0..len).collect::<Vec<u32>>(), "{len} by {size}");
+            let (last, full) = sizes.split_last().unwrap();
+            assert!(
+                full.iter().all(|&n| n == size),
+                "{len} by {size}: {sizes:?}"
+            );
+            assert!(
+                *last <= size && (*last > 0 || len == 0),
+                "{len} by {size}: {sizes:?}"
+            );
+        }
+    }
 }

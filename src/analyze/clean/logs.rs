@@ -46,22 +46,25 @@ struct ByteCounts {
 }
 
 const COUNTED_BYTES: usize = 160;
+const _: () = assert!(COUNTED_BYTES < 256, "ByteCounts sums bytes in a u8");
 
 impl ByteCounts {
     fn of(t: &str) -> Self {
-        let mut counts = ByteCounts {
-            digits: 0,
-            letters: 0,
-            pipes: 0,
-            equals: 0,
-        };
+        // Byte-wide sums (at most COUNTED_BYTES < 256 each) let the compiler count
+        // sixteen bytes per vector step instead of two.
+        let (mut digits, mut letters, mut pipes, mut equals) = (0u8, 0u8, 0u8, 0u8);
         for &b in &t.as_bytes()[..t.len().min(COUNTED_BYTES)] {
-            counts.digits += usize::from(b.is_ascii_digit());
-            counts.letters += usize::from(b.is_ascii_alphabetic());
-            counts.pipes += usize::from(b == b'|');
-            counts.equals += usize::from(b == b'=');
+            digits += u8::from(b.is_ascii_digit());
+            letters += u8::from(b.is_ascii_alphabetic());
+            pipes += u8::from(b == b'|');
+            equals += u8::from(b == b'=');
         }
-        counts
+        ByteCounts {
+            digits: digits.into(),
+            letters: letters.into(),
+            pipes: pipes.into(),
+            equals: equals.into(),
+        }
     }
 }
 
