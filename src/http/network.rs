@@ -93,7 +93,8 @@ impl Network {
     }
 
     /// A client builder that trusts these CAs (on top of the built-in and platform
-    /// roots) and uses this proxy; the caller adds timeouts and headers.
+    /// roots, which a caller that never speaks TLS may turn off) and uses this proxy;
+    /// the caller adds timeouts and headers.
     pub fn client_builder(&self) -> Result<reqwest::ClientBuilder, NetworkError> {
         // `no_proxy()` turns off reqwest's reading of the proxy variables: the
         // environment is read in one place, and HTTP_PROXY must not apply.
