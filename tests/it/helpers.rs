@@ -206,8 +206,8 @@ pub fn output_within(
     match rx.recv_timeout(limit) {
         Ok(out) => out.expect("zdpipe's output is read"),
         Err(_) => {
-            // SAFETY: kill(2) on the pid of our own child, which has not been reaped
-            // (the waiting thread has not returned).
+            // SAFETY: kill(2) takes no pointers. The pid is our child's; had it ended
+            // in this instant, the waiter reaped it and the signal finds no process.
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
             let out = rx.recv().expect("the waiter ends").expect("output is read");
             panic!(
