@@ -237,17 +237,6 @@ pub struct Api {
     /// Whether ticket pages sideload `metric_sets` (set once, before listing, when
     /// the run's columns need them; otherwise the requests stay as they were).
     pub metric_sets: AtomicBool,
-    /// The users and organizations this run has cached from page sideloads: the
-    /// next pages sideload most of them again (a view page names its requesters
-    /// each time), and storing them again would only rewrite the same entries.
-    pub sideloaded: std::sync::Mutex<Sideloaded>,
-}
-
-/// Ids of the people cached from sideloads so far (see [`Api::sideloaded`]).
-#[derive(Debug, Default)]
-pub struct Sideloaded {
-    users: std::collections::HashSet<u64>,
-    organizations: std::collections::HashSet<u64>,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
@@ -526,17 +515,13 @@ impl Api {
             users: parse(users),
             organizations: parse(organizations),
         };
-        let fresh: Vec<(CacheKey, &User)> = {
-            let mut seen = self.sideloaded.lock().unwrap_or_else(|e| e.into_inner());
-            let users = out.users.values().filter(|u| seen.users.insert(u.id));
-            let users: Vec<_> = users.map(|u| (CacheKey::User(u.id), u)).collect();
-            let orgs = (out.organizations.values()).filter(|o| seen.organizations.insert(o.id));
-            users
-                .into_iter()
-                .chain(orgs.map(|o| (CacheKey::Organization(o.id), o)))
-                .collect()
-        };
-        self.store_all(fresh)?;
+        self.store_all(
+            (out.users.values().map(|u| (CacheKey::User(u.id), u))).chain(
+                out.organizations
+                    .values()
+                    .map(|o| (CacheKey::Organization(o.id), o)),
+            ),
+        )?;
         Ok(out)
     }
 
