@@ -188,36 +188,6 @@ pub fn spawn_run(pipeline: &Path, capture: bool) -> std::process::Child {
         .expect("zdpipe starts")
 }
 
-/// Runs `cmd` to its end like `Command::output`, but a process still running after
-/// `limit` is killed and the test fails saying so: a hang is a failure, not a stuck CI.
-pub fn output_within(
-    cmd: &mut std::process::Command,
-    limit: std::time::Duration,
-) -> std::process::Output {
-    use std::process::Stdio;
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("zdpipe starts");
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output()));
-    match rx.recv_timeout(limit) {
-        Ok(out) => out.expect("zdpipe's output is read"),
-        Err(_) => {
-            // SAFETY: kill(2) takes no pointers. The pid is our child's; had it ended
-            // in this instant, the waiter reaped it and the signal finds no process.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            let out = rx.recv().expect("the waiter ends").expect("output is read");
-            panic!(
-                "zdpipe did not exit within {limit:?} and was killed; its stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
-}
-
 /// Waits until `ready` holds, then kills the run (SIGKILL) and reaps it.
 pub fn kill_when(child: &mut std::process::Child, ready: impl Fn() -> bool) {
     let t = std::time::Instant::now();

@@ -2,7 +2,7 @@
 //! under the cache, an output folder that cannot exist, and reading or writing what
 //! a running job holds.
 
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -47,7 +47,19 @@ fn run(ws: &Workspace, p: &Path, fsize: Option<u64>) -> Output {
             });
         }
     }
-    output_within(&mut cmd, std::time::Duration::from_secs(120))
+    // A run still going after two minutes is killed (SIGKILL) and fails the test,
+    // rather than hanging CI: a failing disk must never leave zdpipe waiting.
+    let out = assert_cmd::Command::from_std(cmd)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("zdpipe runs");
+    assert_ne!(
+        out.status.signal(),
+        Some(libc::SIGKILL),
+        "zdpipe did not exit within 120 s and was killed; its stderr: {}",
+        stderr(&out)
+    );
+    out
 }
 
 /// The one stderr line that carries `os_error`, which must name one of `paths`.
