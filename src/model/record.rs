@@ -99,8 +99,8 @@ impl ResultRecord {
         w: &mut csv::Writer<W>,
         extra: &[String],
     ) -> csv::Result<()> {
-        for cell in self.to_row().cells() {
-            w.write_field(cell.as_bytes())?;
+        for cell in super::row::record_cells(self) {
+            w.write_field(neutralize_cell(&cell).as_bytes())?;
         }
         for name in extra {
             let value = self.columns.iter().find(|(n, _)| n == name);

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::ResultRecord;
+use super::{Analysis, ResultRecord};
 
 /// The CSV header, in order. Changing it is a breaking change for every user.
 pub const CSV_COLUMNS: [&str; 26] = [
@@ -67,49 +67,88 @@ pub struct OutputRow {
     pub error: String,
 }
 
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
+/// The text of an optional cell: nothing, or a number written out.
+fn opt<T: ToString>(v: Option<T>) -> Cow<'static, str> {
+    v.map_or(Cow::Borrowed(""), |v| Cow::Owned(v.to_string()))
+}
+
+/// The text of an optional text cell, borrowed.
+fn text(v: Option<&str>) -> Cow<'_, str> {
+    Cow::Borrowed(v.unwrap_or(""))
+}
+
+/// The cells of `r`'s row in [`CSV_COLUMNS`] order (first view in `view_id`), not
+/// yet neutralized: text the record holds is borrowed, so a CSV row copies only
+/// its numbers and lists. A record without an analysis failed: `sentiment` is
+/// `unknown` and `error` says why.
+pub(crate) fn record_cells(r: &ResultRecord) -> [Cow<'_, str>; 26] {
+    let a = r.analysis.as_ref();
+    let written = |f: &dyn Fn(&Analysis) -> String| a.map_or(Cow::Borrowed(""), |a| f(a).into());
+    let held = |f: fn(&Analysis) -> &str| Cow::Borrowed(a.map_or("", f));
+    [
+        r.ticket_id.to_string().into(),
+        opt(r.view_ids.first()),
+        Cow::Borrowed(r.subject.as_str()),
+        text(r.status.as_deref()),
+        text(r.priority.as_deref()),
+        opt(r.requester_id),
+        opt(r.organization_id),
+        text(r.created_at.as_deref()),
+        text(r.updated_at.as_deref()),
+        r.tags.join("; ").into(),
+        Cow::Borrowed(a.map_or("unknown", |a| a.sentiment.as_str())),
+        written(&|a| format!("{:.4}", a.sentiment_score)),
+        written(&|a| a.urgency.to_string()),
+        written(&|a| a.frustration.to_string()),
+        written(&|a| a.technical_expertise.to_string()),
+        written(&|a| a.business_impact.to_string()),
+        held(|a| &a.category),
+        held(|a| &a.component),
+        written(&|a| a.priority_score.to_string()),
+        written(&|a| format!("{:.2}", a.confidence)),
+        written(&|a| a.key_phrases.join("; ")),
+        written(&|a| a.emotions.join("; ")),
+        held(|a| &a.language),
+        Cow::Borrowed(r.analyzer.as_str()),
+        Cow::Borrowed(r.analyzed_at.as_str()),
+        text(r.error.as_deref()),
+    ]
 }
 
 impl OutputRow {
     /// Builds the row for `r` (its first view in `view_id`); a record without an
     /// analysis failed, and its `error` says why.
     pub fn new(r: &ResultRecord) -> Self {
-        let mut row = OutputRow {
-            ticket_id: r.ticket_id.to_string(),
-            view_id: opt(r.view_ids.first()),
-            subject: r.subject.clone(),
-            status: opt(r.status.as_deref()),
-            priority: opt(r.priority.as_deref()),
-            requester_id: opt(r.requester_id),
-            organization_id: opt(r.organization_id),
-            created_at: opt(r.created_at.as_deref()),
-            updated_at: opt(r.updated_at.as_deref()),
-            tags: r.tags.join("; "),
-            analyzer: r.analyzer.clone(),
-            analyzed_at: r.analyzed_at.clone(),
-            error: opt(r.error.as_deref()),
-            ..OutputRow::default()
-        };
-        match &r.analysis {
-            Some(a) => {
-                row.sentiment = a.sentiment.as_str().to_string();
-                row.sentiment_score = format!("{:.4}", a.sentiment_score);
-                row.urgency = a.urgency.to_string();
-                row.frustration = a.frustration.to_string();
-                row.technical_expertise = a.technical_expertise.to_string();
-                row.business_impact = a.business_impact.to_string();
-                row.category = a.category.clone();
-                row.component = a.component.clone();
-                row.priority_score = a.priority_score.to_string();
-                row.confidence = format!("{:.2}", a.confidence);
-                row.key_phrases = a.key_phrases.join("; ");
-                row.emotions = a.emotions.join("; ");
-                row.language = a.language.clone();
-            }
-            None => row.sentiment = "unknown".to_string(),
+        let [ticket_id, view_id, subject, status, priority, requester_id, organization_id, created_at, updated_at, tags, sentiment, sentiment_score, urgency, frustration, technical_expertise, business_impact, category, component, priority_score, confidence, key_phrases, emotions, language, analyzer, analyzed_at, error] =
+            record_cells(r).map(Cow::into_owned);
+        OutputRow {
+            ticket_id,
+            view_id,
+            subject,
+            status,
+            priority,
+            requester_id,
+            organization_id,
+            created_at,
+            updated_at,
+            tags,
+            sentiment,
+            sentiment_score,
+            urgency,
+            frustration,
+            technical_expertise,
+            business_impact,
+            category,
+            component,
+            priority_score,
+            confidence,
+            key_phrases,
+            emotions,
+            language,
+            analyzer,
+            analyzed_at,
+            error,
         }
-        row
     }
 
     /// The cells in [`CSV_COLUMNS`] order, each neutralized against formula injection.
