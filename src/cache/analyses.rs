@@ -20,6 +20,29 @@ pub struct StoredAnalysis {
     pub analysis: Analysis,
 }
 
+/// A [`StoredAnalysis`] borrowed for writing: the same JSON, made without copying
+/// the analysis and its stamps first (a fresh analysis is encoded where it is made).
+#[derive(Debug, Serialize)]
+pub struct StoredAnalysisRef<'a> {
+    pub updated_at: Option<&'a str>,
+    pub fingerprint: &'a str,
+    pub analyzer: &'a str,
+    pub analyzed_at: &'a str,
+    pub analysis: &'a Analysis,
+}
+
+impl StoredAnalysis {
+    fn borrowed(&self) -> StoredAnalysisRef<'_> {
+        StoredAnalysisRef {
+            updated_at: self.updated_at.as_deref(),
+            fingerprint: &self.fingerprint,
+            analyzer: &self.analyzer,
+            analyzed_at: &self.analyzed_at,
+            analysis: &self.analysis,
+        }
+    }
+}
+
 impl Cache {
     /// The stored analysis of ticket `id`, if it was made for this `updated_at` and
     /// `fingerprint`. Counts a hit or a miss.
@@ -41,15 +64,25 @@ impl Cache {
 
     /// Stores a batch's analyses with one sled write.
     pub fn put_analyses(&self, analyses: &[(u64, StoredAnalysis)]) -> Result<(), CacheError> {
-        let entries = analyses
+        let encoded = analyses
             .iter()
-            .map(|(id, stored)| Ok((CacheKey::Analysis(*id), encode_analysis(*id, stored)?)))
+            .map(|(id, stored)| Ok((*id, encode_analysis(*id, &stored.borrowed())?)))
             .collect::<Result<Vec<_>, CacheError>>()?;
+        self.put_encoded_analyses(encoded)
+    }
+
+    /// Stores analyses already encoded by [`encode_analysis`], with one sled write.
+    pub fn put_encoded_analyses(&self, encoded: Vec<(u64, Vec<u8>)>) -> Result<(), CacheError> {
+        let entries: Vec<(CacheKey, Vec<u8>)> = encoded
+            .into_iter()
+            .map(|(id, bytes)| (CacheKey::Analysis(id), bytes))
+            .collect();
         self.put_many(&entries)
     }
 }
 
-fn encode_analysis(id: u64, stored: &StoredAnalysis) -> Result<Vec<u8>, CacheError> {
+/// The stored form of ticket `id`'s analysis.
+pub fn encode_analysis(id: u64, stored: &StoredAnalysisRef<'_>) -> Result<Vec<u8>, CacheError> {
     serde_json::to_vec(stored).map_err(|e| CacheError::Decode {
         what: format!("analysis of ticket {id}"),
         detail: e.to_string(),

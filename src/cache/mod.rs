@@ -49,7 +49,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use account::Claim;
-pub use analyses::StoredAnalysis;
+pub use analyses::{encode_analysis, StoredAnalysis, StoredAnalysisRef};
 pub use batches::{BatchTicket, StoredBatch};
 pub use invalidate::Target;
 use key::Slot;

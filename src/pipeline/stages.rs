@@ -23,7 +23,7 @@ use futures_util::FutureExt;
 use super::progress::Progress;
 use super::{Checkpoint, Fatal, MaxFailures};
 use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, Decided, TextMode};
-use crate::cache::{Cache, StoredAnalysis};
+use crate::cache::{encode_analysis, Cache, StoredAnalysisRef};
 use crate::fetch::{FetchError, PageSlot, Prefetch, ResumePoint, TicketSource, WorkItem};
 use crate::model::{Analysis, ResultRecord};
 use crate::write::{Sink, WriteError};
@@ -291,7 +291,8 @@ pub async fn analyze_async(batch: Batch, ctx: &AnalyzeCtx<'_>, run: &RunShared<'
 /// A batch's records as they are made, and the new analyses to store.
 struct Analyzed {
     records: Vec<ResultRecord>,
-    fresh: Vec<(u64, StoredAnalysis)>,
+    /// Ticket ids and their analyses encoded for the cache.
+    fresh: Vec<(u64, Vec<u8>)>,
     over_budget: bool,
 }
 
@@ -314,7 +315,7 @@ impl Analyzed {
 
     /// Stores the new analyses and hands the batch on to the writer.
     fn done(self, batch: Batch, since: Instant, ctx: &AnalyzeCtx, run: &RunShared) -> Done {
-        store_analyses(ctx.cache, &self.fresh, run);
+        store_analyses(ctx.cache, self.fresh, run);
         add_ns(&run.counters.analyze_busy_ns, since);
         Done {
             seq: batch.seq,
@@ -329,9 +330,9 @@ impl Analyzed {
 
 /// Stores a batch's new analyses with one cache write. A cache that cannot be
 /// written (a full disk) would fail every ticket alike, so it stops the run.
-fn store_analyses(cache: Option<&Cache>, fresh: &[(u64, StoredAnalysis)], run: &RunShared) {
+fn store_analyses(cache: Option<&Cache>, fresh: Vec<(u64, Vec<u8>)>, run: &RunShared) {
     if let (Some(cache), false) = (cache, fresh.is_empty()) {
-        if let Err(e) = cache.put_analyses(fresh) {
+        if let Err(e) = cache.put_encoded_analyses(fresh) {
             run.stop.fail(Fatal::Cache(e));
         }
     }
@@ -404,14 +405,17 @@ fn conclude(
             let name = by.as_deref().unwrap_or(name);
             run.counters.analyzed.fetch_add(1, Ordering::Relaxed);
             if ctx.cache.is_some() {
-                let stored = StoredAnalysis {
-                    updated_at: item.ticket.updated_at.clone(),
-                    fingerprint: ctx.fingerprint.to_string(),
-                    analyzer: name.to_string(),
-                    analyzed_at: at.to_string(),
-                    analysis: analysis.clone(),
+                let stored = StoredAnalysisRef {
+                    updated_at: item.ticket.updated_at.as_deref(),
+                    fingerprint: ctx.fingerprint,
+                    analyzer: name,
+                    analyzed_at: at,
+                    analysis: &analysis,
                 };
-                batch.fresh.push((item.ticket.id, stored));
+                match encode_analysis(item.ticket.id, &stored) {
+                    Ok(bytes) => batch.fresh.push((item.ticket.id, bytes)),
+                    Err(e) => run.stop.fail(Fatal::Cache(e)),
+                }
             }
             record(item, Some(analysis), name, at, None)
         }
