@@ -297,23 +297,50 @@ fn shape(text: &str) -> Shape {
         }
     }
     let is_sep = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\'');
-    let trimmed = |c: char| c.is_ascii_punctuation() && c != '/';
     // ASCII text (the common case) is read a byte at a time: the same tokens and
     // counts (in ASCII, only letters are alphabetic and only `a`-`z` lowercase)
     // without decoding UTF-8.
-    let ascii = text.is_ascii();
-    let tokens: Box<dyn Iterator<Item = &str> + '_> = if ascii {
-        Box::new(ascii_split(text, |b| is_sep(char::from(b))))
+    if text.is_ascii() {
+        token_shapes(
+            ascii_split(text, |b| SEP_BYTES[usize::from(b)]),
+            true,
+            &mut s,
+        );
     } else {
-        Box::new(text.split(is_sep))
-    };
+        token_shapes(text.split(is_sep), false, &mut s);
+    }
+    s
+}
+
+/// The separators of [`shape`]'s tokens among ASCII bytes: whitespace (as
+/// `char::is_whitespace` has it) and `,;()"'`, looked up instead of tested.
+const SEP_BYTES: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(
+            b as u8,
+            b'\t'..=b'\r' | b' ' | b',' | b';' | b'(' | b')' | b'"' | b'\''
+        );
+        b += 1;
+    }
+    table
+};
+
+/// Adds the shouted words, codes and technical tokens among `tokens` to `s`;
+/// `ascii` says the tokens are ASCII.
+fn token_shapes<'t>(tokens: impl Iterator<Item = &'t str>, ascii: bool, s: &mut Shape) {
+    let trimmed = |c: char| c.is_ascii_punctuation() && c != '/';
     for tok in tokens {
         let t = if ascii {
             ascii_trim(tok, |b| trimmed(char::from(b)))
         } else {
             tok.trim_matches(trimmed)
         };
-        if t.len() < 2 {
+        // A word starting with a lowercase ASCII letter (most words) has none of the
+        // shapes below: each needs a capital, a digit, `/` or `C:\` first, or no
+        // lowercase letter at all.
+        if t.len() < 2 || t.as_bytes()[0].is_ascii_lowercase() {
             continue;
         }
         let (mut letters, mut digits, mut dots, mut upper) = (0usize, 0usize, 0usize, true);
@@ -350,7 +377,6 @@ fn shape(text: &str) -> Shape {
             s.tech_tokens = true;
         }
     }
-    s
 }
 
 /// Whether an all-caps token is shouting rather than an acronym: it is an ordinary
@@ -374,6 +400,15 @@ mod tests {
 
     fn scales(text: &str, compound: f64, found: Findings) -> Scales {
         ScaleRules::new().score(text, &Doc::new(text), compound, &found)
+    }
+
+    #[test]
+    fn separator_table_is_whitespace_and_the_listed_marks() {
+        for b in 0..128u8 {
+            let c = char::from(b);
+            let sep = c.is_whitespace() || ",;()\"'".contains(c);
+            assert_eq!(SEP_BYTES[usize::from(b)], sep, "byte {b}");
+        }
     }
 
     #[test]

@@ -80,7 +80,9 @@ impl Doc {
     /// Words `start..start + len` joined by single spaces (a matched phrase as
     /// the text has it), built without a list of the words first.
     pub fn words_text(&self, start: usize, len: usize) -> String {
-        let mut text = String::new();
+        let words = &self.words[start..start + len];
+        let bytes: usize = words.iter().map(|w| (w.end - w.start) as usize).sum();
+        let mut text = String::with_capacity(bytes + len.saturating_sub(1));
         for i in start..start + len {
             if i > start {
                 text.push(' ');

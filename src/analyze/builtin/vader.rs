@@ -153,25 +153,45 @@ impl Pass {
     }
 }
 
+/// What the tables say of one lowercase word: its valence, if the lexicon has it,
+/// and what it does to its neighbours.
+#[derive(Clone, Copy, Default)]
+struct WordInfo {
+    lex: Option<f64>,
+    modifier: Modifier,
+}
+
 /// The VADER scorer: lexicons and modifier tables, built once.
 pub(crate) struct Vader {
+    /// The emoji lexicon (the word lexicon is merged into `words`).
     lex: Lexicons,
-    mods: FastMap<&'static str, Modifier>,
+    /// The word lexicon and the modifier tables in one map, so that a token is
+    /// looked up once.
+    words: FastMap<Box<str>, WordInfo>,
 }
 
 impl Vader {
-    pub fn new(lex: Lexicons) -> Self {
-        let mut mods: FastMap<&'static str, Modifier> = FastMap::default();
+    pub fn new(mut lex: Lexicons) -> Self {
+        let mut words: FastMap<Box<str>, WordInfo> = std::mem::take(&mut lex.words)
+            .into_iter()
+            .map(|(w, v)| {
+                let info = WordInfo {
+                    lex: Some(v),
+                    ..WordInfo::default()
+                };
+                (w, info)
+            })
+            .collect();
         for w in BOOSTERS {
-            mods.entry(w).or_default().booster = B_INCR;
+            words.entry((*w).into()).or_default().modifier.booster = B_INCR;
         }
         for w in DAMPENERS {
-            mods.entry(w).or_default().booster = B_DECR;
+            words.entry((*w).into()).or_default().modifier.booster = B_DECR;
         }
         for w in NEGATE {
-            mods.entry(w).or_default().negates = true;
+            words.entry((*w).into()).or_default().modifier.negates = true;
         }
-        Vader { lex, mods }
+        Vader { lex, words }
     }
 
     /// Tokenizes `text` and applies every per-token rule and the "but" rule.
@@ -181,11 +201,37 @@ impl Vader {
         let mut tokens = Vec::with_capacity(text.len() / 5 + 1);
         // ASCII text (the common case) is split a byte at a time: the same tokens as
         // the char split, without decoding UTF-8.
-        let raws: Box<dyn Iterator<Item = &str> + '_> = if text.is_ascii() {
-            Box::new(ascii_split(&text, |b| PY_SPACE_BYTES[usize::from(b)]))
+        if text.is_ascii() {
+            let raws = ascii_split(&text, |b| PY_SPACE_BYTES[usize::from(b)]);
+            self.tokenize(raws, &mut lower, &mut tokens);
         } else {
-            Box::new(text.split(is_py_space))
+            self.tokenize(text.split(is_py_space), &mut lower, &mut tokens);
+        }
+        let mut pass = Pass {
+            lower,
+            tokens,
+            valences: Vec::new(),
+            punct: punctuation_emphasis(&text),
         };
+        let n = pass.tokens.len();
+        let caps = pass.tokens.iter().filter(|t| t.upper).count();
+        let cap_diff = caps > 0 && caps < n;
+        let valences = (0..n).map(|i| valence(&pass, i, cap_diff)).collect();
+        pass.valences = valences;
+        if let Some(bi) = (0..n).find(|&i| pass.word(i) == "but") {
+            but_rule(&mut pass.valences, bi);
+        }
+        pass
+    }
+
+    /// Appends the tokens of the whitespace pieces `raws` to `tokens`, their
+    /// lowercased text to `lower`.
+    fn tokenize<'t>(
+        &self,
+        raws: impl Iterator<Item = &'t str>,
+        lower: &mut String,
+        tokens: &mut Vec<Token>,
+    ) {
         for raw in raws.filter(|t| !t.is_empty()) {
             let stripped = if raw.is_ascii() {
                 ascii_trim(raw, |b| b.is_ascii_punctuation())
@@ -206,7 +252,7 @@ impl Vader {
                 lower.push_str(&tok.to_lowercase());
             }
             let w = &lower[start..];
-            let m = self.mods.get(w).copied().unwrap_or_default();
+            let info = self.words.get(w).copied().unwrap_or_default();
             tokens.push(Token {
                 start: start as u32,
                 end: lower.len() as u32,
@@ -215,26 +261,11 @@ impl Vader {
                 } else {
                     py_isupper(tok)
                 },
-                lex: self.lex.words.get(w).copied(),
-                booster: m.booster,
-                negates: m.negates || contains_nt(w),
+                lex: info.lex,
+                booster: info.modifier.booster,
+                negates: info.modifier.negates || contains_nt(w),
             });
         }
-        let mut pass = Pass {
-            lower,
-            tokens,
-            valences: Vec::new(),
-            punct: punctuation_emphasis(&text),
-        };
-        let n = pass.tokens.len();
-        let caps = pass.tokens.iter().filter(|t| t.upper).count();
-        let cap_diff = caps > 0 && caps < n;
-        let valences = (0..n).map(|i| valence(&pass, i, cap_diff)).collect();
-        pass.valences = valences;
-        if let Some(bi) = (0..n).find(|&i| pass.word(i) == "but") {
-            but_rule(&mut pass.valences, bi);
-        }
-        pass
     }
 
     /// The plain VADER scores of `text`.
