@@ -203,9 +203,9 @@ impl Vader {
         // the char split, without decoding UTF-8.
         if text.is_ascii() {
             let raws = ascii_split(&text, |b| PY_SPACE_BYTES[usize::from(b)]);
-            self.tokenize(raws, &mut lower, &mut tokens);
+            self.tokenize::<true>(raws, &mut lower, &mut tokens);
         } else {
-            self.tokenize(text.split(is_py_space), &mut lower, &mut tokens);
+            self.tokenize::<false>(text.split(is_py_space), &mut lower, &mut tokens);
         }
         let mut pass = Pass {
             lower,
@@ -225,27 +225,30 @@ impl Vader {
     }
 
     /// Appends the tokens of the whitespace pieces `raws` to `tokens`, their
-    /// lowercased text to `lower`.
-    fn tokenize<'t>(
+    /// lowercased text to `lower`. `ASCII` says every piece is ASCII, which spares
+    /// asking it of each token.
+    fn tokenize<'t, const ASCII: bool>(
         &self,
         raws: impl Iterator<Item = &'t str>,
         lower: &mut String,
         tokens: &mut Vec<Token>,
     ) {
         for raw in raws.filter(|t| !t.is_empty()) {
-            let stripped = if raw.is_ascii() {
+            let stripped = if ASCII || raw.is_ascii() {
                 ascii_trim(raw, |b| b.is_ascii_punctuation())
             } else {
                 raw.trim_matches(|c: char| c.is_ascii_punctuation())
             };
             // Stripping that leaves <= 2 characters was probably an emoticon.
-            let tok = if stripped.chars().nth(2).is_none() {
-                raw
+            let short = if ASCII {
+                stripped.len() <= 2
             } else {
-                stripped
+                stripped.chars().nth(2).is_none()
             };
+            let tok = if short { raw } else { stripped };
+            let tok_ascii = ASCII || tok.is_ascii();
             let start = lower.len();
-            if tok.is_ascii() {
+            if tok_ascii {
                 lower.push_str(tok);
                 lower[start..].make_ascii_lowercase();
             } else {
@@ -256,7 +259,7 @@ impl Vader {
             tokens.push(Token {
                 start: start as u32,
                 end: lower.len() as u32,
-                upper: if tok.is_ascii() {
+                upper: if tok_ascii {
                     ascii_isupper(tok)
                 } else {
                     py_isupper(tok)
