@@ -119,35 +119,36 @@ impl OutputRow {
     /// Builds the row for `r` (its first view in `view_id`); a record without an
     /// analysis failed, and its `error` says why.
     pub fn new(r: &ResultRecord) -> Self {
-        let [ticket_id, view_id, subject, status, priority, requester_id, organization_id, created_at, updated_at, tags, sentiment, sentiment_score, urgency, frustration, technical_expertise, business_impact, category, component, priority_score, confidence, key_phrases, emotions, language, analyzer, analyzed_at, error] =
-            record_cells(r).map(Cow::into_owned);
+        // Struct fields are evaluated in the order written, which is the cells' order.
+        let mut cells = record_cells(r).into_iter().map(Cow::into_owned);
+        let mut next = || cells.next().unwrap_or_default();
         OutputRow {
-            ticket_id,
-            view_id,
-            subject,
-            status,
-            priority,
-            requester_id,
-            organization_id,
-            created_at,
-            updated_at,
-            tags,
-            sentiment,
-            sentiment_score,
-            urgency,
-            frustration,
-            technical_expertise,
-            business_impact,
-            category,
-            component,
-            priority_score,
-            confidence,
-            key_phrases,
-            emotions,
-            language,
-            analyzer,
-            analyzed_at,
-            error,
+            ticket_id: next(),
+            view_id: next(),
+            subject: next(),
+            status: next(),
+            priority: next(),
+            requester_id: next(),
+            organization_id: next(),
+            created_at: next(),
+            updated_at: next(),
+            tags: next(),
+            sentiment: next(),
+            sentiment_score: next(),
+            urgency: next(),
+            frustration: next(),
+            technical_expertise: next(),
+            business_impact: next(),
+            category: next(),
+            component: next(),
+            priority_score: next(),
+            confidence: next(),
+            key_phrases: next(),
+            emotions: next(),
+            language: next(),
+            analyzer: next(),
+            analyzed_at: next(),
+            error: next(),
         }
     }
 
