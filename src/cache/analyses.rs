@@ -88,3 +88,40 @@ pub fn encode_analysis(id: u64, stored: &StoredAnalysisRef<'_>) -> Result<Vec<u8
         detail: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Sentiment;
+
+    /// The borrowed form writes exactly what the owned one would, so a field added
+    /// to [`StoredAnalysis`] and not to [`StoredAnalysisRef`] fails here.
+    #[test]
+    fn the_borrowed_form_encodes_as_the_stored_one() {
+        let stored = StoredAnalysis {
+            updated_at: Some("2024-06-03T10:15:02Z".into()),
+            fingerprint: "builtin:x".into(),
+            analyzer: "builtin".into(),
+            analyzed_at: "2024-06-04T00:00:00Z".into(),
+            analysis: Analysis {
+                sentiment: Sentiment::Negative,
+                sentiment_score: -0.4215,
+                urgency: 4,
+                frustration: 3,
+                technical_expertise: 2,
+                business_impact: true,
+                category: "billing".into(),
+                component: "none".into(),
+                priority_score: 7,
+                confidence: 0.83,
+                key_phrases: vec!["charged twice".into()],
+                emotions: vec!["frustration".into()],
+                language: "en".into(),
+            },
+        };
+        let encoded = encode_analysis(7, &stored.borrowed()).unwrap();
+        assert_eq!(encoded, serde_json::to_vec(&stored).unwrap());
+        let back: StoredAnalysis = serde_json::from_slice(&encoded).unwrap();
+        assert_eq!(back, stored);
+    }
+}

@@ -296,7 +296,6 @@ fn shape(text: &str) -> Shape {
             break;
         }
     }
-    let is_sep = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\'');
     // ASCII text (the common case) is read a byte at a time: the same tokens and
     // counts (in ASCII, only letters are alphabetic and only `a`-`z` lowercase)
     // without decoding UTF-8.
@@ -307,13 +306,18 @@ fn shape(text: &str) -> Shape {
             &mut s,
         );
     } else {
-        token_shapes(text.split(is_sep), false, &mut s);
+        token_shapes(text.split(is_separator), false, &mut s);
     }
     s
 }
 
-/// The separators of [`shape`]'s tokens among ASCII bytes: whitespace (as
-/// `char::is_whitespace` has it) and `,;()"'`, looked up instead of tested.
+/// What separates [`shape`]'s tokens: whitespace and `,;()"'`.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\'')
+}
+
+/// [`is_separator`] of each ASCII byte (in ASCII, `char::is_whitespace` is
+/// `\t`..=`\r` and the space), looked up instead of tested.
 const SEP_BYTES: [bool; 128] = {
     let mut table = [false; 128];
     let mut b = 0;
@@ -403,10 +407,9 @@ mod tests {
     }
 
     #[test]
-    fn separator_table_is_whitespace_and_the_listed_marks() {
+    fn separator_table_agrees_with_is_separator() {
         for b in 0..128u8 {
-            let c = char::from(b);
-            let sep = c.is_whitespace() || ",;()\"'".contains(c);
+            let sep = is_separator(char::from(b));
             assert_eq!(SEP_BYTES[usize::from(b)], sep, "byte {b}");
         }
     }

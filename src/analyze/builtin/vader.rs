@@ -163,16 +163,19 @@ struct WordInfo {
 
 /// The VADER scorer: lexicons and modifier tables, built once.
 pub(crate) struct Vader {
-    /// The emoji lexicon (the word lexicon is merged into `words`).
-    lex: Lexicons,
+    /// Emoji character -> its English description.
+    emoji: FastMap<char, Box<str>>,
+    /// Whether any emoji key is ASCII (then ASCII-only text still needs the emoji pass).
+    ascii_emoji: bool,
     /// The word lexicon and the modifier tables in one map, so that a token is
     /// looked up once.
     words: FastMap<Box<str>, WordInfo>,
 }
 
 impl Vader {
-    pub fn new(mut lex: Lexicons) -> Self {
-        let mut words: FastMap<Box<str>, WordInfo> = std::mem::take(&mut lex.words)
+    pub fn new(lex: Lexicons) -> Self {
+        let mut words: FastMap<Box<str>, WordInfo> = lex
+            .words
             .into_iter()
             .map(|(w, v)| {
                 let info = WordInfo {
@@ -191,7 +194,11 @@ impl Vader {
         for w in NEGATE {
             words.entry((*w).into()).or_default().modifier.negates = true;
         }
-        Vader { lex, words }
+        Vader {
+            emoji: lex.emoji,
+            ascii_emoji: lex.ascii_emoji,
+            words,
+        }
     }
 
     /// Tokenizes `text` and applies every per-token rule and the "but" rule.
@@ -281,12 +288,12 @@ impl Vader {
     /// Replaces each emoji character by its description, as the reference does
     /// (a space before it unless one is there; none after it).
     fn translate_emoji<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let emoji = &self.lex.emoji;
+        let emoji = &self.emoji;
         // Fast path: without ASCII emoji keys, ASCII text has nothing to translate.
-        if !self.lex.ascii_emoji && text.is_ascii() {
+        if !self.ascii_emoji && text.is_ascii() {
             return Cow::Borrowed(text);
         }
-        let hit = |c: &char| (!c.is_ascii() || self.lex.ascii_emoji) && emoji.contains_key(c);
+        let hit = |c: &char| (!c.is_ascii() || self.ascii_emoji) && emoji.contains_key(c);
         if !text.chars().any(|c| hit(&c)) {
             return Cow::Borrowed(text);
         }
