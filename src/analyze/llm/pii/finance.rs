@@ -10,8 +10,9 @@ fn iban_head(b: &[u8], i: usize) -> Option<[u8; 4]> {
         && head[1].is_ascii_alphabetic()
         && head[2].is_ascii_digit()
         && head[3].is_ascii_digit();
-    let check = (head[2].wrapping_sub(b'0')) * 10 + head[3].wrapping_sub(b'0');
-    (shaped && (2..=98).contains(&check)).then_some(head)
+    // Worked out only for digits: "zz" would overflow a byte.
+    let check = || (head[2] - b'0') * 10 + (head[3] - b'0');
+    (shaped && (2..=98).contains(&check())).then_some(head)
 }
 
 /// The characters of an IBAN after its head, folded into the ISO 13616 mod-97
