@@ -329,10 +329,8 @@ pub async fn api_middleware(
         .path_and_query()
         .map_or_else(String::new, |pq| pq.to_string());
 
-    let latency = shared.knobs.latency_ms.load(Ordering::Relaxed);
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
-    }
+    let arrived = Instant::now();
+    let latency = Duration::from_millis(shared.knobs.latency_ms.load(Ordering::Relaxed));
 
     let limit = shared.knobs.rate_limit();
     let mut fault = None;
@@ -391,6 +389,12 @@ pub async fn api_middleware(
         status,
         fault,
     });
+    // The answer is worked out while the client waits, as a server's own time is part
+    // of the time a request takes: it is sent `latency` after the request arrived, or
+    // as soon as it is ready when working it out took longer.
+    if !latency.is_zero() {
+        tokio::time::sleep_until((arrived + latency).into()).await;
+    }
     response
 }
 

@@ -44,7 +44,8 @@ pub struct SandboxSettings {
     /// the incremental and search exports but by no view.
     #[arg(long, default_value_t = 0)]
     pub archived: u64,
-    /// Added latency per API request, in milliseconds.
+    /// Latency per API request, in milliseconds: each answer is sent this long after
+    /// its request arrived (later only when building it took longer).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Share of requests answered with a fault (5xx, dropped connection, truncated body).
