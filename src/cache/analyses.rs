@@ -7,7 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cache, CacheError, CacheKey, ReadPolicy};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
+use super::key::Slot;
+use super::{bucket, Cache, CacheError, CacheKey, Tree};
 use crate::model::Analysis;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,14 +56,44 @@ impl Cache {
         updated_at: Option<&str>,
         fingerprint: &str,
     ) -> Result<Option<StoredAnalysis>, CacheError> {
-        let found = match self.get(&CacheKey::Analysis(id), ReadPolicy::AnyAge)? {
-            Some(v) => serde_json::from_slice::<StoredAnalysis>(&v)
-                .ok()
-                .filter(|s| s.fingerprint == fingerprint && s.updated_at.as_deref() == updated_at),
-            None => None,
-        };
-        self.count_analysis(found.is_some());
-        Ok(found)
+        Ok(self
+            .analyses(&[(id, updated_at)], fingerprint)?
+            .pop()
+            .flatten())
+    }
+
+    /// [`analysis`](Self::analysis) of many tickets (id and `updated_at`), in their
+    /// order: the tickets of one bucket cost one read, so a batch of neighbouring
+    /// ids costs a few reads instead of one each.
+    pub fn analyses(
+        &self,
+        tickets: &[(u64, Option<&str>)],
+        fingerprint: &str,
+    ) -> Result<Vec<Option<StoredAnalysis>>, CacheError> {
+        let tree = self.sled_tree(Tree::Analyses);
+        let mut read: HashMap<Vec<u8>, Option<sled::IVec>> = HashMap::new();
+        let mut out = Vec::with_capacity(tickets.len());
+        for &(id, updated_at) in tickets {
+            let (key, entry) = match CacheKey::Analysis(id).slot() {
+                Slot::Own(key) => (key, None),
+                Slot::Bucket { key, id } => (key, Some(id)),
+            };
+            let value = match read.entry(key) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let value = tree.get(e.key())?;
+                    e.insert(value)
+                }
+            };
+            let found = value
+                .as_deref()
+                .and_then(|v| entry.map_or(Some(v), |id| bucket::find(v, id)))
+                .and_then(|v| serde_json::from_slice::<StoredAnalysis>(v).ok())
+                .filter(|s| s.fingerprint == fingerprint && s.updated_at.as_deref() == updated_at);
+            self.count_analysis(found.is_some());
+            out.push(found);
+        }
+        Ok(out)
     }
 
     /// Stores a batch's analyses with one sled write.

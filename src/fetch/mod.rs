@@ -31,6 +31,7 @@ mod file;
 mod head;
 mod limit;
 mod listing;
+mod people;
 mod settings;
 mod source;
 

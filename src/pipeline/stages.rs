@@ -23,7 +23,7 @@ use futures_util::FutureExt;
 use super::progress::Progress;
 use super::{Checkpoint, Fatal, MaxFailures};
 use crate::analyze::{analysis_body, AnalysisInput, AnalyzeError, Analyzer, Decided, TextMode};
-use crate::cache::{encode_analysis, Cache, StoredAnalysisRef};
+use crate::cache::{encode_analysis, Cache, StoredAnalysis, StoredAnalysisRef};
 use crate::fetch::{FetchError, PageSlot, Prefetch, ResumePoint, TicketSource, WorkItem};
 use crate::model::{Analysis, ResultRecord};
 use crate::write::{Sink, WriteError};
@@ -249,8 +249,9 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
     for batch in rx {
         let t = Instant::now();
         let mut analyzed = Analyzed::new(batch.items.len());
-        for item in &batch.items {
-            let record = match prepare(item, ctx, run) {
+        let stored = stored_analyses(&batch.items, ctx);
+        for (item, stored) in batch.items.iter().zip(stored) {
+            let record = match prepare(item, stored, ctx, run) {
                 Err(record) => *record,
                 Ok(body) => {
                     let input = AnalysisInput::from_ticket(&item.ticket, &body);
@@ -272,8 +273,9 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
 pub async fn analyze_async(batch: Batch, ctx: &AnalyzeCtx<'_>, run: &RunShared<'_>) -> Done {
     let t = Instant::now();
     let mut analyzed = Analyzed::new(batch.items.len());
-    for item in &batch.items {
-        let record = match prepare(item, ctx, run) {
+    let stored = stored_analyses(&batch.items, ctx);
+    for (item, stored) in batch.items.iter().zip(stored) {
+        let record = match prepare(item, stored, ctx, run) {
             Err(record) => *record,
             Ok(body) => {
                 let input = AnalysisInput::from_ticket(&item.ticket, &body);
@@ -354,10 +356,46 @@ fn record(
     r
 }
 
+/// The analyses stored for a batch's tickets (by this analyzer, of these ticket
+/// versions), in its order, read a bucket at a time; `None` for each ticket when
+/// none are to be reused (no cache, `--reanalyze`, a fetch error) or the cache
+/// cannot be read.
+fn stored_analyses(items: &[WorkItem], ctx: &AnalyzeCtx) -> Vec<Option<StoredAnalysis>> {
+    let none = || items.iter().map(|_| None).collect();
+    let Some(cache) = ctx.cache.filter(|_| !ctx.reanalyze) else {
+        return none();
+    };
+    let wanted: Vec<(u64, Option<&str>)> = items
+        .iter()
+        .filter(|item| item.error.is_none())
+        .map(|item| (item.ticket.id, item.ticket.updated_at.as_deref()))
+        .collect();
+    let mut found = match cache.analyses(&wanted, ctx.fingerprint) {
+        Ok(found) => found.into_iter(),
+        Err(e) => {
+            tracing::warn!(
+                "cannot read the stored analyses of {} tickets: {e}",
+                wanted.len()
+            );
+            return none();
+        }
+    };
+    items
+        .iter()
+        .map(|item| {
+            item.error
+                .is_none()
+                .then(|| found.next().flatten())
+                .flatten()
+        })
+        .collect()
+}
+
 /// What a ticket needs before its analyzer runs: the text to read, or its record
-/// already (a fetch error, a stored analysis to reuse, a stopped run).
+/// already (a fetch error, its `stored` analysis to reuse, a stopped run).
 fn prepare(
     item: &WorkItem,
+    stored: Option<StoredAnalysis>,
     ctx: &AnalyzeCtx,
     run: &RunShared,
 ) -> Result<String, Box<ResultRecord>> {
@@ -366,17 +404,16 @@ fn prepare(
     if let Some(e) = &item.error {
         return Err(Box::new(record(item, None, name, at, Some(e.clone()))));
     }
-    if let (false, Some(cache)) = (ctx.reanalyze, ctx.cache) {
-        match cache.analysis(t.id, t.updated_at.as_deref(), ctx.fingerprint) {
-            Ok(Some(stored)) => {
-                run.counters.reused.fetch_add(1, Ordering::Relaxed);
-                let (by, at) = (&stored.analyzer, &stored.analyzed_at);
-                let reused = record(item, Some(stored.analysis.clone()), by, at, None);
-                return Err(Box::new(reused));
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("ticket {}: cannot read the stored analysis: {e}", t.id),
-        }
+    if let Some(stored) = stored {
+        run.counters.reused.fetch_add(1, Ordering::Relaxed);
+        let StoredAnalysis {
+            analyzer: by,
+            analyzed_at: at,
+            analysis,
+            ..
+        } = stored;
+        let reused = record(item, Some(analysis), &by, &at, None);
+        return Err(Box::new(reused));
     }
     if run.stop.is_halted() {
         let why = "not analyzed: the run was stopped";
