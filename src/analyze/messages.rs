@@ -92,7 +92,7 @@ pub fn analysis_body(
         .map(|text| clean_message(leading_chars(text, raw_budget)).text)
         .filter(|text| !text.is_empty())
         .collect();
-    join_within(&cleaned, max_chars)
+    join_within(cleaned, max_chars)
 }
 
 /// The messages `mode` reads, oldest first; `messages` is not empty.
@@ -124,12 +124,16 @@ fn leading_chars(text: &str, n: usize) -> &str {
 
 /// The messages joined oldest first. Over `max_chars`, the first message (cut to
 /// the budget) and then as many of the most recent ones as fit.
-fn join_within(messages: &[String], max_chars: usize) -> String {
+fn join_within(mut messages: Vec<String>, max_chars: usize) -> String {
     let total: usize = messages
         .iter()
         .map(|m| m.chars().count() + SEPARATOR.len())
         .sum();
     if total <= max_chars + SEPARATOR.len() {
+        // One message (most tickets) is the text as it is, not a copy of it.
+        if messages.len() == 1 {
+            return messages.swap_remove(0);
+        }
         return messages.join(SEPARATOR);
     }
     let Some((first, rest)) = messages.split_first() else {

@@ -64,25 +64,53 @@ impl ResultRecord {
         analyzed_at: &str,
         error: Option<String>,
     ) -> Self {
+        let mut shown = Ticket {
+            id: ticket.id,
+            subject: Some(ticket.subject_text().to_string()),
+            status: ticket.status.clone(),
+            priority: ticket.priority.clone(),
+            requester_id: ticket.requester_id,
+            organization_id: ticket.organization_id,
+            tags: ticket.tags.clone(),
+            created_at: ticket.created_at.clone(),
+            updated_at: ticket.updated_at.clone(),
+            ..Ticket::default()
+        };
+        Self::taking(&mut shown, analysis, analyzer, analyzed_at, error)
+    }
+
+    /// [`from_parts`](Self::from_parts), moving the ticket's fields the record shows
+    /// out of it instead of copying them (they are left empty): a ticket that is done
+    /// with once its record is made costs no copies.
+    pub fn taking(
+        ticket: &mut Ticket,
+        analysis: Option<Analysis>,
+        analyzer: &str,
+        analyzed_at: &str,
+        error: Option<String>,
+    ) -> Self {
+        let subject = (ticket.subject.take())
+            .or_else(|| ticket.raw_subject.take())
+            .unwrap_or_default();
         ResultRecord {
             ticket_id: ticket.id,
             view_ids: Vec::new(),
-            subject: ticket.subject_text().to_string(),
-            status: ticket.status.clone(),
-            priority: ticket.priority.clone(),
+            subject,
+            deleted: ticket.status.as_deref() == Some("deleted"),
+            status: ticket.status.take(),
+            priority: ticket.priority.take(),
             requester_id: ticket.requester_id,
             requester_name: None,
             organization_id: ticket.organization_id,
             organization_name: None,
-            tags: ticket.tags.clone(),
-            created_at: ticket.created_at.clone(),
-            updated_at: ticket.updated_at.clone(),
+            tags: std::mem::take(&mut ticket.tags),
+            created_at: ticket.created_at.take(),
+            updated_at: ticket.updated_at.take(),
             link: None,
             analysis,
             analyzer: analyzer.to_string(),
             analyzed_at: analyzed_at.to_string(),
             error,
-            deleted: ticket.status.as_deref() == Some("deleted"),
             columns: Vec::new(),
         }
     }

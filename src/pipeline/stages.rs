@@ -246,11 +246,11 @@ fn stop_fetching(rt: tokio::runtime::Runtime, pages: Prefetch) -> u64 {
 
 /// One CPU pool worker (a rayon thread): analyzes (or reuses) each ticket of each batch.
 pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &RunShared) {
-    for batch in rx {
+    for mut batch in rx {
         let t = Instant::now();
         let mut analyzed = Analyzed::new(batch.items.len());
         let stored = stored_analyses(&batch.items, ctx);
-        for (item, stored) in batch.items.iter().zip(stored) {
+        for (item, stored) in batch.items.iter_mut().zip(stored) {
             let record = match prepare(item, stored, ctx, run) {
                 Err(record) => *record,
                 Ok(body) => {
@@ -270,11 +270,11 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
 
 /// The in-flight pool's work on one batch: like [`analyze`], but each ticket's
 /// analysis is awaited ([`Analyzer::analyze_async`]), so no thread waits on it.
-pub async fn analyze_async(batch: Batch, ctx: &AnalyzeCtx<'_>, run: &RunShared<'_>) -> Done {
+pub async fn analyze_async(mut batch: Batch, ctx: &AnalyzeCtx<'_>, run: &RunShared<'_>) -> Done {
     let t = Instant::now();
     let mut analyzed = Analyzed::new(batch.items.len());
     let stored = stored_analyses(&batch.items, ctx);
-    for (item, stored) in batch.items.iter().zip(stored) {
+    for (item, stored) in batch.items.iter_mut().zip(stored) {
         let record = match prepare(item, stored, ctx, run) {
             Err(record) => *record,
             Ok(body) => {
@@ -340,19 +340,20 @@ fn store_analyses(cache: Option<&Cache>, fresh: Vec<(u64, Vec<u8>)>, run: &RunSh
     }
 }
 
-/// A ticket's record with the item's view and names.
+/// A ticket's record with the item's view and names, which it moves out of the
+/// item: an item is done with once its record is made.
 fn record(
-    item: &WorkItem,
+    item: &mut WorkItem,
     analysis: Option<Analysis>,
     analyzer: &str,
     at: &str,
     error: Option<String>,
 ) -> ResultRecord {
-    let mut r = ResultRecord::from_parts(&item.ticket, analysis, analyzer, at, error);
+    let mut r = ResultRecord::taking(&mut item.ticket, analysis, analyzer, at, error);
     r.view_ids = item.view_id.into_iter().collect();
-    r.requester_name = item.requester_name.clone();
-    r.organization_name = item.organization_name.clone();
-    r.columns.clone_from(&item.columns);
+    r.requester_name = item.requester_name.take();
+    r.organization_name = item.organization_name.take();
+    r.columns = std::mem::take(&mut item.columns);
     r
 }
 
@@ -394,7 +395,7 @@ fn stored_analyses(items: &[WorkItem], ctx: &AnalyzeCtx) -> Vec<Option<StoredAna
 /// What a ticket needs before its analyzer runs: the text to read, or its record
 /// already (a fetch error, its `stored` analysis to reuse, a stopped run).
 fn prepare(
-    item: &WorkItem,
+    item: &mut WorkItem,
     stored: Option<StoredAnalysis>,
     ctx: &AnalyzeCtx,
     run: &RunShared,
@@ -430,7 +431,7 @@ fn prepare(
 /// A ticket's record from what its analyzer did (or how it panicked); a new
 /// analysis to store goes to the batch's `fresh`.
 fn conclude(
-    item: &WorkItem,
+    item: &mut WorkItem,
     result: std::thread::Result<Result<Decided, AnalyzeError>>,
     ctx: &AnalyzeCtx,
     run: &RunShared,

@@ -319,9 +319,15 @@ pub(crate) struct Choice<'a> {
     pub label: &'a str,
     /// Score of the winner (0 for a fallback).
     pub score: f64,
-    /// Matched phrases of the winner, as they read in the text, strongest first.
+    /// The first [`KEY_PHRASES`] matched phrases of the winner, as they read in the
+    /// text, strongest first (the key phrases take no more).
     pub phrases: Vec<String>,
+    /// How many phrases of the winner matched.
+    pub matches: usize,
 }
+
+/// How many of its matched phrases a [`Choice`] keeps.
+pub(crate) const KEY_PHRASES: usize = 2;
 
 impl Choice<'_> {
     /// Whether this choice is real evidence of a support topic: one strong keyword
@@ -329,7 +335,7 @@ impl Choice<'_> {
     /// or more matches. One generic word such as "fail" or "screen" in a chatty
     /// message is not enough.
     pub fn is_evidence(&self, min: f64) -> bool {
-        self.score >= 3.0 || (self.score >= min && self.phrases.len() >= 2)
+        self.score >= 3.0 || (self.score >= min && self.matches >= 2)
     }
 }
 
@@ -416,6 +422,7 @@ impl LabelSet {
                 label: self.fallback,
                 score: 0.0,
                 phrases: Vec::new(),
+                matches: 0,
             };
         };
         let top = scores[b];
@@ -423,12 +430,14 @@ impl LabelSet {
         hits.sort_by(|x, y| y.3.total_cmp(&x.3).then(x.1.cmp(&y.1)));
         let phrases = hits
             .iter()
+            .take(KEY_PHRASES)
             .map(|&(_, start, len, _)| doc.words_text(start, len))
             .collect();
         Choice {
             label: &self.names[b],
             score: top,
             phrases,
+            matches: hits.len(),
         }
     }
 }

@@ -354,16 +354,13 @@ impl BuiltinAnalyzer {
         let scales = self.scales.score(text, &doc, scores.compound, found);
 
         let mut key_phrases: Vec<String> = Vec::new();
-        let candidates = category
-            .phrases
-            .iter()
-            .take(2)
-            .chain(component.phrases.iter().take(1))
-            .chain(found.phrases.iter().take(2))
-            .chain(scales.phrases.iter().take(2));
+        let candidates = (category.phrases.into_iter().take(classify::KEY_PHRASES))
+            .chain(component.phrases.into_iter().take(1))
+            .chain(found.phrases.iter().take(2).cloned())
+            .chain(scales.phrases.into_iter().take(scales::KEY_PHRASES));
         for p in candidates {
-            if key_phrases.len() < 5 && !key_phrases.contains(p) {
-                key_phrases.push(p.clone());
+            if key_phrases.len() < 5 && !key_phrases.contains(&p) {
+                key_phrases.push(p);
             }
         }
         let (sentiment, confidence) = (reading.sentiment, reading.confidence);

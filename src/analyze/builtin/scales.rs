@@ -148,9 +148,13 @@ pub(crate) struct Scales {
     pub technical_expertise: u8,
     pub business_impact: bool,
     pub emotions: Vec<String>,
-    /// Phrases that raised urgency or impact, in text order.
+    /// The first [`KEY_PHRASES`] phrases that raised urgency or impact, in text
+    /// order (the key phrases take no more).
     pub phrases: Vec<String>,
 }
+
+/// How many of its phrases a scale reading keeps.
+pub(crate) const KEY_PHRASES: usize = 2;
 
 /// Shape signals read from the raw text.
 #[derive(Default)]
@@ -190,7 +194,7 @@ impl ScaleRules {
             if cue == Technical && !technical_terms.contains(&m.phrase) {
                 technical_terms.push(m.phrase);
             }
-            if matches!(cue, Critical | Outage | Deadline | Impact) {
+            if matches!(cue, Critical | Outage | Deadline | Impact) && phrases.len() < KEY_PHRASES {
                 phrases.push(doc.words_text(m.start, m.len));
             }
         });

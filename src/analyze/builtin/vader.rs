@@ -223,7 +223,9 @@ impl Vader {
         let n = pass.tokens.len();
         let caps = pass.tokens.iter().filter(|t| t.upper).count();
         let cap_diff = caps > 0 && caps < n;
-        let valences = (0..n).map(|i| valence(&pass, i, cap_diff)).collect();
+        // Room for the few valences the support layer adds, without a reallocation.
+        let mut valences = Vec::with_capacity(n + 8);
+        valences.extend((0..n).map(|i| valence(&pass, i, cap_diff)));
         pass.valences = valences;
         if let Some(bi) = (0..n).find(|&i| pass.word(i) == "but") {
             but_rule(&mut pass.valences, bi);
