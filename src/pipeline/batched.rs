@@ -507,6 +507,8 @@ impl Collector<'_> {
                 slot: None,
                 // `max_cost` is refused with `batch = true`.
                 over_budget: false,
+                // Stored as each answer comes in.
+                fresh: Vec::new(),
             };
             if tx.send(done).is_err() {
                 break;

@@ -52,6 +52,9 @@ pub struct Done {
     /// `max_cost` refused one of its tickets: neither it nor anything after it is
     /// written, so the checkpoint stays before it and the next run takes them.
     pub over_budget: bool,
+    /// The batch's new analyses (ticket id, encoded for the cache), which the
+    /// writer stores, written or not.
+    pub fresh: Vec<(u64, Vec<u8>)>,
 }
 
 /// Counters shared by the stages.
@@ -262,7 +265,7 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
             };
             analyzed.push(record, ctx, run);
         }
-        if tx.send(analyzed.done(batch, t, ctx, run)).is_err() {
+        if tx.send(analyzed.done(batch, t, run)).is_err() {
             return;
         }
     }
@@ -287,7 +290,7 @@ pub async fn analyze_async(mut batch: Batch, ctx: &AnalyzeCtx<'_>, run: &RunShar
         };
         analyzed.push(record, ctx, run);
     }
-    analyzed.done(batch, t, ctx, run)
+    analyzed.done(batch, t, run)
 }
 
 /// A batch's records as they are made, and the new analyses to store.
@@ -315,9 +318,8 @@ impl Analyzed {
         run.progress.analyzed.inc(1);
     }
 
-    /// Stores the new analyses and hands the batch on to the writer.
-    fn done(self, batch: Batch, since: Instant, ctx: &AnalyzeCtx, run: &RunShared) -> Done {
-        store_analyses(ctx.cache, self.fresh, run);
+    /// Hands the batch, with its new analyses to store, on to the writer.
+    fn done(self, batch: Batch, since: Instant, run: &RunShared) -> Done {
         add_ns(&run.counters.analyze_busy_ns, since);
         Done {
             seq: batch.seq,
@@ -326,16 +328,51 @@ impl Analyzed {
             resume: batch.resume,
             slot: batch.slot,
             over_budget: self.over_budget,
+            fresh: self.fresh,
         }
     }
 }
 
-/// Stores a batch's new analyses with one cache write. A cache that cannot be
-/// written (a full disk) would fail every ticket alike, so it stops the run.
-fn store_analyses(cache: Option<&Cache>, fresh: Vec<(u64, Vec<u8>)>, run: &RunShared) {
-    if let (Some(cache), false) = (cache, fresh.is_empty()) {
-        if let Err(e) = cache.put_encoded_analyses(fresh) {
-            run.stop.fail(Fatal::Cache(e));
+/// The new analyses the writer has yet to store. A CPU-bound analyzer's are stored
+/// in runs of pages rather than batches: a bucket of the cache
+/// ([`Cache::put_encoded_analyses`]) is then written about once instead of once per
+/// batch that touches it, and no analyzer thread waits on the cache. Whatever is
+/// pending is stored before a checkpoint moves past it, and at the end; a killed run
+/// analyzes again what it had not stored, which is cheap. A model's answers are paid
+/// for: they are stored as they come (`coalesce` off). A cache that cannot be written
+/// (a full disk) would fail every ticket alike, so it stops the run.
+pub struct UnstoredAnalyses<'a> {
+    cache: Option<&'a Cache>,
+    coalesce: bool,
+    pending: Vec<(u64, Vec<u8>)>,
+}
+
+/// The most analyses kept unstored (about 2 MB), whatever the checkpoints.
+const MAX_UNSTORED: usize = 4096;
+
+impl<'a> UnstoredAnalyses<'a> {
+    pub fn new(cache: Option<&'a Cache>, coalesce: bool) -> Self {
+        UnstoredAnalyses {
+            cache,
+            coalesce,
+            pending: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, fresh: Vec<(u64, Vec<u8>)>, stop: &StopState) {
+        if self.cache.is_some() {
+            self.pending.extend(fresh);
+        }
+        if !self.coalesce || self.pending.len() >= MAX_UNSTORED {
+            self.store(stop);
+        }
+    }
+
+    fn store(&mut self, stop: &StopState) {
+        if let (Some(cache), false) = (self.cache, self.pending.is_empty()) {
+            if let Err(e) = cache.put_encoded_analyses(std::mem::take(&mut self.pending)) {
+                stop.fail(Fatal::Cache(e));
+            }
         }
     }
 }
@@ -497,6 +534,7 @@ pub struct WriteOutcome {
 /// The write thread: reorders by `seq`, writes to every sink, stores checkpoints.
 pub fn write(
     rx: Receiver<Done>,
+    mut unstored: UnstoredAnalyses,
     sinks: &mut [Box<dyn Sink>],
     checkpoint: Option<&Checkpoint>,
     max_failures: Option<MaxFailures>,
@@ -508,8 +546,9 @@ pub fn write(
     let mut next = 0u64;
     for done in rx {
         pending.insert(done.seq, done);
-        while let Some(done) = pending.remove(&next) {
+        while let Some(mut done) = pending.remove(&next) {
             next += 1;
+            unstored.add(std::mem::take(&mut done.fresh), stop);
             // After a fatal error nothing more is written and no checkpoint moves, so
             // the next run re-reads from the last checkpoint instead of skipping tickets.
             out.over_budget |= done.over_budget;
@@ -517,6 +556,9 @@ pub fn write(
                 continue;
             }
             let t = Instant::now();
+            if done.resume.is_some() {
+                unstored.store(stop);
+            }
             if let Err(e) = write_one(&done, sinks, checkpoint) {
                 stop.fail(Fatal::Write(e));
                 out.write_failed = true;
@@ -537,6 +579,10 @@ pub fn write(
             }
         }
     }
+    for done in pending.into_values() {
+        unstored.add(done.fresh, stop);
+    }
+    unstored.store(stop);
     out
 }
 

@@ -26,7 +26,7 @@ use futures_util::FutureExt;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-use super::stages::{self, AnalyzeCtx, Batch, Done, RunShared, WriteOutcome};
+use super::stages::{self, AnalyzeCtx, Batch, Done, RunShared, UnstoredAnalyses, WriteOutcome};
 use super::{batched, Checkpoint, Fatal, MaxFailures, PendingBatch};
 use crate::analyze::llm::LlmAnalyzer;
 use crate::fetch::TicketSource;
@@ -123,6 +123,7 @@ pub fn run_stages(
             .spawn_scoped(s, move || {
                 stages::write(
                     done_rx,
+                    UnstoredAnalyses::new(ctx.cache, !ctx.analyzer.io_bound()),
                     writing.sinks,
                     writing.checkpoint,
                     writing.max_failures,
