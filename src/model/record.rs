@@ -127,9 +127,7 @@ impl ResultRecord {
         w: &mut csv::Writer<W>,
         extra: &[String],
     ) -> csv::Result<()> {
-        for cell in super::row::record_cells(self) {
-            w.write_field(neutralize_cell(&cell).as_bytes())?;
-        }
+        super::row::record_cells(self, |cell| w.write_field(neutralize_cell(cell).as_bytes()))?;
         for name in extra {
             let value = self.columns.iter().find(|(n, _)| n == name);
             w.write_field(neutralize_cell(value.map_or("", |(_, v)| v.as_str())).as_bytes())?;

@@ -67,60 +67,112 @@ pub struct OutputRow {
     pub error: String,
 }
 
-/// The text of an optional cell: nothing, or a number written out.
-fn opt<T: ToString>(v: Option<T>) -> Cow<'static, str> {
-    v.map_or(Cow::Borrowed(""), |v| Cow::Owned(v.to_string()))
+/// Hands each cell to `cell` in turn; the computed ones (numbers, lists) are
+/// written into one buffer first, so a whole row allocates once.
+struct Cells<F> {
+    buf: String,
+    cell: F,
 }
 
-/// The text of an optional text cell, borrowed.
-fn text(v: Option<&str>) -> Cow<'_, str> {
-    Cow::Borrowed(v.unwrap_or(""))
+impl<E, F: FnMut(&str) -> Result<(), E>> Cells<F> {
+    fn text(&mut self, text: &str) -> Result<(), E> {
+        (self.cell)(text)
+    }
+
+    fn shown(&mut self, value: std::fmt::Arguments<'_>) -> Result<(), E> {
+        use std::fmt::Write;
+        self.buf.clear();
+        let _ = self.buf.write_fmt(value);
+        (self.cell)(&self.buf)
+    }
+
+    fn number(&mut self, n: Option<u64>) -> Result<(), E> {
+        match n {
+            Some(n) => self.shown(format_args!("{n}")),
+            None => self.text(""),
+        }
+    }
+
+    /// Items joined by `; `.
+    fn list(&mut self, items: &[String]) -> Result<(), E> {
+        self.buf.clear();
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.buf.push_str("; ");
+            }
+            self.buf.push_str(item);
+        }
+        (self.cell)(&self.buf)
+    }
 }
 
 /// The cells of `r`'s row in [`CSV_COLUMNS`] order (first view in `view_id`), not
-/// yet neutralized: text the record holds is borrowed, so a CSV row copies only
-/// its numbers and lists. A record without an analysis failed: `sentiment` is
-/// `unknown` and `error` says why.
-pub(crate) fn record_cells(r: &ResultRecord) -> [Cow<'_, str>; 26] {
-    let a = r.analysis.as_ref();
-    let written = |f: &dyn Fn(&Analysis) -> String| a.map_or(Cow::Borrowed(""), |a| f(a).into());
-    let held = |f: fn(&Analysis) -> &str| Cow::Borrowed(a.map_or("", f));
-    [
-        r.ticket_id.to_string().into(),
-        opt(r.view_ids.first()),
-        Cow::Borrowed(r.subject.as_str()),
-        text(r.status.as_deref()),
-        text(r.priority.as_deref()),
-        opt(r.requester_id),
-        opt(r.organization_id),
-        text(r.created_at.as_deref()),
-        text(r.updated_at.as_deref()),
-        r.tags.join("; ").into(),
-        Cow::Borrowed(a.map_or("unknown", |a| a.sentiment.as_str())),
-        written(&|a| format!("{:.4}", a.sentiment_score)),
-        written(&|a| a.urgency.to_string()),
-        written(&|a| a.frustration.to_string()),
-        written(&|a| a.technical_expertise.to_string()),
-        written(&|a| a.business_impact.to_string()),
-        held(|a| &a.category),
-        held(|a| &a.component),
-        written(&|a| a.priority_score.to_string()),
-        written(&|a| format!("{:.2}", a.confidence)),
-        written(&|a| a.key_phrases.join("; ")),
-        written(&|a| a.emotions.join("; ")),
-        held(|a| &a.language),
-        Cow::Borrowed(r.analyzer.as_str()),
-        Cow::Borrowed(r.analyzed_at.as_str()),
-        text(r.error.as_deref()),
-    ]
+/// yet neutralized, each handed to `cell`: text the record holds is handed on as
+/// it is, so a CSV row copies only its numbers and lists. A record without an
+/// analysis failed: `sentiment` is `unknown` and `error` says why.
+pub(crate) fn record_cells<E>(
+    r: &ResultRecord,
+    cell: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut c = Cells {
+        buf: String::with_capacity(64),
+        cell,
+    };
+    c.number(Some(r.ticket_id))?;
+    c.number(r.view_ids.first().copied())?;
+    c.text(&r.subject)?;
+    c.text(r.status.as_deref().unwrap_or(""))?;
+    c.text(r.priority.as_deref().unwrap_or(""))?;
+    c.number(r.requester_id)?;
+    c.number(r.organization_id)?;
+    c.text(r.created_at.as_deref().unwrap_or(""))?;
+    c.text(r.updated_at.as_deref().unwrap_or(""))?;
+    c.list(&r.tags)?;
+    analysis_cells(&mut c, r.analysis.as_ref())?;
+    c.text(&r.analyzer)?;
+    c.text(&r.analyzed_at)?;
+    c.text(r.error.as_deref().unwrap_or(""))
+}
+
+/// The cells from `sentiment` to `language`: empty but `sentiment` (`unknown`)
+/// without an analysis.
+fn analysis_cells<E, F: FnMut(&str) -> Result<(), E>>(
+    c: &mut Cells<F>,
+    analysis: Option<&Analysis>,
+) -> Result<(), E> {
+    let Some(a) = analysis else {
+        c.text("unknown")?;
+        for _ in 0..12 {
+            c.text("")?;
+        }
+        return Ok(());
+    };
+    c.text(a.sentiment.as_str())?;
+    c.shown(format_args!("{:.4}", a.sentiment_score))?;
+    c.shown(format_args!("{}", a.urgency))?;
+    c.shown(format_args!("{}", a.frustration))?;
+    c.shown(format_args!("{}", a.technical_expertise))?;
+    c.shown(format_args!("{}", a.business_impact))?;
+    c.text(&a.category)?;
+    c.text(&a.component)?;
+    c.shown(format_args!("{}", a.priority_score))?;
+    c.shown(format_args!("{:.2}", a.confidence))?;
+    c.list(&a.key_phrases)?;
+    c.list(&a.emotions)?;
+    c.text(&a.language)
 }
 
 impl OutputRow {
     /// Builds the row for `r` (its first view in `view_id`); a record without an
     /// analysis failed, and its `error` says why.
     pub fn new(r: &ResultRecord) -> Self {
+        let mut all = Vec::with_capacity(CSV_COLUMNS.len());
+        let _ = record_cells(r, |cell| {
+            all.push(cell.to_string());
+            Ok::<(), std::convert::Infallible>(())
+        });
         // Struct fields are evaluated in the order written, which is the cells' order.
-        let mut cells = record_cells(r).into_iter().map(Cow::into_owned);
+        let mut cells = all.into_iter();
         let mut next = || cells.next().unwrap_or_default();
         OutputRow {
             ticket_id: next(),
