@@ -47,7 +47,6 @@ pub mod wedge;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 pub use account::Claim;
 pub use analyses::{encode_analysis, StoredAnalysis, StoredAnalysisRef};
@@ -287,11 +286,6 @@ impl Cache {
         self.db.flush()?;
         restrict(&self.path);
         Ok(())
-    }
-
-    /// How long users and organizations stay fresh in the cache.
-    pub fn users_ttl(&self) -> Duration {
-        self.users.ttl
     }
 
     /// The TTL store of `tree`; `None` for the trees without a TTL.

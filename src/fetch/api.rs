@@ -7,7 +7,7 @@
 //! Every URL is built with `reqwest::Url` under the account's base URL; query values
 //! (ids, cursors) are percent-encoded by `query_pairs_mut`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -19,7 +19,6 @@ use serde_json::Value;
 use super::budget::Budget;
 use super::client::{follow, ZendeskClient};
 use super::head::{export_head, ExportHead};
-use super::people::{Person, StoredPeople};
 use super::FetchError;
 use crate::cache::{Cache, CacheKey, LookupList, ReadPolicy};
 use crate::http::{redacted, BaseUrl};
@@ -238,9 +237,6 @@ pub struct Api {
     /// Whether ticket pages sideload `metric_sets` (set once, before listing, when
     /// the run's columns need them; otherwise the requests stay as they were).
     pub metric_sets: AtomicBool,
-    /// The sideloaded people this run stored, so that unchanged ones are not
-    /// written again page after page.
-    pub stored_people: StoredPeople,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
@@ -503,49 +499,30 @@ impl Api {
         })
     }
 
-    /// Reads sideloaded users and organizations and stores them like fetched ones;
-    /// a person this run stored already, unchanged, is not written again
-    /// ([`StoredPeople`]).
+    /// Reads sideloaded users and organizations and stores them like fetched ones.
     pub fn sideloads(
         &self,
         users: RawRecords,
         organizations: RawRecords,
     ) -> Result<Sideloads, FetchError> {
-        fn parse(raw: &RawRecords) -> Vec<(&str, User)> {
+        let parse = |raw: RawRecords| -> HashMap<u64, User> {
             raw.iter()
-                .filter_map(|v| Some((v.get(), serde_json::from_str::<User>(v.get()).ok()?)))
+                .filter_map(|v| serde_json::from_str::<User>(v.get()).ok())
+                .map(|u| (u.id, u))
                 .collect()
-        }
-        let (users, organizations) = (parse(&users), parse(&organizations));
-        if let Some(cache) = &self.cache {
-            let records = (users.iter().map(|(raw, u)| (Person::User(u.id), *raw))).chain(
-                organizations
-                    .iter()
-                    .map(|(raw, o)| (Person::Organization(o.id), *raw)),
-            );
-            let due: HashSet<Person> = self
-                .stored_people
-                .to_store(records, cache.users_ttl() / 2)
-                .into_iter()
-                .collect();
-            let entries = (users.iter().map(|(_, u)| (Person::User(u.id), u)))
-                .chain(
-                    organizations
-                        .iter()
-                        .map(|(_, o)| (Person::Organization(o.id), o)),
-                )
-                .filter(|(person, _)| due.contains(person))
-                .map(|(person, record)| match person {
-                    Person::User(id) => (CacheKey::User(id), record),
-                    Person::Organization(id) => (CacheKey::Organization(id), record),
-                });
-            self.store_all(entries)?;
-        }
-        let by_id = |list: Vec<(&str, User)>| list.into_iter().map(|(_, u)| (u.id, u)).collect();
-        Ok(Sideloads {
-            users: by_id(users),
-            organizations: by_id(organizations),
-        })
+        };
+        let out = Sideloads {
+            users: parse(users),
+            organizations: parse(organizations),
+        };
+        self.store_all(
+            (out.users.values().map(|u| (CacheKey::User(u.id), u))).chain(
+                out.organizations
+                    .values()
+                    .map(|o| (CacheKey::Organization(o.id), o)),
+            ),
+        )?;
+        Ok(out)
     }
 
     /// Stores a page's fetched tickets with one cache write.

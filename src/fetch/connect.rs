@@ -88,7 +88,6 @@ pub fn connect(
         policy: access.policy,
         offline: access.offline,
         metric_sets: Default::default(),
-        stored_people: Default::default(),
     };
     Ok(Connection {
         api,

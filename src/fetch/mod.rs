@@ -31,7 +31,6 @@ mod file;
 mod head;
 mod limit;
 mod listing;
-mod people;
 mod settings;
 mod source;
 
