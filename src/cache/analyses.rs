@@ -5,10 +5,10 @@
 //! fingerprint match: an edited ticket, another model, prompt or taxonomy all mean a
 //! fresh analysis. There is no TTL.
 
-use serde::{Deserialize, Serialize};
-
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::key::Slot;
 use super::{bucket, Cache, CacheError, CacheKey, Tree};

@@ -347,7 +347,7 @@ pub struct UnstoredAnalyses<'a> {
     pending: Vec<(u64, Vec<u8>)>,
 }
 
-/// The most analyses kept unstored (about 2 MB), whatever the checkpoints.
+/// The most analyses kept unstored (about 3 MB), whatever the checkpoints.
 const MAX_UNSTORED: usize = 4096;
 
 impl<'a> UnstoredAnalyses<'a> {
