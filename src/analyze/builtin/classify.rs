@@ -42,6 +42,7 @@
 //! "deactivated" account and "add a user" / "read only access" are account access.
 
 use super::text::{Doc, PhraseSet};
+use super::KEY_PHRASES_PER_SOURCE;
 use crate::model::taxonomy::{Label, FALLBACK_CATEGORY, FALLBACK_COMPONENT};
 
 /// Built-in category rules: general support vocabulary.
@@ -319,15 +320,12 @@ pub(crate) struct Choice<'a> {
     pub label: &'a str,
     /// Score of the winner (0 for a fallback).
     pub score: f64,
-    /// The first [`KEY_PHRASES`] matched phrases of the winner, as they read in the
-    /// text, strongest first (the key phrases take no more).
+    /// The first [`KEY_PHRASES_PER_SOURCE`] matched phrases of the winner, as they
+    /// read in the text, strongest first (the key phrases take no more).
     pub phrases: Vec<String>,
     /// How many phrases of the winner matched.
     pub matches: usize,
 }
-
-/// How many of its matched phrases a [`Choice`] keeps.
-pub(crate) const KEY_PHRASES: usize = 2;
 
 impl Choice<'_> {
     /// Whether this choice is real evidence of a support topic: one strong keyword
@@ -430,7 +428,7 @@ impl LabelSet {
         hits.sort_by(|x, y| y.3.total_cmp(&x.3).then(x.1.cmp(&y.1)));
         let phrases = hits
             .iter()
-            .take(KEY_PHRASES)
+            .take(KEY_PHRASES_PER_SOURCE)
             .map(|&(_, start, len, _)| doc.words_text(start, len))
             .collect();
         Choice {

@@ -302,6 +302,11 @@ impl BuiltinAnalyzer {
     }
 }
 
+/// The most key phrases taken from the category, the support layer's findings or
+/// the scales each (the component gives one); the classifier and the scales keep no
+/// more than this.
+pub(crate) const KEY_PHRASES_PER_SOURCE: usize = 2;
+
 /// How much the ticket is about a support topic: `evidence` is a non-fallback
 /// category or a component with real evidence; `hint` is any category or component
 /// phrase at all (weight >= 1), which with a complaint, a failure report or a
@@ -354,10 +359,10 @@ impl BuiltinAnalyzer {
         let scales = self.scales.score(text, &doc, scores.compound, found);
 
         let mut key_phrases: Vec<String> = Vec::new();
-        let candidates = (category.phrases.into_iter().take(classify::KEY_PHRASES))
+        let candidates = (category.phrases.into_iter().take(KEY_PHRASES_PER_SOURCE))
             .chain(component.phrases.into_iter().take(1))
-            .chain(found.phrases.iter().take(2).cloned())
-            .chain(scales.phrases.into_iter().take(scales::KEY_PHRASES));
+            .chain(found.phrases.iter().take(KEY_PHRASES_PER_SOURCE).cloned())
+            .chain(scales.phrases.into_iter().take(KEY_PHRASES_PER_SOURCE));
         for p in candidates {
             if key_phrases.len() < 5 && !key_phrases.contains(&p) {
                 key_phrases.push(p);

@@ -46,6 +46,7 @@
 
 use super::support::Findings;
 use super::text::{ascii_split, ascii_trim, Doc, PhraseSet};
+use super::KEY_PHRASES_PER_SOURCE;
 
 /// Which scale a phrase feeds.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -148,13 +149,10 @@ pub(crate) struct Scales {
     pub technical_expertise: u8,
     pub business_impact: bool,
     pub emotions: Vec<String>,
-    /// The first [`KEY_PHRASES`] phrases that raised urgency or impact, in text
-    /// order (the key phrases take no more).
+    /// The first [`KEY_PHRASES_PER_SOURCE`] phrases that raised urgency or impact,
+    /// in text order (the key phrases take no more).
     pub phrases: Vec<String>,
 }
-
-/// How many of its phrases a scale reading keeps.
-pub(crate) const KEY_PHRASES: usize = 2;
 
 /// Shape signals read from the raw text.
 #[derive(Default)]
@@ -194,7 +192,9 @@ impl ScaleRules {
             if cue == Technical && !technical_terms.contains(&m.phrase) {
                 technical_terms.push(m.phrase);
             }
-            if matches!(cue, Critical | Outage | Deadline | Impact) && phrases.len() < KEY_PHRASES {
+            if matches!(cue, Critical | Outage | Deadline | Impact)
+                && phrases.len() < KEY_PHRASES_PER_SOURCE
+            {
                 phrases.push(doc.words_text(m.start, m.len));
             }
         });
