@@ -107,11 +107,11 @@ impl Cache {
 
     /// Stores analyses already encoded by [`encode_analysis`], with one sled write.
     pub fn put_encoded_analyses(&self, encoded: Vec<(u64, Vec<u8>)>) -> Result<(), CacheError> {
-        let entries: Vec<(CacheKey, Vec<u8>)> = encoded
-            .into_iter()
-            .map(|(id, bytes)| (CacheKey::Analysis(id), bytes))
-            .collect();
-        self.put_many(&entries)
+        self.put_many(
+            encoded
+                .into_iter()
+                .map(|(id, bytes)| (CacheKey::Analysis(id), bytes)),
+        )
     }
 }
 

@@ -351,15 +351,19 @@ impl Cache {
     /// Stores many entries like [`put`](Self::put): the records of own keys with one
     /// sled batch per tree, those of one bucket with one update of it, so a page's
     /// tickets or a batch's analyses cost a few writes instead of one per record.
-    pub fn put_many(&self, entries: &[(CacheKey, Vec<u8>)]) -> Result<(), CacheError> {
+    /// A payload of a tree without a TTL is stored as it is, not copied.
+    pub fn put_many(
+        &self,
+        entries: impl IntoIterator<Item = (CacheKey, Vec<u8>)>,
+    ) -> Result<(), CacheError> {
         let mut batches: Vec<(Tree, sled::Batch)> = Vec::new();
         let mut buckets: HashMap<(Tree, Vec<u8>), Vec<BucketEntry>> = HashMap::new();
         for (key, payload) in entries {
             let tree = key.tree();
             let value = match self.ttl_store(tree) {
                 Some(store) if !store.enabled() => continue,
-                Some(store) => store::seal(payload, store.ttl),
-                None => payload.clone(),
+                Some(store) => store::seal(&payload, store.ttl),
+                None => payload,
             };
             match key.slot() {
                 Slot::Own(k) => {

@@ -268,11 +268,11 @@ impl Api {
         values: impl IntoIterator<Item = (CacheKey, &'a T)>,
     ) -> Result<(), FetchError> {
         if let Some(c) = &self.cache {
-            let entries: Vec<(CacheKey, Vec<u8>)> = values
-                .into_iter()
-                .map(|(k, v)| (k, serde_json::to_vec(v).expect("plain data serializes")))
-                .collect();
-            c.put_many(&entries)?;
+            c.put_many(
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::to_vec(v).expect("plain data serializes"))),
+            )?;
         }
         Ok(())
     }
