@@ -134,6 +134,9 @@ pub(crate) fn record_cells<E>(
     c.text(r.error.as_deref().unwrap_or(""))
 }
 
+/// Where the analysis's cells are in [`CSV_COLUMNS`]: `sentiment` to `language`.
+const ANALYSIS_COLUMNS: std::ops::Range<usize> = 10..23;
+
 /// The cells from `sentiment` to `language`: empty but `sentiment` (`unknown`)
 /// without an analysis.
 fn analysis_cells<E, F: FnMut(&str) -> Result<(), E>>(
@@ -142,7 +145,7 @@ fn analysis_cells<E, F: FnMut(&str) -> Result<(), E>>(
 ) -> Result<(), E> {
     let Some(a) = analysis else {
         c.text("unknown")?;
-        for _ in 0..12 {
+        for _ in ANALYSIS_COLUMNS.skip(1) {
             c.text("")?;
         }
         return Ok(());
@@ -257,6 +260,33 @@ pub fn neutralize_cell(cell: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_record_has_every_cell_and_only_its_sentiment_among_the_analysis_cells() {
+        assert_eq!(CSV_COLUMNS[ANALYSIS_COLUMNS.start], "sentiment");
+        assert_eq!(CSV_COLUMNS[ANALYSIS_COLUMNS.end - 1], "language");
+        let failed = ResultRecord::from_parts(
+            &crate::model::Ticket {
+                id: 7,
+                ..Default::default()
+            },
+            None,
+            "builtin",
+            "2026-01-02T03:04:05Z",
+            Some("timed out".into()),
+        );
+        let mut cells = Vec::new();
+        let _ = record_cells(&failed, |cell| {
+            cells.push(cell.to_string());
+            Ok::<(), std::convert::Infallible>(())
+        });
+        assert_eq!(cells.len(), CSV_COLUMNS.len());
+        assert_eq!(cells[ANALYSIS_COLUMNS.start], "unknown");
+        assert!(cells[ANALYSIS_COLUMNS.start + 1..ANALYSIS_COLUMNS.end]
+            .iter()
+            .all(String::is_empty));
+        assert_eq!(cells[CSV_COLUMNS.len() - 1], "timed out");
+    }
 
     #[test]
     fn formulas_are_neutralized_numbers_are_not() {
