@@ -134,6 +134,22 @@ impl TtlStore {
         Ok(())
     }
 
+    /// Whether `key` (of its own sled key) is stored with `payload` and at least
+    /// half this store's TTL left: writing it again would change nothing that
+    /// matters. A bucketed key is never taken as held.
+    pub(super) fn holds(&self, key: &CacheKey, payload: &[u8]) -> Result<bool, CacheError> {
+        let Slot::Own(k) = key.slot() else {
+            return Ok(false);
+        };
+        let Some(stored) = self.tree.get(k)? else {
+            return Ok(false);
+        };
+        let half_ttl = (self.ttl / 2).as_millis() as u64;
+        Ok(open(&stored).is_some_and(|(expires, held)| {
+            held == payload && expires >= now_ms().saturating_add(half_ttl)
+        }))
+    }
+
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }
@@ -209,5 +225,57 @@ mod tests {
         assert_eq!(payload, b"{}");
         assert!(exp > now_ms());
         assert!(open(&[2, 0, 0]).is_none());
+    }
+
+    /// The stored envelope of `key` in the users' store: (expiry, payload).
+    fn stored(cache: &super::super::Cache, key: &CacheKey) -> (u64, Vec<u8>) {
+        let Slot::Own(k) = key.slot() else {
+            panic!("{key:?} is bucketed")
+        };
+        let v = cache.users.tree.get(k).unwrap().expect("stored");
+        let (expires, payload) = open(&v).unwrap();
+        (expires, payload.to_vec())
+    }
+
+    #[test]
+    fn put_changed_writes_a_record_only_when_new_changed_or_half_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = super::super::open_for_test(&dir);
+        let alice = CacheKey::User(1);
+        let put = |payload: &[u8]| {
+            cache
+                .put_changed([(alice.clone(), payload.to_vec())])
+                .unwrap()
+        };
+        put(br#"{"id":1,"name":"Alice"}"#);
+        let (first, _) = stored(&cache, &alice);
+        std::thread::sleep(Duration::from_millis(5));
+        put(br#"{"id":1,"name":"Alice"}"#);
+        assert_eq!(
+            stored(&cache, &alice).0,
+            first,
+            "the same record is not written again"
+        );
+        put(br#"{"id":1,"name":"Alice B."}"#);
+        let (second, payload) = stored(&cache, &alice);
+        assert_eq!(payload, br#"{"id":1,"name":"Alice B."}"#);
+        assert!(
+            second > first,
+            "a changed record is written with a new expiry"
+        );
+        // Less than half the TTL left: written again, though unchanged.
+        let Slot::Own(k) = alice.slot() else {
+            unreachable!()
+        };
+        let soon = now_ms() + 1_000;
+        let mut envelope = vec![ENVELOPE_VERSION];
+        envelope.extend_from_slice(&soon.to_be_bytes());
+        envelope.extend_from_slice(&payload);
+        cache.users.tree.insert(k, envelope).unwrap();
+        put(&payload);
+        assert!(
+            stored(&cache, &alice).0 > soon + 60_000,
+            "refreshed before it expires"
+        );
     }
 }

@@ -267,12 +267,26 @@ impl Api {
         &self,
         values: impl IntoIterator<Item = (CacheKey, &'a T)>,
     ) -> Result<(), FetchError> {
-        if let Some(c) = &self.cache {
-            c.put_many(
-                values
-                    .into_iter()
-                    .map(|(k, v)| (k, serde_json::to_vec(v).expect("plain data serializes"))),
-            )?;
+        self.store_entries(values, false)
+    }
+
+    /// Stores records as their JSON: all of them, or with `changed_only` those not
+    /// stored already as they are ([`Cache::put_changed`]).
+    fn store_entries<'a, T: serde::Serialize + 'a>(
+        &self,
+        values: impl IntoIterator<Item = (CacheKey, &'a T)>,
+        changed_only: bool,
+    ) -> Result<(), FetchError> {
+        let Some(c) = &self.cache else {
+            return Ok(());
+        };
+        let entries = values
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::to_vec(v).expect("plain data serializes")));
+        if changed_only {
+            c.put_changed(entries)?;
+        } else {
+            c.put_many(entries)?;
         }
         Ok(())
     }
@@ -499,7 +513,9 @@ impl Api {
         })
     }
 
-    /// Reads sideloaded users and organizations and stores them like fetched ones.
+    /// Reads sideloaded users and organizations and stores them like fetched ones,
+    /// but for those stored already as they are ([`Cache::put_changed`]): the same
+    /// people come back page after page.
     pub fn sideloads(
         &self,
         users: RawRecords,
@@ -515,12 +531,13 @@ impl Api {
             users: parse(users),
             organizations: parse(organizations),
         };
-        self.store_all(
+        self.store_entries(
             (out.users.values().map(|u| (CacheKey::User(u.id), u))).chain(
                 out.organizations
                     .values()
                     .map(|o| (CacheKey::Organization(o.id), o)),
             ),
+            true,
         )?;
         Ok(out)
     }
