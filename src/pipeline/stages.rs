@@ -263,8 +263,10 @@ pub fn analyze(rx: Receiver<Batch>, tx: Sender<Done>, ctx: &AnalyzeCtx, run: &Ru
                     conclude(item, result, ctx, run, &mut analyzed)
                 }
             };
-            analyzed.push(record, ctx, run);
+            analyzed.push(record, ctx);
         }
+        // Counted per batch: a CPU analyzer's batch takes a few milliseconds.
+        run.progress.analyzed.inc(analyzed.records.len() as u64);
         if tx.send(analyzed.done(batch, t, run)).is_err() {
             return;
         }
@@ -288,7 +290,8 @@ pub async fn analyze_async(mut batch: Batch, ctx: &AnalyzeCtx<'_>, run: &RunShar
                 conclude(item, result, ctx, run, &mut analyzed)
             }
         };
-        analyzed.push(record, ctx, run);
+        analyzed.push(record, ctx);
+        run.progress.analyzed.inc(1);
     }
     analyzed.done(batch, t, run)
 }
@@ -310,12 +313,11 @@ impl Analyzed {
         }
     }
 
-    fn push(&mut self, mut record: ResultRecord, ctx: &AnalyzeCtx, run: &RunShared) {
+    fn push(&mut self, mut record: ResultRecord, ctx: &AnalyzeCtx) {
         record.link = ctx
             .link_base
             .map(|b| format!("{b}/agent/tickets/{}", record.ticket_id));
         self.records.push(record);
-        run.progress.analyzed.inc(1);
     }
 
     /// Hands the batch, with its new analyses to store, on to the writer.
