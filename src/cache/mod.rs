@@ -362,8 +362,10 @@ impl Cache {
     /// [`put_many`](Self::put_many) for records fetched again and again, such as the
     /// people every page sideloads: a record of its own key in a TTL store that is
     /// stored already with the same payload and at least half its TTL to go is left
-    /// as it is. Reading the entry costs about a third of writing it, and a run that
-    /// meets the same people page after page writes each of them about once.
+    /// as it is. Reading the entry costs less than half of writing it, and a run that
+    /// meets the same people page after page writes each of them about once. (A
+    /// record in memory of what was stored would save the reads too, but sled pages
+    /// its cache out only as it is read and written: fewer reads, more memory.)
     pub fn put_changed(
         &self,
         entries: impl IntoIterator<Item = (CacheKey, Vec<u8>)>,
