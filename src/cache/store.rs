@@ -217,6 +217,7 @@ pub(super) fn purge_tree(tree: &sled::Tree, kind: Tree) -> Result<u64, CacheErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::{open_for_test, Cache};
 
     #[test]
     fn envelope_round_trip_and_expiry() {
@@ -228,7 +229,7 @@ mod tests {
     }
 
     /// The stored envelope of `key` in the users' store: (expiry, payload).
-    fn stored(cache: &super::super::Cache, key: &CacheKey) -> (u64, Vec<u8>) {
+    fn stored(cache: &Cache, key: &CacheKey) -> (u64, Vec<u8>) {
         let Slot::Own(k) = key.slot() else {
             panic!("{key:?} is bucketed")
         };
@@ -240,7 +241,7 @@ mod tests {
     #[test]
     fn put_changed_writes_a_record_only_when_new_changed_or_half_expired() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = super::super::open_for_test(&dir);
+        let cache = open_for_test(&dir);
         let alice = CacheKey::User(1);
         let put = |payload: &[u8]| {
             cache

@@ -165,17 +165,22 @@ fn analysis_cells<E, F: FnMut(&str) -> Result<(), E>>(
     c.text(&a.language)
 }
 
+/// [`record_cells`] of `r`, each copied out.
+fn owned_cells(r: &ResultRecord) -> Vec<String> {
+    let mut all = Vec::with_capacity(CSV_COLUMNS.len());
+    let _ = record_cells(r, |cell| {
+        all.push(cell.to_string());
+        Ok::<(), std::convert::Infallible>(())
+    });
+    all
+}
+
 impl OutputRow {
     /// Builds the row for `r` (its first view in `view_id`); a record without an
     /// analysis failed, and its `error` says why.
     pub fn new(r: &ResultRecord) -> Self {
-        let mut all = Vec::with_capacity(CSV_COLUMNS.len());
-        let _ = record_cells(r, |cell| {
-            all.push(cell.to_string());
-            Ok::<(), std::convert::Infallible>(())
-        });
         // Struct fields are evaluated in the order written, which is the cells' order.
-        let mut cells = all.into_iter();
+        let mut cells = owned_cells(r).into_iter();
         let mut next = || cells.next().unwrap_or_default();
         OutputRow {
             ticket_id: next(),
@@ -275,11 +280,7 @@ mod tests {
             "2026-01-02T03:04:05Z",
             Some("timed out".into()),
         );
-        let mut cells = Vec::new();
-        let _ = record_cells(&failed, |cell| {
-            cells.push(cell.to_string());
-            Ok::<(), std::convert::Infallible>(())
-        });
+        let cells = owned_cells(&failed);
         assert_eq!(cells.len(), CSV_COLUMNS.len());
         assert_eq!(cells[ANALYSIS_COLUMNS.start], "unknown");
         assert!(cells[ANALYSIS_COLUMNS.start + 1..ANALYSIS_COLUMNS.end]
