@@ -370,7 +370,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// A custom field's cell on `ticket` (see the module doc for each type).
 fn field_cell(f: &ResolvedField, ticket: &Ticket) -> String {
-    let Some(entry) = ticket.custom_fields.iter().find(|c| c.id == f.id) else {
+    let Some(entry) = ticket.custom_fields.list().iter().find(|c| c.id == f.id) else {
         return String::new();
     };
     let name = |tag: &str| f.names.get(tag).cloned().unwrap_or_else(|| tag.to_string());
@@ -441,7 +441,7 @@ mod tests {
     fn cells_use_option_names_and_plain_values() {
         let f = |kind: &str| resolve_field(&[field(9, "F", kind)], &FieldRef::Id(9)).unwrap();
         let ticket = |value: Value| Ticket {
-            custom_fields: vec![CustomFieldValue { id: 9, value }],
+            custom_fields: vec![CustomFieldValue { id: 9, value }].into(),
             ..Ticket::default()
         };
         assert_eq!(field_cell(&f("tagger"), &ticket("eu".into())), "Europe");

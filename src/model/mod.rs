@@ -8,6 +8,7 @@
 
 mod analysis;
 mod id_set;
+mod lenient;
 mod record;
 mod row;
 pub mod taxonomy;
@@ -18,6 +19,6 @@ pub use id_set::IdSet;
 pub use record::ResultRecord;
 pub use row::{neutralize_cell, OutputRow, CSV_COLUMNS};
 pub use zendesk::{
-    Comment, CustomFieldValue, FieldOption, MetricSet, Minutes, Named, SatisfactionRating, Ticket,
-    TicketField, User, Via, View,
+    Comment, CustomFieldValue, CustomFields, FieldOption, MetricSet, Minutes, Named,
+    SatisfactionRating, Ticket, TicketField, User, Via, View,
 };

@@ -93,7 +93,6 @@ impl From<&TicketRecord> for Ticket {
     fn from(r: &TicketRecord) -> Ticket {
         Ticket {
             id: r.id,
-            url: Some(r.url.clone()),
             subject: Some(r.subject.clone()),
             raw_subject: Some(r.raw_subject.clone()),
             description: Some(r.description.clone()),
@@ -116,7 +115,8 @@ impl From<&TicketRecord> for Ticket {
                     id: f.id,
                     value: serde_json::to_value(&f.value).expect("plain data serializes"),
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             via: Some(crate::model::Via {
                 channel: Some(r.via.channel.to_string()),
             }),
