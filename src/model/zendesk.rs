@@ -68,7 +68,7 @@ pub struct Ticket {
     pub generated_timestamp: Option<i64>,
     /// `[{id, value}]`: a dropdown's value is its option's tag, a multiselect's a
     /// list of tags (`fetch/columns.rs` turns them into the options' names).
-    #[serde(default, skip_serializing_if = "CustomFields::is_empty")]
+    #[serde(default, skip_serializing_if = "CustomFields::is_absent")]
     pub custom_fields: CustomFields,
     #[serde(
         default,
@@ -117,6 +117,12 @@ impl CustomFields {
     pub fn is_empty(&self) -> bool {
         self.list().is_empty()
     }
+
+    /// Whether there is nothing to write back: no text from a page and no entries.
+    /// Unlike [`CustomFields::is_empty`] it does not parse the text.
+    fn is_absent(&self) -> bool {
+        self.raw.is_none() && self.parsed.get().is_none_or(Vec::is_empty)
+    }
 }
 
 impl From<Vec<CustomFieldValue>> for CustomFields {
@@ -137,9 +143,14 @@ impl<'de> Deserialize<'de> for CustomFields {
     }
 }
 
+/// Written back as the text it was read from (a ticket a view listed is cached
+/// this way), so storing a ticket does not parse its custom fields either.
 impl Serialize for CustomFields {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.list().serialize(s)
+        match &self.raw {
+            Some(raw) => raw.serialize(s),
+            None => self.list().serialize(s),
+        }
     }
 }
 
@@ -354,6 +365,38 @@ mod tests {
         );
         assert_eq!(from_text.via.unwrap().channel.as_deref(), Some("email"));
         assert!(from_text.satisfaction_rating.is_none());
+    }
+
+    #[test]
+    fn a_stored_ticket_reads_back_with_its_custom_fields() {
+        let json = r#"{"id": 5, "custom_fields": [{"id": 1, "value": ["a", "b"]}, {"id": 2, "value": null}]}"#;
+        let read: Ticket = serde_json::from_str(json).unwrap();
+        let stored = serde_json::to_string(&read).unwrap();
+        // Written back as it was read, not parsed and written anew.
+        assert!(stored.contains(r#"[{"id": 1, "value": ["a", "b"]}, {"id": 2, "value": null}]"#));
+        let back: Ticket = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back, read);
+        assert_eq!(
+            back.custom_fields.list()[0].value,
+            serde_json::json!(["a", "b"])
+        );
+        // Built in code, or absent: the entries, or nothing.
+        let built = Ticket {
+            id: 6,
+            custom_fields: vec![CustomFieldValue {
+                id: 3,
+                value: 4.into(),
+            }]
+            .into(),
+            ..Ticket::default()
+        };
+        let stored = serde_json::to_string(&built).unwrap();
+        assert!(
+            stored.contains(r#""custom_fields":[{"id":3,"value":4}]"#),
+            "{stored}"
+        );
+        let none = serde_json::to_string(&Ticket::default()).unwrap();
+        assert!(!none.contains("custom_fields"), "{none}");
     }
 
     #[test]
