@@ -95,8 +95,9 @@ pub struct Ticket {
 /// A ticket's `custom_fields`, kept as the JSON text the page had and parsed into
 /// [`CustomFieldValue`]s the first time a column reads them. Most runs export no
 /// custom field column, and building each value (strings, lists of tags) for every
-/// ticket of a page was a tenth of the page's parse. Leniency is the same as for the
-/// other column fields: a list of another shape reads as no custom fields.
+/// ticket, to drop it unread, was about a third of parsing and dropping a page
+/// (3.5 -> 2.4 ms for 1,000 sandbox tickets). Leniency is as before: a list of
+/// another shape reads as no custom fields.
 #[derive(Clone, Default)]
 pub struct CustomFields {
     raw: Option<Box<serde_json::value::RawValue>>,
