@@ -16,7 +16,8 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 
 /// The members `names` of the object `d` holds, each a string or absent, when
 /// every one of them is a string or `null` and appears at most once; `None` for
-/// anything else (not an object, a member of another type, a member twice).
+/// anything else (not an object, a member of another type, a member twice). A list
+/// counts as the members in order, as serde's derived types count it.
 pub(super) fn text_members<'de, D: Deserializer<'de>, const N: usize>(
     d: D,
     names: &'static [&'static str; N],
@@ -58,9 +59,23 @@ impl<'de, const N: usize> Visitor<'de> for Members<N> {
         Ok(fits.then_some(values))
     }
 
+    /// A list gives the members in order, as the derived types take it: fewer are
+    /// absent, more do not fit.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
+        let mut fits = true;
+        for value in &mut values {
+            match seq.next_element::<Text>()? {
+                None => return Ok(fits.then_some(values)),
+                Some(Text::Some(text)) => *value = Some(text),
+                Some(Text::Null) => {}
+                Some(Text::Other) => fits = false,
+            }
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            fits = false;
+        }
+        Ok(fits.then_some(values))
     }
 
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
@@ -212,6 +227,13 @@ mod tests {
             r#"-2.5"#,
             r#"true"#,
             r#"[{"channel": "web"}]"#,
+            r#"[]"#,
+            r#"["web"]"#,
+            r#"[null]"#,
+            r#"[7]"#,
+            r#"["good", "nice"]"#,
+            r#"["good", null, "extra"]"#,
+            r#"[["web"], "x"]"#,
             r#"{}"#,
             r#"{"channel": "web", "source": {"from": {"address": "a@b.c"}, "rel": null}}"#,
             r#"{"channel": null}"#,
