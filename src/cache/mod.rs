@@ -363,9 +363,11 @@ impl Cache {
     /// people every page sideloads: a record of its own key in a TTL store that is
     /// stored already with the same payload and at least half its TTL to go is left
     /// as it is. Reading the entry costs less than half of writing it, and a run that
-    /// meets the same people page after page writes each of them about once. (A
-    /// record in memory of what was stored would save the reads too, but sled pages
-    /// its cache out only as it is read and written: fewer reads, more memory.)
+    /// meets the same people page after page writes each of them about once. (The
+    /// incremental export also keeps a record in memory of what it stored, which saves
+    /// the reads too: `Api::export_sideloads`. A view's pages do not: sled pages its
+    /// cache out only as it is read and written, and with fewer reads the tickets a
+    /// view caches stayed in memory longer.)
     pub fn put_changed(
         &self,
         entries: impl IntoIterator<Item = (CacheKey, Vec<u8>)>,

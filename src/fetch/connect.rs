@@ -88,6 +88,7 @@ pub fn connect(
         policy: access.policy,
         offline: access.offline,
         metric_sets: Default::default(),
+        exported_people: Default::default(),
     };
     Ok(Connection {
         api,

@@ -535,7 +535,7 @@ fn parse_export(api: &Api, body: &[u8]) -> Result<(Vec<WorkItem>, Sideloads), Fe
                 (items, page.users, page.organizations, page.metric_sets)
             }
         };
-    let people = api.sideloads(users, organizations)?;
+    let people = api.export_sideloads(users, organizations)?;
     let mut items = latest_versions(items);
     attach_metric_sets(&mut items, metric_sets(&sets));
     Ok((items, people))
