@@ -261,14 +261,15 @@ pub struct Api {
     /// Whether ticket pages sideload `metric_sets` (set once, before listing, when
     /// the run's columns need them; otherwise the requests stay as they were).
     pub metric_sets: AtomicBool,
-    /// The people the incremental export has stored (or found stored) this run, with
-    /// a hash of each one's record: see [`Api::export_sideloads`].
-    pub exported_people: std::sync::Mutex<HashMap<CacheKey, u64>>,
+    /// The people the incremental export has stored (or found stored) this run, by
+    /// (whether an organization, id), with a hash of each one's record: see
+    /// [`Api::export_sideloads`].
+    pub exported_people: std::sync::Mutex<HashMap<(bool, u64), u64>>,
 }
 
-/// The most people [`Api::exported_people`] remembers; past it, it starts again
-/// (about 5 MB at most).
-const MAX_EXPORTED_PEOPLE: usize = 200_000;
+/// The most people [`Api::exported_people`] remembers (25 bytes each in the map,
+/// about 3.3 MB when full); past it, it starts again.
+const MAX_EXPORTED_PEOPLE: usize = 100_000;
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     serde_json::from_slice(bytes).ok()
@@ -587,7 +588,8 @@ impl Api {
                 let mut hasher = std::hash::DefaultHasher::new();
                 std::hash::Hasher::write(&mut hasher, &payload);
                 let hash = std::hash::Hasher::finish(&hasher);
-                (seen.insert(key.clone(), hash) != Some(hash)).then_some((key, payload))
+                let person = (matches!(key, CacheKey::Organization(_)), record.id);
+                (seen.insert(person, hash) != Some(hash)).then_some((key, payload))
             })
             .collect();
         drop(seen);
