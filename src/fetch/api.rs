@@ -243,12 +243,17 @@ impl Sideloads {
         }
     }
 
-    /// Each person with their cache key.
-    fn entries(&self) -> impl Iterator<Item = (CacheKey, &User)> {
+    /// Each person's cache key and record as the cache stores it.
+    fn payloads(&self) -> impl Iterator<Item = (CacheKey, Vec<u8>)> + '_ {
         let users = self.users.values().map(|u| (CacheKey::User(u.id), u));
         let organizations =
             (self.organizations.values()).map(|o| (CacheKey::Organization(o.id), o));
-        users.chain(organizations)
+        users.chain(organizations).map(|(key, record)| {
+            (
+                key,
+                serde_json::to_vec(record).expect("plain data serializes"),
+            )
+        })
     }
 }
 
@@ -299,26 +304,12 @@ impl Api {
         &self,
         values: impl IntoIterator<Item = (CacheKey, &'a T)>,
     ) -> Result<(), FetchError> {
-        self.store_entries(values, false)
-    }
-
-    /// Stores records as their JSON: all of them, or with `changed_only` those not
-    /// stored already as they are ([`Cache::put_changed`]).
-    fn store_entries<'a, T: serde::Serialize + 'a>(
-        &self,
-        values: impl IntoIterator<Item = (CacheKey, &'a T)>,
-        changed_only: bool,
-    ) -> Result<(), FetchError> {
-        let Some(c) = &self.cache else {
-            return Ok(());
-        };
-        let entries = values
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::to_vec(v).expect("plain data serializes")));
-        if changed_only {
-            c.put_changed(entries)?;
-        } else {
-            c.put_many(entries)?;
+        if let Some(c) = &self.cache {
+            c.put_many(
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::to_vec(v).expect("plain data serializes"))),
+            )?;
         }
         Ok(())
     }
@@ -554,7 +545,9 @@ impl Api {
         organizations: RawRecords,
     ) -> Result<Sideloads, FetchError> {
         let out = Sideloads::parse(users, organizations);
-        self.store_entries(out.entries(), true)?;
+        if let Some(cache) = &self.cache {
+            cache.put_changed(out.payloads())?;
+        }
         Ok(out)
     }
 
@@ -582,14 +575,17 @@ impl Api {
             seen.clear();
         }
         let fresh: Vec<(CacheKey, Vec<u8>)> = out
-            .entries()
-            .filter_map(|(key, record)| {
-                let payload = serde_json::to_vec(record).expect("plain data serializes");
+            .payloads()
+            .filter(|(key, payload)| {
+                let person = match key {
+                    CacheKey::Organization(id) => (true, *id),
+                    CacheKey::User(id) => (false, *id),
+                    _ => unreachable!("sideloads hold users and organizations"),
+                };
                 let mut hasher = std::hash::DefaultHasher::new();
-                std::hash::Hasher::write(&mut hasher, &payload);
+                std::hash::Hasher::write(&mut hasher, payload);
                 let hash = std::hash::Hasher::finish(&hasher);
-                let person = (matches!(key, CacheKey::Organization(_)), record.id);
-                (seen.insert(person, hash) != Some(hash)).then_some((key, payload))
+                seen.insert(person, hash) != Some(hash)
             })
             .collect();
         drop(seen);

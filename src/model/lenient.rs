@@ -50,11 +50,7 @@ impl<'de, const N: usize> Visitor<'de> for Members<N> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            match map.next_value::<Text>()? {
-                Text::Some(text) => values[i] = Some(text),
-                Text::Null => {}
-                Text::Other => fits = false,
-            }
+            fits &= map.next_value::<Text>()?.fill(&mut values[i]);
         }
         Ok(fits.then_some(values))
     }
@@ -67,9 +63,7 @@ impl<'de, const N: usize> Visitor<'de> for Members<N> {
         for value in &mut values {
             match seq.next_element::<Text>()? {
                 None => return Ok(fits.then_some(values)),
-                Some(Text::Some(text)) => *value = Some(text),
-                Some(Text::Null) => {}
-                Some(Text::Other) => fits = false,
+                Some(text) => fits &= text.fill(value),
             }
         }
         while seq.next_element::<IgnoredAny>()?.is_some() {
@@ -138,6 +132,18 @@ enum Text {
     Some(String),
     Null,
     Other,
+}
+
+impl Text {
+    /// Puts text in `slot`; whether the value fits (text or `null`).
+    fn fill(self, slot: &mut Option<String>) -> bool {
+        match self {
+            Text::Some(text) => *slot = Some(text),
+            Text::Null => {}
+            Text::Other => return false,
+        }
+        true
+    }
 }
 
 impl<'de> serde::Deserialize<'de> for Text {
