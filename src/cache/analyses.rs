@@ -3,7 +3,8 @@
 //! Keyed by ticket id ([`CacheKey::Analysis`]). A stored
 //! analysis is reused only when both the ticket's `updated_at` and the analyzer's
 //! fingerprint match: an edited ticket, another model, prompt or taxonomy all mean a
-//! fresh analysis. There is no TTL.
+//! fresh analysis. There is no TTL. Values are written in the compact form of
+//! [`compact`] (about 190 bytes); the JSON of earlier versions is still read.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::key::Slot;
-use super::{bucket, Cache, CacheError, CacheKey, Tree};
+use super::{bucket, compact, Cache, CacheError, CacheKey, Tree};
 use crate::model::Analysis;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,9 +25,9 @@ pub struct StoredAnalysis {
     pub analysis: Analysis,
 }
 
-/// A [`StoredAnalysis`] borrowed for writing: the same JSON, made without copying
-/// the analysis and its stamps first (a fresh analysis is encoded where it is made).
-#[derive(Debug, Serialize)]
+/// A [`StoredAnalysis`] borrowed for writing: encoded without copying the analysis
+/// and its stamps first (a fresh analysis is encoded where it is made).
+#[derive(Debug)]
 pub struct StoredAnalysisRef<'a> {
     pub updated_at: Option<&'a str>,
     pub fingerprint: &'a str,
@@ -36,7 +37,7 @@ pub struct StoredAnalysisRef<'a> {
 }
 
 impl StoredAnalysis {
-    fn borrowed(&self) -> StoredAnalysisRef<'_> {
+    pub(super) fn borrowed(&self) -> StoredAnalysisRef<'_> {
         StoredAnalysisRef {
             updated_at: self.updated_at.as_deref(),
             fingerprint: &self.fingerprint,
@@ -88,8 +89,8 @@ impl Cache {
             let found = value
                 .as_deref()
                 .and_then(|v| entry.map_or(Some(v), |id| bucket::find(v, id)))
-                .and_then(|v| serde_json::from_slice::<StoredAnalysis>(v).ok())
-                .filter(|s| s.fingerprint == fingerprint && s.updated_at.as_deref() == updated_at);
+                .and_then(|v| decode_analysis(v, fingerprint))
+                .filter(|s| s.updated_at.as_deref() == updated_at);
             self.count_analysis(found.is_some());
             out.push(found);
         }
@@ -100,8 +101,8 @@ impl Cache {
     pub fn put_analyses(&self, analyses: &[(u64, StoredAnalysis)]) -> Result<(), CacheError> {
         let encoded = analyses
             .iter()
-            .map(|(id, stored)| Ok((*id, encode_analysis(*id, &stored.borrowed())?)))
-            .collect::<Result<Vec<_>, CacheError>>()?;
+            .map(|(id, stored)| (*id, encode_analysis(&stored.borrowed())))
+            .collect();
         self.put_encoded_analyses(encoded)
     }
 
@@ -115,15 +116,20 @@ impl Cache {
     }
 }
 
-/// The stored form of ticket `id`'s analysis.
-pub fn encode_analysis(id: u64, stored: &StoredAnalysisRef<'_>) -> Result<Vec<u8>, CacheError> {
-    // Sized for most analyses (about 540 bytes), so the buffer is not grown as it fills.
-    let mut out = Vec::with_capacity(768);
-    serde_json::to_writer(&mut out, stored).map_err(|e| CacheError::Decode {
-        what: format!("analysis of ticket {id}"),
-        detail: e.to_string(),
-    })?;
-    Ok(out)
+/// The stored form of an analysis ([`compact`]).
+pub fn encode_analysis(stored: &StoredAnalysisRef<'_>) -> Vec<u8> {
+    compact::encode(stored)
+}
+
+/// A stored analysis, compact or (written by an earlier zdpipe) JSON, if it was made
+/// with `fingerprint`.
+fn decode_analysis(bytes: &[u8], fingerprint: &str) -> Option<StoredAnalysis> {
+    if bytes.first() == Some(&compact::TAG) {
+        return compact::decode(bytes, fingerprint);
+    }
+    serde_json::from_slice::<StoredAnalysis>(bytes)
+        .ok()
+        .filter(|s| s.fingerprint == fingerprint)
 }
 
 #[cfg(test)]
@@ -131,13 +137,10 @@ mod tests {
     use super::*;
     use crate::model::Sentiment;
 
-    /// The borrowed form writes exactly what the owned one would, so a field added
-    /// to [`StoredAnalysis`] and not to [`StoredAnalysisRef`] fails here.
-    #[test]
-    fn the_borrowed_form_encodes_as_the_stored_one() {
-        let stored = StoredAnalysis {
-            updated_at: Some("2024-06-03T10:15:02Z".into()),
-            fingerprint: "builtin:x".into(),
+    fn stored(fingerprint: &str, updated_at: &str) -> StoredAnalysis {
+        StoredAnalysis {
+            updated_at: Some(updated_at.into()),
+            fingerprint: fingerprint.into(),
             analyzer: "builtin".into(),
             analyzed_at: "2024-06-04T00:00:00Z".into(),
             analysis: Analysis {
@@ -155,10 +158,33 @@ mod tests {
                 emotions: vec!["frustration".into()],
                 language: "en".into(),
             },
+        }
+    }
+
+    /// Analyses stored by this version and, as JSON, by an earlier one are both
+    /// reused, each only for its ticket version and analyzer.
+    #[test]
+    fn both_stored_forms_are_read_for_their_ticket_version_and_analyzer() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = super::super::open_for_test(&dir);
+        let (fp, at) = ("builtin:x", "2024-06-03T10:15:02Z");
+        let (new, old) = (stored(fp, at), stored(fp, at));
+        cache.put_analyses(&[(7, new.clone())]).unwrap();
+        let json = serde_json::to_vec(&old).unwrap();
+        cache.put_many([(CacheKey::Analysis(8), json)]).unwrap();
+        let stored_bytes = |id| {
+            let Slot::Bucket { key, id } = CacheKey::Analysis(id).slot() else {
+                unreachable!("analyses are kept in buckets")
+            };
+            let bucket = cache.sled_tree(Tree::Analyses).get(key).unwrap().unwrap();
+            bucket::find(&bucket, id).unwrap().to_vec()
         };
-        let encoded = encode_analysis(7, &stored.borrowed()).unwrap();
-        assert_eq!(encoded, serde_json::to_vec(&stored).unwrap());
-        let back: StoredAnalysis = serde_json::from_slice(&encoded).unwrap();
-        assert_eq!(back, stored);
+        assert_eq!(stored_bytes(7)[0], compact::TAG);
+        assert_eq!(stored_bytes(8)[0], b'{');
+
+        let ask = |fp, at| cache.analyses(&[(7, Some(at)), (8, Some(at)), (9, Some(at))], fp);
+        assert_eq!(ask(fp, at).unwrap(), [Some(new), Some(old), None]);
+        assert_eq!(ask("builtin:y", at).unwrap(), [None, None, None]);
+        assert_eq!(ask(fp, "2024-06-05T00:00:00Z").unwrap(), [None, None, None]);
     }
 }

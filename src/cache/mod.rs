@@ -37,6 +37,7 @@ mod account;
 mod analyses;
 pub mod batches;
 mod bucket;
+mod compact;
 mod invalidate;
 pub mod key;
 mod settings;

@@ -489,10 +489,7 @@ fn conclude(
                     analyzed_at: at,
                     analysis: &analysis,
                 };
-                match encode_analysis(item.ticket.id, &stored) {
-                    Ok(bytes) => batch.fresh.push((item.ticket.id, bytes)),
-                    Err(e) => run.stop.fail(Fatal::Cache(e)),
-                }
+                batch.fresh.push((item.ticket.id, encode_analysis(&stored)));
             }
             record(item, Some(analysis), name, at, None)
         }
