@@ -278,7 +278,7 @@ impl BuiltinAnalyzer {
             self.user_phrases
                 .for_each_match(doc, |m| found.extra.push(*m.value));
         }
-        let mut valences = pass.valences;
+        let mut valences = std::mem::take(&mut pass.valences);
         let valenced = valences.iter().filter(|v| **v != 0.0).count();
         let tokens = valences.len();
         valences.extend_from_slice(&found.extra);

@@ -40,9 +40,10 @@
 //! word boosts it whenever a third word back is a modifier candidate.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use super::lexicon::{FastMap, Lexicons};
-use super::text::{ascii_split, ascii_trim};
+use super::text::{ascii_split, ascii_trim, SPARE_BYTES};
 
 const B_INCR: f64 = 0.293;
 const B_DECR: f64 = -0.293;
@@ -136,6 +137,26 @@ pub(crate) struct Pass {
     pub punct: f64,
 }
 
+thread_local! {
+    /// The buffers of the last [`Pass`] dropped on this thread, for the next one (as
+    /// a `Doc`'s, see `text::SPARE_BYTES`).
+    static SPARE_PASS: Cell<(String, Vec<Token>)> =
+        const { Cell::new((String::new(), Vec::new())) };
+}
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        if self.lower.capacity() <= SPARE_BYTES {
+            let spare = (
+                std::mem::take(&mut self.lower),
+                std::mem::take(&mut self.tokens),
+            );
+            // A thread that is ending has no next pass to keep them for.
+            let _ = SPARE_PASS.try_with(|cell| cell.set(spare));
+        }
+    }
+}
+
 impl Pass {
     /// The lowercased token `i`.
     pub fn word(&self, i: usize) -> &str {
@@ -204,8 +225,11 @@ impl Vader {
     /// Tokenizes `text` and applies every per-token rule and the "but" rule.
     pub fn pass(&self, text: &str) -> Pass {
         let text = self.translate_emoji(text);
-        let mut lower = String::with_capacity(text.len());
-        let mut tokens = Vec::with_capacity(text.len() / 5 + 1);
+        let (mut lower, mut tokens) = SPARE_PASS.try_with(Cell::take).unwrap_or_default();
+        lower.clear();
+        tokens.clear();
+        lower.reserve(text.len());
+        tokens.reserve(text.len() / 5 + 1);
         // ASCII text (the common case) is split a byte at a time: the same tokens as
         // the char split, without decoding UTF-8.
         if text.is_ascii() {
@@ -591,6 +615,22 @@ mod tests {
     }
 
     /// Expected values come from running vaderSentiment 3.3.2 on the same text.
+    #[test]
+    fn a_pass_made_after_another_scores_as_a_first_one() {
+        let vader = Vader::new(Lexicons::vader());
+        let texts = [
+            "The support was GREAT, but the refund never came :(",
+            "not bad",
+            "Terrible!!! 😡",
+            "",
+        ];
+        for text in texts {
+            // This thread reuses the buffers of the pass before; a new one has none.
+            let fresh = std::thread::scope(|s| s.spawn(|| vader.polarity(text)).join().unwrap());
+            assert_eq!(vader.polarity(text), fresh, "{text}");
+        }
+    }
+
     #[test]
     fn rules_match_the_reference() {
         for (text, want) in [
