@@ -243,6 +243,42 @@ impl Sideloads {
         }
     }
 
+    /// [`Sideloads::parse`], and each readable record's key with a hash of its text
+    /// as the page has it.
+    fn parse_hashed(
+        users: RawRecords,
+        organizations: RawRecords,
+    ) -> (Sideloads, Vec<(CacheKey, u64)>) {
+        let mut hashes = Vec::with_capacity(users.len() + organizations.len());
+        let mut parse = |raw: RawRecords, key: fn(u64) -> CacheKey| -> HashMap<u64, User> {
+            let mut out = HashMap::with_capacity(raw.len());
+            for v in &raw {
+                if let Ok(u) = serde_json::from_str::<User>(v.get()) {
+                    hashes.push((key(u.id), hash_of(v.get().as_bytes())));
+                    out.insert(u.id, u);
+                }
+            }
+            out
+        };
+        let users = parse(users, CacheKey::User);
+        let organizations = parse(organizations, CacheKey::Organization);
+        let out = Sideloads {
+            users,
+            organizations,
+        };
+        (out, hashes)
+    }
+
+    /// The cache key and stored record of the person `key` names.
+    fn payload(&self, key: &CacheKey) -> Option<Vec<u8>> {
+        let record = match key {
+            CacheKey::User(id) => self.users.get(id)?,
+            CacheKey::Organization(id) => self.organizations.get(id)?,
+            _ => return None,
+        };
+        Some(serde_json::to_vec(record).expect("plain data serializes"))
+    }
+
     /// Each person's cache key and record as the cache stores it.
     fn payloads(&self) -> impl Iterator<Item = (CacheKey, Vec<u8>)> + '_ {
         let users = self.users.values().map(|u| (CacheKey::User(u.id), u));
@@ -275,6 +311,13 @@ pub struct Api {
 /// The most people [`Api::exported_people`] remembers (25 bytes each in the map,
 /// about 3.3 MB when full); past it, it starts again.
 const MAX_EXPORTED_PEOPLE: usize = 100_000;
+
+/// A hash of `bytes` for telling a record seen before from a changed one.
+fn hash_of(bytes: &[u8]) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hasher::write(&mut hasher, bytes);
+    std::hash::Hasher::finish(&hasher)
+}
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     serde_json::from_slice(bytes).ok()
@@ -554,8 +597,8 @@ impl Api {
     /// [`Api::sideloads`] for the pages of the incremental export, which are read
     /// one after the other and sideload the same people again and again (the 20
     /// pages of 20,000 sandbox tickets: 18,702 users, 6,351 of them different). A
-    /// person whose record is the same as when this run last stored or found it is
-    /// not looked up again. Only the export: a view's pages also write their tickets
+    /// person whose record reads as it did (the same text) when this run last stored
+    /// or found it is neither serialized nor looked up again. Only the export: a view's pages also write their tickets
     /// to the cache, and there fewer cache reads kept more of those pages in memory
     /// (sled pages its cache out as it is used; see [`Cache::put_changed`]).
     pub fn export_sideloads(
@@ -563,10 +606,10 @@ impl Api {
         users: RawRecords,
         organizations: RawRecords,
     ) -> Result<Sideloads, FetchError> {
-        let out = Sideloads::parse(users, organizations);
         let Some(cache) = &self.cache else {
-            return Ok(out);
+            return Ok(Sideloads::parse(users, organizations));
         };
+        let (out, hashes) = Sideloads::parse_hashed(users, organizations);
         let mut seen = self
             .exported_people
             .lock()
@@ -574,19 +617,20 @@ impl Api {
         if seen.len() > MAX_EXPORTED_PEOPLE {
             seen.clear();
         }
-        let fresh: Vec<(CacheKey, Vec<u8>)> = out
-            .payloads()
-            .filter(|(key, payload)| {
+        // A person is compared by the text the page has, so a person seen already
+        // is not serialized again; a changed text whose record is the same is left
+        // as it is by `put_changed`.
+        let fresh: Vec<(CacheKey, Vec<u8>)> = hashes
+            .into_iter()
+            .filter(|(key, hash)| {
                 let person = match key {
                     CacheKey::Organization(id) => (true, *id),
                     CacheKey::User(id) => (false, *id),
                     _ => unreachable!("sideloads hold users and organizations"),
                 };
-                let mut hasher = std::hash::DefaultHasher::new();
-                std::hash::Hasher::write(&mut hasher, payload);
-                let hash = std::hash::Hasher::finish(&hasher);
-                seen.insert(person, hash) != Some(hash)
+                seen.insert(person, *hash) != Some(*hash)
             })
+            .filter_map(|(key, _)| Some((key.clone(), out.payload(&key)?)))
             .collect();
         drop(seen);
         cache.put_changed(fresh)?;
