@@ -8,7 +8,7 @@
 //! "This email and the last three were ignored" keeps the sentence. A banner is
 //! dropped with its paragraph and the message goes on ([`banner_len`]).
 
-use super::scan::{contains_ci, is_blank, starts_with_any};
+use super::scan::{contains_ci, first_letters, is_blank, starts_with_any, starts_with_letter_of};
 
 /// Openings that are a disclaimer whatever follows.
 const DISCLAIMER_HEADINGS: &[&str] = &[
@@ -57,27 +57,8 @@ const DISCLAIMER_OPENINGS: &[&str] = &[
     "le informazioni contenute",
 ];
 
-/// Bit `c - 'a'` for each lowercase ASCII letter `c` that starts one of
-/// [`DISCLAIMER_HEADINGS`] or [`DISCLAIMER_OPENINGS`] (each must start with one).
-const DISCLAIMER_FIRST_LETTERS: u32 = {
-    let lists = [DISCLAIMER_HEADINGS, DISCLAIMER_OPENINGS];
-    let mut mask = 0u32;
-    let mut l = 0;
-    while l < lists.len() {
-        let mut i = 0;
-        while i < lists[l].len() {
-            let first = lists[l][i].as_bytes()[0];
-            assert!(
-                first.is_ascii_lowercase(),
-                "a disclaimer opening starts with a-z"
-            );
-            mask |= 1 << (first - b'a');
-            i += 1;
-        }
-        l += 1;
-    }
-    mask
-};
+/// The letters [`DISCLAIMER_HEADINGS`] and [`DISCLAIMER_OPENINGS`] start with.
+const DISCLAIMER_FIRST_LETTERS: u32 = first_letters(&[DISCLAIMER_HEADINGS, DISCLAIMER_OPENINGS]);
 
 /// What a disclaimer talks about, in the languages above.
 const DISCLAIMER_VOCABULARY: &[&str] = &[
@@ -123,12 +104,9 @@ fn opens_disclaimer(lines: &[&str], i: usize) -> bool {
     let t = lines[i]
         .trim_start()
         .trim_start_matches(['*', '_', '[', '(']);
-    let Some(&first) = t.as_bytes().first().filter(|b| b.is_ascii_alphabetic()) else {
-        return false;
-    };
     // Fast path: no heading or opening starts with this letter (most lines), which
     // one bit tells before the lists are compared.
-    if DISCLAIMER_FIRST_LETTERS & (1 << (first.to_ascii_lowercase() - b'a')) == 0 {
+    if !starts_with_letter_of(t, DISCLAIMER_FIRST_LETTERS) {
         return false;
     }
     if starts_with_any(t, DISCLAIMER_HEADINGS) {

@@ -24,7 +24,10 @@
 use std::ops::Range;
 
 use super::notices::disclaimer_start;
-use super::scan::{first_word, is_blank, is_capitalized, is_one_of, starts_with_any};
+use super::scan::{
+    first_letters, first_word, is_blank, is_capitalized, is_one_of, starts_with_any,
+    starts_with_letter_of,
+};
 
 /// Mobile and webmail signatures, as the start of a short line.
 const DEVICE_SIGNATURES: &[&str] = &[
@@ -58,6 +61,9 @@ const DEVICE_SIGNATURES: &[&str] = &[
     "inviato da ",
     "inviato dal mio ",
 ];
+
+/// The letters [`DEVICE_SIGNATURES`] start with.
+const DEVICE_FIRST_LETTERS: u32 = first_letters(&[DEVICE_SIGNATURES]);
 
 /// Closings, lowercase, without their final punctuation.
 const CLOSINGS: &[&str] = &[
@@ -215,7 +221,11 @@ fn is_name(line: &str) -> bool {
 fn hard_cut(lines: &[&str]) -> usize {
     let delimiter = lines.iter().position(|l| {
         let t = l.trim();
-        t == "--" || (t.len() <= 60 && !t.contains(',') && starts_with_any(t, DEVICE_SIGNATURES))
+        t == "--"
+            || (t.len() <= 60
+                && starts_with_letter_of(t, DEVICE_FIRST_LETTERS)
+                && !t.contains(',')
+                && starts_with_any(t, DEVICE_SIGNATURES))
     });
     let end = delimiter.unwrap_or(lines.len());
     disclaimer_start(&lines[..end]).unwrap_or(end)
