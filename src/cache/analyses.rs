@@ -4,7 +4,7 @@
 //! analysis is reused only when both the ticket's `updated_at` and the analyzer's
 //! fingerprint match: an edited ticket, another model, prompt or taxonomy all mean a
 //! fresh analysis. There is no TTL. Values are written in the compact form of
-//! [`compact`] (about 190 bytes); the JSON of earlier versions is still read.
+//! [`compact`] (about 160 bytes); the JSON of earlier versions is still read.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;

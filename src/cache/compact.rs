@@ -5,8 +5,8 @@
 //! analyzes, 32 to a bucket, and sled 0.34 writes a node over 128 KB (a quarter of
 //! its 512 KB segment) to a file of its own, so leaves of JSON buckets went to a new
 //! file each time sled rewrote them: 153 files of about 296 KB for 20,000 tickets,
-//! written by the writer thread. In this form an analysis takes about 190 bytes and a
-//! leaf of them stays in sled's log.
+//! written by the writer thread. In this form an analysis takes about 160 bytes (3.1
+//! MB for those 20,000 against 10.8 MB) and a leaf of them stays in sled's log.
 //!
 //! Layout (integers little-endian):
 //!

@@ -269,7 +269,7 @@ impl Sideloads {
         (out, hashes)
     }
 
-    /// The cache key and stored record of the person `key` names.
+    /// The record of the person `key` names, as the cache stores it.
     fn payload(&self, key: &CacheKey) -> Option<Vec<u8>> {
         let record = match key {
             CacheKey::User(id) => self.users.get(id)?,
@@ -597,10 +597,11 @@ impl Api {
     /// [`Api::sideloads`] for the pages of the incremental export, which are read
     /// one after the other and sideload the same people again and again (the 20
     /// pages of 20,000 sandbox tickets: 18,702 users, 6,351 of them different). A
-    /// person whose record reads as it did (the same text) when this run last stored
-    /// or found it is neither serialized nor looked up again. Only the export: a view's pages also write their tickets
-    /// to the cache, and there fewer cache reads kept more of those pages in memory
-    /// (sled pages its cache out as it is used; see [`Cache::put_changed`]).
+    /// person whose record reads as it did (the same text) when this run last
+    /// stored or found it is neither serialized nor looked up again. Only the
+    /// export: a view's pages also write their tickets to the cache, and there fewer
+    /// cache reads kept more of those pages in memory (sled pages its cache out as
+    /// it is used; see [`Cache::put_changed`]).
     pub fn export_sideloads(
         &self,
         users: RawRecords,

@@ -614,7 +614,6 @@ mod tests {
         Vader::new(Lexicons::vader()).polarity(text).compound
     }
 
-    /// Expected values come from running vaderSentiment 3.3.2 on the same text.
     #[test]
     fn a_pass_made_after_another_scores_as_a_first_one() {
         let vader = Vader::new(Lexicons::vader());
@@ -631,6 +630,7 @@ mod tests {
         }
     }
 
+    /// Expected values come from running vaderSentiment 3.3.2 on the same text.
     #[test]
     fn rules_match_the_reference() {
         for (text, want) in [
