@@ -87,6 +87,10 @@ pub(super) fn decode(bytes: &[u8], fingerprint: &str) -> Option<StoredAnalysis> 
     }
     let [flags, sentiment, urgency, frustration, technical_expertise, priority_score] =
         r.bytes(6)?.try_into().ok()?;
+    // A flag this version does not know is a layout it cannot read.
+    if flags & !(HAS_UPDATED_AT | BUSINESS_IMPACT) != 0 {
+        return None;
+    }
     let (sentiment_score, confidence) = (f64::from_bits(r.u64()?), f64::from_bits(r.u64()?));
     let (analyzer, analyzed_at) = (r.text()?, r.text()?);
     let updated_at = match flags & HAS_UPDATED_AT {
@@ -163,13 +167,18 @@ impl<'a> Reader<'a> {
         Some(u64::from_le_bytes(self.bytes(8)?.try_into().ok()?))
     }
 
+    /// A LEB128 length; `None` past the end, or for one that does not fit in 64 bits.
     fn len(&mut self) -> Option<usize> {
-        let mut n = 0usize;
-        for shift in (0..usize::BITS).step_by(7) {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
             let b = self.bytes(1)?[0];
-            n |= usize::from(b & 0x7f).checked_shl(shift)?;
+            let part = u64::from(b & 0x7f);
+            if part >> (64 - shift).min(7) != 0 {
+                return None;
+            }
+            n |= part << shift;
             if b & 0x80 == 0 {
-                return Some(n);
+                return usize::try_from(n).ok();
             }
         }
         None
@@ -231,7 +240,7 @@ mod tests {
     }
 
     #[test]
-    fn is_a_third_of_the_json() {
+    fn is_under_half_the_json() {
         let s = stored(Some("2026-11-28T19:44:34Z"));
         let compact = encode(&s.borrowed()).len();
         let json = serde_json::to_vec(&s).unwrap().len();
@@ -258,7 +267,27 @@ mod tests {
         assert_eq!(decode(&bytes, &s.fingerprint), Some(s));
     }
 
+    #[test]
+    fn a_length_past_64_bits_is_no_length() {
+        let at_limit = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert_eq!(Reader(&at_limit).len(), usize::try_from(u64::MAX).ok());
+        let past = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02];
+        assert_eq!(Reader(&past).len(), None);
+        assert_eq!(Reader(&[0x80; 11]).len(), None);
+        assert_eq!(Reader(&[0xac, 0x02]).len(), Some(300));
+    }
+
     proptest! {
+        /// Whatever follows a tag and the right fingerprint, reading returns.
+        #[test]
+        fn any_bytes_read_without_a_panic(rest in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let fingerprint = "builtin:x";
+            let mut bytes = vec![TAG];
+            bytes.extend_from_slice(&fnv1a(fingerprint.as_bytes()).to_le_bytes());
+            bytes.extend_from_slice(&rest);
+            let _ = decode(&bytes, fingerprint);
+        }
+
         #[test]
         fn any_analysis_reads_back_exactly(
             score in any::<f64>().prop_filter("not NaN", |f| !f.is_nan()),
@@ -270,7 +299,7 @@ mod tests {
             phrases in proptest::collection::vec(".{0,30}", 0..7),
         ) {
             let mut s = stored(flags.0.then_some(texts[0].as_str()));
-            s.analyzed_at = texts[1].clone();
+            (s.analyzed_at, s.analyzer) = (texts[1].clone(), texts[5].clone());
             let a = &mut s.analysis;
             a.sentiment = [Sentiment::Positive, Sentiment::Neutral, Sentiment::Negative,
                 Sentiment::Unknown][sentiment];

@@ -44,9 +44,10 @@ pub(crate) struct Doc {
     words: Vec<Word>,
 }
 
-/// The most bytes of text whose buffers a thread keeps for its next [`Doc`] or VADER
-/// pass (a 1 MB message's are let go).
+/// The most bytes of text, and words, whose buffers a thread keeps for its next
+/// [`Doc`] or VADER pass (a 1 MB message's are let go).
 pub(crate) const SPARE_BYTES: usize = 64 * 1024;
+pub(crate) const SPARE_WORDS: usize = 8 * 1024;
 
 thread_local! {
     /// The buffers of the last [`Doc`] dropped on this thread, for the next one: a
@@ -58,7 +59,7 @@ thread_local! {
 
 impl Drop for Doc {
     fn drop(&mut self) {
-        if self.lower.capacity() <= SPARE_BYTES {
+        if self.lower.capacity() <= SPARE_BYTES && self.words.capacity() <= SPARE_WORDS {
             let spare = (
                 std::mem::take(&mut self.lower),
                 std::mem::take(&mut self.words),
@@ -200,12 +201,18 @@ pub(crate) fn ascii_trim(t: &str, trim: impl Fn(u8) -> bool) -> &str {
 /// `text` lowercased into the empty `lower`, with typographic and back quotes as
 /// apostrophes.
 fn lowercase_into(text: &str, lower: &mut String) {
+    debug_assert!(lower.is_empty(), "lowercased into an empty buffer");
     if text.is_ascii() {
         // The common case, a byte at a time instead of a char at a time.
         lower.push_str(text);
         lower.make_ascii_lowercase();
         if lower.contains('`') {
-            *lower = lower.replace('`', "'");
+            // One ASCII byte for another, in the same buffer.
+            let mut bytes = std::mem::take(lower).into_bytes();
+            for b in bytes.iter_mut().filter(|b| **b == b'`') {
+                *b = b'\'';
+            }
+            *lower = String::from_utf8(bytes).expect("ASCII stays UTF-8");
         }
         return;
     }

@@ -43,7 +43,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use super::lexicon::{FastMap, Lexicons};
-use super::text::{ascii_split, ascii_trim, SPARE_BYTES};
+use super::text::{ascii_split, ascii_trim, SPARE_BYTES, SPARE_WORDS};
 
 const B_INCR: f64 = 0.293;
 const B_DECR: f64 = -0.293;
@@ -139,14 +139,14 @@ pub(crate) struct Pass {
 
 thread_local! {
     /// The buffers of the last [`Pass`] dropped on this thread, for the next one (as
-    /// a `Doc`'s, see `text::SPARE_BYTES`).
+    /// a `Doc`'s, up to `text::SPARE_BYTES` and `SPARE_WORDS`).
     static SPARE_PASS: Cell<(String, Vec<Token>)> =
         const { Cell::new((String::new(), Vec::new())) };
 }
 
 impl Drop for Pass {
     fn drop(&mut self) {
-        if self.lower.capacity() <= SPARE_BYTES {
+        if self.lower.capacity() <= SPARE_BYTES && self.tokens.capacity() <= SPARE_WORDS {
             let spare = (
                 std::mem::take(&mut self.lower),
                 std::mem::take(&mut self.tokens),
