@@ -231,52 +231,45 @@ pub struct Sideloads {
 impl Sideloads {
     /// The readable records of a page's sideloads (one that is not is left out).
     fn parse(users: RawRecords, organizations: RawRecords) -> Sideloads {
-        let parse = |raw: RawRecords| -> HashMap<u64, User> {
-            raw.iter()
-                .filter_map(|v| serde_json::from_str::<User>(v.get()).ok())
-                .map(|u| (u.id, u))
-                .collect()
-        };
-        Sideloads {
-            users: parse(users),
-            organizations: parse(organizations),
-        }
+        Sideloads::parse_each(users, organizations, |_, _| {})
     }
 
-    /// [`Sideloads::parse`], and each readable record's key with a hash of its text
-    /// as the page has it.
-    fn parse_hashed(
+    /// [`Sideloads::parse`], handing `each` every readable record's person
+    /// (whether an organization, and id) and its text as the page has it.
+    fn parse_each(
         users: RawRecords,
         organizations: RawRecords,
-    ) -> (Sideloads, Vec<(CacheKey, u64)>) {
-        let mut hashes = Vec::with_capacity(users.len() + organizations.len());
-        let mut parse = |raw: RawRecords, key: fn(u64) -> CacheKey| -> HashMap<u64, User> {
+        mut each: impl FnMut((bool, u64), &str),
+    ) -> Sideloads {
+        let mut parse = |raw: RawRecords, organization: bool| -> HashMap<u64, User> {
             let mut out = HashMap::with_capacity(raw.len());
             for v in &raw {
                 if let Ok(u) = serde_json::from_str::<User>(v.get()) {
-                    hashes.push((key(u.id), hash_of(v.get().as_bytes())));
+                    each((organization, u.id), v.get());
                     out.insert(u.id, u);
                 }
             }
             out
         };
-        let users = parse(users, CacheKey::User);
-        let organizations = parse(organizations, CacheKey::Organization);
-        let out = Sideloads {
+        let users = parse(users, false);
+        let organizations = parse(organizations, true);
+        Sideloads {
             users,
             organizations,
-        };
-        (out, hashes)
+        }
     }
 
-    /// The record of the person `key` names, as the cache stores it.
-    fn payload(&self, key: &CacheKey) -> Option<Vec<u8>> {
-        let record = match key {
-            CacheKey::User(id) => self.users.get(id)?,
-            CacheKey::Organization(id) => self.organizations.get(id)?,
-            _ => return None,
+    /// The cache key and stored record of a person (whether an organization, and id).
+    fn payload(&self, (organization, id): (bool, u64)) -> Option<(CacheKey, Vec<u8>)> {
+        let (key, record) = if organization {
+            (CacheKey::Organization(id), self.organizations.get(&id)?)
+        } else {
+            (CacheKey::User(id), self.users.get(&id)?)
         };
-        Some(serde_json::to_vec(record).expect("plain data serializes"))
+        Some((
+            key,
+            serde_json::to_vec(record).expect("plain data serializes"),
+        ))
     }
 
     /// Each person's cache key and record as the cache stores it.
@@ -610,30 +603,29 @@ impl Api {
         let Some(cache) = &self.cache else {
             return Ok(Sideloads::parse(users, organizations));
         };
-        let (out, hashes) = Sideloads::parse_hashed(users, organizations);
-        let mut seen = self
-            .exported_people
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if seen.len() > MAX_EXPORTED_PEOPLE {
-            seen.clear();
-        }
+        let mut hashes = Vec::new();
+        let out = Sideloads::parse_each(users, organizations, |person, text| {
+            hashes.push((person, hash_of(text.as_bytes())));
+        });
         // A person is compared by the text the page has, so a person seen already
         // is not serialized again; a changed text whose record is the same is left
         // as it is by `put_changed`.
-        let fresh: Vec<(CacheKey, Vec<u8>)> = hashes
-            .into_iter()
-            .filter(|(key, hash)| {
-                let person = match key {
-                    CacheKey::Organization(id) => (true, *id),
-                    CacheKey::User(id) => (false, *id),
-                    _ => unreachable!("sideloads hold users and organizations"),
-                };
-                seen.insert(person, *hash) != Some(*hash)
-            })
-            .filter_map(|(key, _)| Some((key.clone(), out.payload(&key)?)))
-            .collect();
-        drop(seen);
+        let changed: Vec<(bool, u64)> = {
+            let mut seen = self
+                .exported_people
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if seen.len() > MAX_EXPORTED_PEOPLE {
+                seen.clear();
+            }
+            hashes
+                .into_iter()
+                .filter(|&(person, hash)| seen.insert(person, hash) != Some(hash))
+                .map(|(person, _)| person)
+                .collect()
+        };
+        let fresh: Vec<(CacheKey, Vec<u8>)> =
+            changed.into_iter().filter_map(|p| out.payload(p)).collect();
         cache.put_changed(fresh)?;
         Ok(out)
     }
