@@ -1,5 +1,6 @@
 //! The `zdpipe` binary: parse the command line, set up logging and Ctrl-C handling,
-//! run the operation, and turn its result into the documented exit code.
+//! run the operation, and turn its result into the documented exit code. On Unix it
+//! allocates with jemalloc.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -7,6 +8,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use zdpipe::app::{self, Exit};
 use zdpipe::cli::{Cli, LogFormat};
+
+/// jemalloc rather than the system's malloc: see its entry in `Cargo.toml`.
+#[cfg(unix)]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Log lines go to stderr, around the progress bars rather than through them.
 struct LogWriter;
