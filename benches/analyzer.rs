@@ -18,6 +18,11 @@
 use zdpipe::analyze::builtin::{BuiltinAnalyzer, BuiltinOptions};
 use zdpipe::analyze::{language, AnalysisInput, Analyzer};
 
+/// The binary's allocator (`src/main.rs`), so that these are the binary's figures.
+#[cfg(unix)]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     divan::main();
 }

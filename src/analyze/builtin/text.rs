@@ -51,9 +51,9 @@ pub(crate) const SPARE_WORDS: usize = 8 * 1024;
 
 thread_local! {
     /// The buffers of the last [`Doc`] dropped on this thread, for the next one: a
-    /// doc's text and words take two allocations of a few kilobytes, too large for
-    /// glibc's per-thread cache, made and freed for every ticket (in a profiled
-    /// export, a tenth of the analyzer threads' time went to the allocator).
+    /// doc's text and words take two allocations of a few kilobytes, made and freed
+    /// for every ticket (with glibc's malloc, too large for its per-thread cache: in
+    /// a profiled export a tenth of the analyzer threads' time went to the allocator).
     static SPARE_DOC: Cell<(String, Vec<Word>)> = const { Cell::new((String::new(), Vec::new())) };
 }
 
