@@ -46,15 +46,8 @@ pub(super) fn encode(stored: &StoredAnalysisRef<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     out.push(TAG);
     out.extend_from_slice(&fnv1a(stored.fingerprint.as_bytes()).to_le_bytes());
-    let flags = if stored.updated_at.is_some() {
-        HAS_UPDATED_AT
-    } else {
-        0
-    } | if a.business_impact {
-        BUSINESS_IMPACT
-    } else {
-        0
-    };
+    let flags = (u8::from(stored.updated_at.is_some()) * HAS_UPDATED_AT)
+        | (u8::from(a.business_impact) * BUSINESS_IMPACT);
     out.extend_from_slice(&[flags, sentiment_code(a.sentiment)]);
     out.extend_from_slice(&[
         a.urgency,

@@ -266,23 +266,16 @@ impl Sideloads {
         } else {
             (CacheKey::User(id), self.users.get(&id)?)
         };
-        Some((
-            key,
-            serde_json::to_vec(record).expect("plain data serializes"),
-        ))
+        Some((key, encode(record)))
     }
 
     /// Each person's cache key and record as the cache stores it.
     fn payloads(&self) -> impl Iterator<Item = (CacheKey, Vec<u8>)> + '_ {
-        let users = self.users.values().map(|u| (CacheKey::User(u.id), u));
-        let organizations =
-            (self.organizations.values()).map(|o| (CacheKey::Organization(o.id), o));
-        users.chain(organizations).map(|(key, record)| {
-            (
-                key,
-                serde_json::to_vec(record).expect("plain data serializes"),
-            )
-        })
+        let users = self.users.keys().map(|&id| (false, id));
+        let organizations = self.organizations.keys().map(|&id| (true, id));
+        users
+            .chain(organizations)
+            .filter_map(|person| self.payload(person))
     }
 }
 
@@ -316,6 +309,11 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     serde_json::from_slice(bytes).ok()
 }
 
+/// A record as the cache stores it: its JSON.
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("plain data serializes")
+}
+
 impl Api {
     fn cached<T: serde::de::DeserializeOwned>(
         &self,
@@ -329,8 +327,7 @@ impl Api {
 
     fn store<T: serde::Serialize>(&self, key: &CacheKey, value: &T) -> Result<(), FetchError> {
         if let Some(c) = &self.cache {
-            let bytes = serde_json::to_vec(value).expect("plain data serializes");
-            c.put(key, &bytes)?;
+            c.put(key, &encode(value))?;
         }
         Ok(())
     }
@@ -341,11 +338,7 @@ impl Api {
         values: impl IntoIterator<Item = (CacheKey, &'a T)>,
     ) -> Result<(), FetchError> {
         if let Some(c) = &self.cache {
-            c.put_many(
-                values
-                    .into_iter()
-                    .map(|(k, v)| (k, serde_json::to_vec(v).expect("plain data serializes"))),
-            )?;
+            c.put_many(values.into_iter().map(|(k, v)| (k, encode(v))))?;
         }
         Ok(())
     }

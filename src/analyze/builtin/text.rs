@@ -23,6 +23,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::thread::LocalKey;
 
 use super::lexicon::Fnv;
 
@@ -46,35 +47,51 @@ pub(crate) struct Doc {
 
 /// The most bytes of text, and words, whose buffers a thread keeps for its next
 /// [`Doc`] or VADER pass (a 1 MB message's are let go).
-pub(crate) const SPARE_BYTES: usize = 64 * 1024;
-pub(crate) const SPARE_WORDS: usize = 8 * 1024;
+const SPARE_BYTES: usize = 64 * 1024;
+const SPARE_WORDS: usize = 8 * 1024;
+
+/// A thread's kept text and list buffers ([`take_spare`], [`keep_spare`]).
+pub(crate) type Spare<T> = Cell<(String, Vec<T>)>;
+
+/// The buffers kept in `spare`, emptied, or new ones.
+pub(crate) fn take_spare<T>(spare: &'static LocalKey<Spare<T>>) -> (String, Vec<T>) {
+    let (mut text, mut list) = spare.try_with(Cell::take).unwrap_or_default();
+    text.clear();
+    list.clear();
+    (text, list)
+}
+
+/// Keeps `text` and `list` in `spare` for this thread's next doc or pass, unless
+/// they are past [`SPARE_BYTES`] or [`SPARE_WORDS`]. A thread that is ending has no
+/// next one to keep them for.
+pub(crate) fn keep_spare<T>(
+    spare: &'static LocalKey<Spare<T>>,
+    text: &mut String,
+    list: &mut Vec<T>,
+) {
+    if text.capacity() <= SPARE_BYTES && list.capacity() <= SPARE_WORDS {
+        let kept = (std::mem::take(text), std::mem::take(list));
+        let _ = spare.try_with(|cell| cell.set(kept));
+    }
+}
 
 thread_local! {
     /// The buffers of the last [`Doc`] dropped on this thread, for the next one: a
     /// doc's text and words take two allocations of a few kilobytes, made and freed
     /// for every ticket (with glibc's malloc, too large for its per-thread cache: in
     /// a profiled export a tenth of the analyzer threads' time went to the allocator).
-    static SPARE_DOC: Cell<(String, Vec<Word>)> = const { Cell::new((String::new(), Vec::new())) };
+    static SPARE_DOC: Spare<Word> = const { Cell::new((String::new(), Vec::new())) };
 }
 
 impl Drop for Doc {
     fn drop(&mut self) {
-        if self.lower.capacity() <= SPARE_BYTES && self.words.capacity() <= SPARE_WORDS {
-            let spare = (
-                std::mem::take(&mut self.lower),
-                std::mem::take(&mut self.words),
-            );
-            // A thread that is ending has no next doc to keep them for.
-            let _ = SPARE_DOC.try_with(|cell| cell.set(spare));
-        }
+        keep_spare(&SPARE_DOC, &mut self.lower, &mut self.words);
     }
 }
 
 impl Doc {
     pub fn new(text: &str) -> Self {
-        let (mut lower, mut words) = SPARE_DOC.try_with(Cell::take).unwrap_or_default();
-        lower.clear();
-        words.clear();
+        let (mut lower, mut words) = take_spare(&SPARE_DOC);
         lowercase_into(text, &mut lower);
         words.reserve(lower.len() / 5 + 1);
         let mut split = Splitter::default();

@@ -43,7 +43,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use super::lexicon::{FastMap, Lexicons};
-use super::text::{ascii_split, ascii_trim, SPARE_BYTES, SPARE_WORDS};
+use super::text::{ascii_split, ascii_trim, keep_spare, take_spare, Spare};
 
 const B_INCR: f64 = 0.293;
 const B_DECR: f64 = -0.293;
@@ -139,21 +139,13 @@ pub(crate) struct Pass {
 
 thread_local! {
     /// The buffers of the last [`Pass`] dropped on this thread, for the next one (as
-    /// a `Doc`'s, up to `text::SPARE_BYTES` and `SPARE_WORDS`).
-    static SPARE_PASS: Cell<(String, Vec<Token>)> =
-        const { Cell::new((String::new(), Vec::new())) };
+    /// a `Doc`'s: `text::keep_spare`).
+    static SPARE_PASS: Spare<Token> = const { Cell::new((String::new(), Vec::new())) };
 }
 
 impl Drop for Pass {
     fn drop(&mut self) {
-        if self.lower.capacity() <= SPARE_BYTES && self.tokens.capacity() <= SPARE_WORDS {
-            let spare = (
-                std::mem::take(&mut self.lower),
-                std::mem::take(&mut self.tokens),
-            );
-            // A thread that is ending has no next pass to keep them for.
-            let _ = SPARE_PASS.try_with(|cell| cell.set(spare));
-        }
+        keep_spare(&SPARE_PASS, &mut self.lower, &mut self.tokens);
     }
 }
 
@@ -225,9 +217,7 @@ impl Vader {
     /// Tokenizes `text` and applies every per-token rule and the "but" rule.
     pub fn pass(&self, text: &str) -> Pass {
         let text = self.translate_emoji(text);
-        let (mut lower, mut tokens) = SPARE_PASS.try_with(Cell::take).unwrap_or_default();
-        lower.clear();
-        tokens.clear();
+        let (mut lower, mut tokens) = take_spare(&SPARE_PASS);
         lower.reserve(text.len());
         tokens.reserve(text.len() / 5 + 1);
         // ASCII text (the common case) is split a byte at a time: the same tokens as
